@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Provision what the end-to-end tests need, into .e2e-cache/ (git-ignored):
+#
+#   .e2e-cache/bin/jaeger   Jaeger v2 (all-in-one / collector), built from the Go tools
+#                           module tools/jaeger (pinned there: github.com/jaegertracing/jaeger v1.76.0)
+#   .e2e-cache/venv/        Python venv with the pinned LiteLLM + Langfuse SDK v2
+#                           (scripts/e2e/requirements.txt)
+#
+# Idempotent and fast when warm: the Jaeger binary is rebuilt only when it is missing or older
+# than tools/jaeger/go.mod / go.sum; the venv is rebuilt only when the hash of requirements.txt
+# (plus the Python version) differs from the stamp written after the last successful install.
+#
+# Environment:
+#   E2E_CACHE_DIR   cache directory (default: <repo>/.e2e-cache)
+#   E2E_PYTHON      Python interpreter for the venv (default: python3; must be >= 3.10)
+#   E2E_FORCE=1     rebuild both, ignoring the stamps
+#   E2E_SKIP_JAEGER=1 / E2E_SKIP_VENV=1   skip one half (e.g. when only the other is needed)
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+cache_dir="${E2E_CACHE_DIR:-$repo_root/.e2e-cache}"
+python_bin="${E2E_PYTHON:-python3}"
+force="${E2E_FORCE:-0}"
+
+mkdir -p "$cache_dir/bin"
+
+now_ms() { date +%s%3N; }
+log() { printf '[provision-e2e] %s\n' "$*"; }
+elapsed() { local start=$1; echo "$(( ($(now_ms) - start) ))ms"; }
+
+t_all=$(now_ms)
+
+# ---------------------------------------------------------------------------------------------
+# 1. Jaeger
+# ---------------------------------------------------------------------------------------------
+build_jaeger() {
+  local t0 bin gomod gosum
+  t0=$(now_ms)
+  bin="$cache_dir/bin/jaeger"
+  gomod="tools/jaeger/go.mod"
+  gosum="tools/jaeger/go.sum"
+
+  if ! command -v go >/dev/null 2>&1; then
+    log "ERROR: 'go' not found on PATH; Go >= 1.24 is needed to build Jaeger" >&2
+    exit 1
+  fi
+
+  if [[ "$force" != "1" && -x "$bin" && "$bin" -nt "$gosum" && "$bin" -nt "$gomod" ]]; then
+    log "jaeger: up to date ($bin), skipped ($(elapsed "$t0"))"
+    return
+  fi
+
+  log "jaeger: building github.com/jaegertracing/jaeger/cmd/jaeger from $gomod ($(go version | awk '{print $3}'))"
+  # Build to a temp name and rename, so an interrupted build never leaves a half-written
+  # binary that looks "newer than go.sum".
+  # CGO is not needed by Jaeger (its release builds use CGO_ENABLED=0); -s -w shortens linking.
+  CGO_ENABLED=0 go -C tools/jaeger build -trimpath -ldflags='-s -w' \
+    -o "$bin.tmp" github.com/jaegertracing/jaeger/cmd/jaeger
+  mv -f "$bin.tmp" "$bin"
+  log "jaeger: built $bin ($(elapsed "$t0"))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. Python venv with LiteLLM + langfuse v2
+# ---------------------------------------------------------------------------------------------
+provision_venv() {
+  local t0 venv req stamp want have pyver
+  t0=$(now_ms)
+  venv="$cache_dir/venv"
+  req="scripts/e2e/requirements.txt"
+  stamp="$venv/.requirements.sha256"
+
+  if ! command -v "$python_bin" >/dev/null 2>&1; then
+    log "ERROR: '$python_bin' not found (set E2E_PYTHON)" >&2
+    exit 1
+  fi
+  pyver="$("$python_bin" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+  want="$( { sha256sum "$req" | cut -d' ' -f1; echo "python $pyver"; } | sha256sum | cut -d' ' -f1)"
+  have="$(cat "$stamp" 2>/dev/null || true)"
+
+  if [[ "$force" != "1" && "$want" == "$have" && -x "$venv/bin/python" ]]; then
+    log "venv: up to date ($venv, $req unchanged), skipped ($(elapsed "$t0"))"
+    return
+  fi
+
+  log "venv: (re)creating $venv with Python $pyver from $req"
+  rm -rf "$venv"
+  "$python_bin" -m venv "$venv"
+  # No pip self-upgrade (slow, needs nothing new); quiet install of the fully pinned set.
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install --quiet --no-input -r "$req"
+  # Smoke-check the two packages the scenarios rely on; LITELLM_LOCAL_MODEL_COST_MAP avoids
+  # LiteLLM's attempt to download its price map at import (there is no network here).
+  LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" - <<'PY'
+import importlib.metadata as md
+from langfuse.version import __version__ as lf
+import litellm  # noqa: F401
+assert lf.startswith("2."), f"langfuse v2 expected, got {lf}"
+print(f"[provision-e2e] venv: litellm {md.version('litellm')}, langfuse {lf}")
+PY
+  echo "$want" >"$stamp"
+  log "venv: ready ($(elapsed "$t0"))"
+}
+
+if [[ "${E2E_SKIP_JAEGER:-0}" != "1" ]]; then build_jaeger; else log "jaeger: skipped (E2E_SKIP_JAEGER=1)"; fi
+if [[ "${E2E_SKIP_VENV:-0}" != "1" ]]; then provision_venv; else log "venv: skipped (E2E_SKIP_VENV=1)"; fi
+
+log "done in $(elapsed "$t_all")"

@@ -1,0 +1,304 @@
+// Assembly state across requests: groups events per entity (trace, observation, score), decides
+// when each is complete, and hands out span drafts to export. Holds state in memory only; what
+// makes it durable is the spool (entries are replayed into `ingest` on start).
+// Must not know HTTP or OTel types; calls the mapping stage to build drafts.
+import type { IngestionEvent, ObservationEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
+import type { RequestSource } from '../ingestion/request-source.js';
+import { parseTimestampNanos } from '../ingestion/timestamp.js';
+import { toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-mapping.js';
+import type { CompiledMapping } from '../mapping/compile-mapping.js';
+import type { SpanDraft } from '../mapping/span-draft.js';
+import type { SpoolEntry } from '../spool/spool.js';
+import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation } from './merge.js';
+
+type EntityKind = 'obs' | 'trace' | 'score';
+
+interface Entity {
+  key: string;
+  kind: EntityKind;
+  id: string;
+  events: IngestionEvent[];
+  envelopeIds: Set<string>;
+  /** Spool entries holding this entity's events. */
+  seqs: Set<number>;
+  source: RequestSource;
+  lastEventMillis: number;
+  /** Latest envelope/start/end time seen, for an observation exported without an end. */
+  lastSeenNanos: bigint;
+  ended: boolean;
+  /** The Langfuse trace the entity belongs to, once an event named it. */
+  traceId?: string;
+  /** Envelope ids of the snapshot being exported, while an export is in flight. */
+  inflight?: Set<string>;
+}
+
+interface TraceState {
+  traceId: string;
+  /** Observations of this trace not yet exported and without an end. */
+  open: Set<string>;
+  /** Observations known (pending or exported) since this state was created. */
+  startNanos?: bigint;
+  endNanos?: bigint;
+  firstTopLevel?: MergedObservation;
+  lastEventMillis: number;
+  source: RequestSource;
+}
+
+/** One draft ready for export, with what is needed to settle it afterwards. */
+export interface ReadyItem {
+  draft: SpanDraft;
+  entityKey: string;
+}
+
+export interface AssemblerOptions {
+  mapping: CompiledMapping;
+  traceIdleMillis: number;
+  observationTimeoutMillis: number;
+  /** Is this entity already exported? Returns the envelope ids that made up the exported span. */
+  exportedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
+}
+
+export interface IngestResult {
+  /** Events for entities already exported, with envelope ids not seen before. */
+  lateUpdates: number;
+  /** Events whose envelope id was already merged (client resends). */
+  duplicates: number;
+  /** Events Langfuse accepts but drops (no body id). */
+  dropped: number;
+}
+
+export interface SettleResult {
+  /** Spool entries whose every entity is now exported or dead-lettered. */
+  releasableSeqs: number[];
+  /** Tombstones to persist: entity key and the envelope ids of what was exported. */
+  tombstones: Array<{ key: string; envelopeIds: string[] }>;
+  /** Events that arrived while their entity was being exported. */
+  lateUpdates: number;
+}
+
+export class Assembler {
+  private readonly entities = new Map<string, Entity>();
+  private readonly traces = new Map<string, TraceState>();
+  /** Spool seq → number of pending entities holding events from it. */
+  private readonly seqRefs = new Map<number, number>();
+
+  constructor(private readonly options: AssemblerOptions) {}
+
+  /** Entities waiting to be exported (for metrics and shutdown decisions). */
+  pendingEntities(): number {
+    return this.entities.size;
+  }
+
+  /**
+   * Feeds one spool entry. Returns counts; `releasable` is true when the entry holds nothing that
+   * still needs exporting (all duplicates, late or dropped), so the spool can drop it at once.
+   */
+  ingest(entry: SpoolEntry, nowMillis: number): IngestResult & { releasable: boolean } {
+    const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0 };
+    const touched = new Set<Entity>();
+    for (const event of entry.events) {
+      const id = event.body.id;
+      if (!id) {
+        result.dropped++;
+        continue;
+      }
+      const kind: EntityKind = event.type === 'trace-create' ? 'trace' : event.type === 'score-create' ? 'score' : 'obs';
+      const key = `${kind}:${id}`;
+      let entity = this.entities.get(key);
+      if (!entity) {
+        const exported = this.options.exportedEnvelopeIds(key);
+        if (exported) {
+          if (exported.has(event.id)) result.duplicates++;
+          else result.lateUpdates++;
+          continue;
+        }
+        entity = {
+          key,
+          kind,
+          id,
+          events: [],
+          envelopeIds: new Set(),
+          seqs: new Set(),
+          source: entry.source,
+          lastEventMillis: nowMillis,
+          lastSeenNanos: 0n,
+          ended: kind !== 'obs',
+        };
+        this.entities.set(key, entity);
+      }
+      if (entity.envelopeIds.has(event.id)) {
+        result.duplicates++;
+        continue;
+      }
+      entity.events.push(event);
+      entity.envelopeIds.add(event.id);
+      entity.lastEventMillis = nowMillis;
+      if (!entity.seqs.has(entry.seq)) {
+        entity.seqs.add(entry.seq);
+        this.seqRefs.set(entry.seq, (this.seqRefs.get(entry.seq) ?? 0) + 1);
+      }
+      touched.add(entity);
+      this.observeEvent(entity, event, nowMillis);
+    }
+    for (const entity of touched) this.afterChange(entity);
+    return { ...result, releasable: !this.seqRefs.has(entry.seq) };
+  }
+
+  private observeEvent(entity: Entity, event: IngestionEvent, nowMillis: number): void {
+    const times = [event.timestamp];
+    if (entity.kind === 'obs') {
+      const body = (event as ObservationEvent).body;
+      if (body.startTime) times.push(body.startTime);
+      if (body.endTime) {
+        times.push(body.endTime);
+        entity.ended = true;
+      }
+      if (event.type === 'event-create') entity.ended = true;
+    }
+    for (const t of times) {
+      const ns = parseTimestampNanos(t);
+      if (ns > entity.lastSeenNanos) entity.lastSeenNanos = ns;
+    }
+    const traceId = this.traceIdOf(entity, event);
+    entity.traceId = traceId;
+    if (traceId !== undefined) {
+      const state = this.traceState(traceId, entity.source, nowMillis);
+      state.lastEventMillis = nowMillis;
+    }
+  }
+
+  private traceIdOf(entity: Entity, event: IngestionEvent): string | undefined {
+    if (entity.kind === 'trace') return entity.id;
+    if (entity.kind === 'score') return (event as ScoreEvent).body.traceId ?? undefined;
+    return (entity.events.find((e) => (e as ObservationEvent).body.traceId) as ObservationEvent | undefined)?.body.traceId ?? `orphan:${entity.id}`;
+  }
+
+  private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
+    let state = this.traces.get(traceId);
+    if (!state) {
+      state = { traceId, open: new Set(), lastEventMillis: nowMillis, source };
+      this.traces.set(traceId, state);
+    }
+    return state;
+  }
+
+  /** Keeps the trace's bookkeeping (open observations, time range) in step with an entity. */
+  private afterChange(entity: Entity): void {
+    if (entity.kind !== 'obs') return;
+    const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
+    const state = this.traceState(obs.traceId, entity.source, entity.lastEventMillis);
+    if (entity.ended) state.open.delete(entity.id);
+    else state.open.add(entity.id);
+    this.widen(state, obs);
+  }
+
+  private widen(state: TraceState, obs: MergedObservation): void {
+    const end = obs.endTimeNanos ?? obs.startTimeNanos;
+    if (state.startNanos === undefined || obs.startTimeNanos < state.startNanos) state.startNanos = obs.startTimeNanos;
+    if (state.endNanos === undefined || end > state.endNanos) state.endNanos = end;
+    if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
+      state.firstTopLevel = obs;
+    }
+  }
+
+  /**
+   * Drafts for everything complete at `nowMillis`, at most `limit`. With `force`, open observations
+   * and traces not yet idle are taken too (shutdown of a store that cannot keep them).
+   */
+  collectReady(nowMillis: number, limit: number, force = false): ReadyItem[] {
+    const ready: ReadyItem[] = [];
+    const { observationTimeoutMillis, traceIdleMillis, mapping } = this.options;
+    for (const entity of this.entities.values()) {
+      if (ready.length >= limit) return ready;
+      if (entity.inflight || entity.kind === 'trace') continue;
+      if (entity.kind === 'score') {
+        const score = mergeScoreEvents(entity.id, entity.events as ScoreEvent[]);
+        ready.push(this.take(entity, toScoreDraft(mapping, score, entity.source)));
+        continue;
+      }
+      const timedOut = nowMillis - entity.lastEventMillis >= observationTimeoutMillis;
+      if (!entity.ended && !timedOut && !force) continue;
+      const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
+      const trace = this.entities.get(`trace:${obs.traceId}`);
+      const traceName = trace ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined;
+      const draft = toObservationDraft(mapping, obs, {
+        source: entity.source,
+        ...(traceName !== undefined ? { traceName } : {}),
+        incompleteEndNanos: entity.lastSeenNanos,
+      });
+      ready.push(this.take(entity, draft));
+    }
+    for (const state of this.traces.values()) {
+      if (ready.length >= limit) return ready;
+      if (state.open.size > 0 && !force) continue;
+      if (nowMillis - state.lastEventMillis < traceIdleMillis && !force) continue;
+      const key = `trace:${state.traceId}`;
+      const traceEntity = this.entities.get(key);
+      if (traceEntity?.inflight) continue;
+      if (!traceEntity && this.options.exportedEnvelopeIds(key)) {
+        // The root was exported earlier: only the bookkeeping is left.
+        this.traces.delete(state.traceId);
+        continue;
+      }
+      const trace = traceEntity ? mergeTraceEvents(traceEntity.id, traceEntity.events as TraceEvent[]) : undefined;
+      const draft = toRootDraft(mapping, {
+        traceId: state.traceId,
+        ...(trace ? { trace } : {}),
+        ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
+        ...(state.startNanos !== undefined ? { observationsStartNanos: state.startNanos } : {}),
+        ...(state.endNanos !== undefined ? { observationsEndNanos: state.endNanos } : {}),
+        source: traceEntity?.source ?? state.source,
+      });
+      const entity: Entity = traceEntity ?? {
+        key,
+        kind: 'trace',
+        id: state.traceId,
+        events: [],
+        envelopeIds: new Set(),
+        seqs: new Set(),
+        source: state.source,
+        lastEventMillis: state.lastEventMillis,
+        lastSeenNanos: 0n,
+        ended: true,
+      };
+      this.entities.set(key, entity);
+      ready.push(this.take(entity, draft));
+    }
+    return ready;
+  }
+
+  private take(entity: Entity, draft: SpanDraft): ReadyItem {
+    entity.inflight = new Set(entity.envelopeIds);
+    return { draft, entityKey: entity.key };
+  }
+
+  /** The export failed but may succeed later: the entities become pending again. */
+  retryLater(items: readonly ReadyItem[]): void {
+    for (const item of items) {
+      const entity = this.entities.get(item.entityKey);
+      if (entity) delete entity.inflight;
+    }
+  }
+
+  /** Exported (or dead-lettered): forget the entities, report spool entries that can go. */
+  settle(items: readonly ReadyItem[]): SettleResult {
+    const result: SettleResult = { releasableSeqs: [], tombstones: [], lateUpdates: 0 };
+    for (const item of items) {
+      const entity = this.entities.get(item.entityKey);
+      if (!entity?.inflight) continue;
+      result.lateUpdates += entity.envelopeIds.size - entity.inflight.size;
+      result.tombstones.push({ key: entity.key, envelopeIds: [...entity.inflight] });
+      this.entities.delete(entity.key);
+      if (entity.kind === 'trace') this.traces.delete(entity.id);
+      else if (entity.kind === 'obs' && entity.traceId !== undefined) this.traces.get(entity.traceId)?.open.delete(entity.id);
+      for (const seq of entity.seqs) {
+        const refs = (this.seqRefs.get(seq) ?? 1) - 1;
+        if (refs <= 0) {
+          this.seqRefs.delete(seq);
+          result.releasableSeqs.push(seq);
+        } else this.seqRefs.set(seq, refs);
+      }
+    }
+    return result;
+  }
+}

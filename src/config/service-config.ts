@@ -1,0 +1,194 @@
+// The service's settings: one zod schema, resolved once from a plain env object.
+// Pure: never reads process.env itself (main.ts passes it in), never exits.
+import { z } from 'zod';
+
+/** A startup problem; `issues` lists every bad setting at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`));
+
+const bool = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'one of true, false, 1, 0, yes, no'))
+  .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent');
+
+const protocol = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
+
+const url = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'an http(s) URL');
+
+/** Each setting: the variable that sets it, its schema, and its default (as the env string). */
+const SETTINGS = {
+  host: { env: 'BRIDGE_HOST', schema: z.string().min(1, 'a host name or address'), default: '127.0.0.1' },
+  port: { env: 'BRIDGE_PORT', schema: intFrom(0, 65535), default: '3000' },
+  mapping: { env: 'BRIDGE_MAPPING', schema: z.string().min(1, 'a preset name or a file path'), default: 'genai' },
+  traceIdleMillis: { env: 'BRIDGE_TRACE_IDLE_MS', schema: intFrom(0), default: '10000' },
+  observationTimeoutMillis: { env: 'BRIDGE_OBSERVATION_TIMEOUT_MS', schema: intFrom(1), default: '600000' },
+  captureContent: { env: 'BRIDGE_CAPTURE_CONTENT', schema: bool, default: 'true' },
+  dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
+  store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
+  spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
+  maxBodyBytes: { env: 'BRIDGE_MAX_BODY_BYTES', schema: intFrom(1), default: String(4.5 * 1024 * 1024) },
+  shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
+  tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
+  exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
+  logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
+  publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
+  secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
+  serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
+  resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
+  attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  otlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', schema: url, default: 'http://localhost:4318' },
+  otlpTracesEndpoint: { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', schema: url, default: '' },
+  otlpProtocol: { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: protocol, default: 'http/protobuf' },
+  otlpTracesProtocol: { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', schema: protocol, default: '' },
+  otlpHeaders: { env: 'OTEL_EXPORTER_OTLP_HEADERS', schema: z.string(), default: '' },
+  otlpTracesHeaders: { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', schema: z.string(), default: '' },
+  otlpTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', schema: intFrom(1), default: '10000' },
+  otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
+  otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
+} as const;
+
+type Settings = typeof SETTINGS;
+type Raw = { [K in keyof Settings]: z.output<Settings[K]['schema']> | undefined };
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  mapping: string;
+  traceIdleMillis: number;
+  observationTimeoutMillis: number;
+  captureContent: boolean;
+  dataDir: string;
+  store: 'sqlite' | 'memory';
+  spoolMaxBytes: number;
+  maxBodyBytes: number;
+  shutdownTimeoutMillis: number;
+  tombstoneRetentionMillis: number;
+  exportBatchSize: number;
+  logLevel: z.output<typeof logLevel>;
+  /** Both set, or both empty (open mode). */
+  auth: { publicKey: string; secretKey: string } | null;
+  serviceName?: string;
+  resourceAttributes: Record<string, string>;
+  attributeValueLengthLimit?: number;
+  otlp: {
+    url: string;
+    protocol: 'http/protobuf' | 'http/json';
+    headers: Record<string, string>;
+    timeoutMillis: number;
+    compression: 'gzip' | 'none';
+  };
+}
+
+/** Documentation of every setting, for the README table and `--help`. */
+export function describeSettings(): Array<{ env: string; default: string }> {
+  return Object.values(SETTINGS).map((s) => ({ env: s.env, default: s.default }));
+}
+
+/**
+ * Resolves the configuration from an env object (overrides win over env, env over defaults).
+ * Throws one ConfigError naming every bad variable, what was expected and the value received.
+ */
+export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig {
+  const issues: string[] = [];
+  const raw = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const given = overrides[setting.env] ?? env[setting.env];
+    const value = given === undefined || given === '' ? setting.default : given;
+    if (value === '') {
+      raw[key] = undefined;
+      continue;
+    }
+    const parsed = (setting.schema as z.ZodType).safeParse(value);
+    if (parsed.success) raw[key] = parsed.data;
+    else {
+      const expected = parsed.error.issues[0]?.message ?? 'a valid value';
+      issues.push(`${setting.env} is invalid: expected ${expected} (actual: '${value}')`);
+    }
+  }
+  const r = raw as Raw;
+
+  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
+  const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
+  const publicKey = String(r.publicKey ?? '');
+  const secretKey = String(r.secretKey ?? '');
+  if ((publicKey === '') !== (secretKey === '')) {
+    issues.push(
+      `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
+    );
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
+  const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
+  return {
+    host: r.host!,
+    port: r.port!,
+    mapping: r.mapping!,
+    traceIdleMillis: r.traceIdleMillis!,
+    observationTimeoutMillis: r.observationTimeoutMillis!,
+    captureContent: r.captureContent!,
+    dataDir: r.dataDir!,
+    store: r.store!,
+    spoolMaxBytes: r.spoolMaxBytes!,
+    maxBodyBytes: r.maxBodyBytes!,
+    shutdownTimeoutMillis: r.shutdownTimeoutMillis!,
+    tombstoneRetentionMillis: r.tombstoneRetentionMillis!,
+    exportBatchSize: r.exportBatchSize!,
+    logLevel: r.logLevel!,
+    auth: publicKey ? { publicKey, secretKey } : null,
+    ...(r.serviceName ? { serviceName: r.serviceName } : {}),
+    resourceAttributes,
+    ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+    otlp: {
+      url: tracesUrl,
+      protocol: r.otlpTracesProtocol ?? r.otlpProtocol!,
+      headers,
+      timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis!,
+      compression: r.otlpTracesCompression ?? r.otlpCompression!,
+    },
+  };
+}
+
+/** `k1=v1,k2=v2` with percent-encoded values (the OTel env format for headers and resource attributes). */
+function parseKeyValueList(text: string, variable: string, issues: string[]): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq > 0 ? part.slice(0, eq).trim() : '';
+    if (!key) {
+      issues.push(`${variable} is invalid: expected comma-separated key=value pairs (actual: '${part.trim()}')`);
+      continue;
+    }
+    try {
+      out[key] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      issues.push(`${variable} is invalid: expected percent-encoded values (actual: '${part.trim()}')`);
+    }
+  }
+  return { ...out };
+}

@@ -1,0 +1,176 @@
+// The SpanSink seam and its OTLP/HTTP implementation: drafts → ReadableSpans → one encoded POST
+// → an ExportOutcome. Makes exactly one attempt per call; retrying belongs to the export worker.
+
+import { Agent as HttpAgent, validateHeaderName, validateHeaderValue } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
+
+import type { SpanDraft } from '../mapping/span-draft.js';
+import { classifyAttempt } from './classify-attempt.js';
+import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
+import type { ExportOutcome } from './export-outcome.js';
+import { postOnce } from './post-once.js';
+import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from './to-readable-span.js';
+
+const gzip = promisify(gzipCallback);
+
+/** Where finished span drafts go. Tests swap in an in-memory sink. */
+export interface SpanSink {
+  /** Exports the drafts in one attempt. Never rejects: every failure is an outcome. */
+  export(drafts: readonly SpanDraft[]): Promise<ExportOutcome>;
+  /** Waits for attempts in flight, then closes connections; later exports are `retryable`. */
+  shutdown(): Promise<void>;
+}
+
+export interface OtlpSinkOptions {
+  /** `http/protobuf` (the OTLP default) or `http/json`. */
+  protocol: 'http/protobuf' | 'http/json';
+  /** The full traces URL, used as is, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  url: string;
+  /** Extra request headers (auth, tenant). Cannot replace Content-Type/-Encoding/-Length. */
+  headers?: Record<string, string>;
+  /** Deadline for one attempt, from connect to the end of the response. */
+  timeoutMillis: number;
+  /** @defaultValue 'none' */
+  compression?: 'gzip' | 'none';
+  /** Parsed OTEL_RESOURCE_ATTRIBUTES; the drafts' own resource attributes win over these. */
+  resourceAttributes: Record<string, string>;
+  /** OTEL_SERVICE_NAME: `service.name` of every span when set. */
+  serviceNameOverride?: string;
+  /** OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longest string attribute value, in characters. */
+  attributeValueLengthLimit?: number;
+  /** Version of the bridge, for the instrumentation scope and User-Agent. */
+  bridgeVersion: string;
+}
+
+const CONTENT_TYPES = {
+  'http/protobuf': 'application/x-protobuf',
+  'http/json': 'application/json',
+} as const;
+
+/** Headers the sink owns; a user header with one of these names would corrupt the request. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-encoding', 'content-length']);
+
+/**
+ * An OTLP/HTTP sink. It serializes with @opentelemetry/otlp-transformer (the serializers the
+ * official exporters use) and POSTs once with node:http: the official exporters wrap their
+ * transport in a retry loop that hides the status, Retry-After and partial success.
+ *
+ * Throws at creation for invalid options (a startup error); `export` never rejects.
+ */
+export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
+  const url = parseUrl(options.url);
+  assertOptions(options);
+
+  const serializer = options.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+  const decodeResponse: DecodeResponse = (body) => toPartialSuccess(serializer.deserializeResponse(body));
+  const compress = options.compression === 'gzip';
+  const headers = requestHeaders(options);
+  const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
+  const scope = bridgeInstrumentationScope(options.bridgeVersion);
+  const spanOptions =
+    options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
+  // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+
+  const inFlight = new Set<Promise<ExportOutcome>>();
+  let isShutDown = false;
+
+  async function exportOnce(drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
+    let body: Uint8Array;
+    try {
+      const spans = drafts.map((draft) => toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions));
+      const encoded = serializer.serializeRequest(spans);
+      if (encoded === undefined) return { kind: 'permanent', reason: 'the OTLP serializer produced no request' };
+      body = compress ? await gzip(encoded) : encoded;
+    } catch (error) {
+      // The same drafts would fail the same way again.
+      return { kind: 'permanent', reason: `could not encode spans: ${errorMessage(error)}` };
+    }
+    const attempt = await postOnce({ url, headers, body, timeoutMillis: options.timeoutMillis, agent });
+    return classifyAttempt(attempt, decodeResponse);
+  }
+
+  return {
+    async export(drafts) {
+      // Still in the spool, so retryable: a permanent outcome would dead-letter good data.
+      if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
+      // The spec says not to send empty requests.
+      if (drafts.length === 0) return { kind: 'success', rejectedSpans: 0 };
+
+      const pending = exportOnce(drafts).catch(
+        (error: unknown): ExportOutcome => ({ kind: 'retryable', reason: `unexpected export error: ${errorMessage(error)}` }),
+      );
+      inFlight.add(pending);
+      try {
+        return await pending;
+      } finally {
+        inFlight.delete(pending);
+      }
+    },
+
+    async shutdown() {
+      isShutDown = true;
+      await Promise.all(inFlight);
+      agent.destroy();
+    },
+  };
+}
+
+function requestHeaders(options: OtlpSinkOptions): Record<string, string> {
+  const headers: Record<string, string> = { 'User-Agent': `langfuse-otel-bridge/${options.bridgeVersion}` };
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
+  }
+  headers['Content-Type'] = CONTENT_TYPES[options.protocol];
+  if (options.compression === 'gzip') headers['Content-Encoding'] = 'gzip';
+  return headers;
+}
+
+/** The JSON response carries int64 `rejectedSpans` as a string (proto3 JSON); accept both. */
+function toPartialSuccess(response: IExportTraceServiceResponse): PartialSuccess {
+  const partial = response.partialSuccess;
+  if (!partial) return { rejectedSpans: 0 };
+  const rejectedSpans = Number(partial.rejectedSpans ?? 0);
+  return partial.errorMessage ? { rejectedSpans, errorMessage: partial.errorMessage } : { rejectedSpans };
+}
+
+function parseUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`Configuration: url is invalid, expected an http(s) URL (actual: '${value}')`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`Configuration: url is invalid, expected an http(s) URL (actual: '${value}')`);
+  }
+  return url;
+}
+
+function assertOptions(options: OtlpSinkOptions): void {
+  if (!Number.isFinite(options.timeoutMillis) || options.timeoutMillis <= 0) {
+    throw new Error(`Configuration: timeoutMillis is invalid, expected a positive number (actual: ${options.timeoutMillis})`);
+  }
+  const limit = options.attributeValueLengthLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new Error(`Configuration: attributeValueLengthLimit is invalid, expected a non-negative integer (actual: ${limit})`);
+  }
+  // node:http would otherwise throw on every export; a bad header is a startup error.
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      throw new Error(`Configuration: headers is invalid, expected valid HTTP header names and values (actual header: '${name}')`);
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,204 @@
+// Turns a SpanDraft into the sdk-trace-base ReadableSpan the OTLP serializers read, and caches
+// Resources so equal attribute sets share one object. Pure; no network, no environment reads.
+
+import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, SpanContext, SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+import type {
+  DraftAttributes,
+  DraftAttributeValue,
+  DraftSpanKind,
+  DraftStatus,
+  SpanDraft,
+} from '../mapping/span-draft.js';
+import { toSpanId, toTraceId } from './ids.js';
+
+/** The instrumentation scope name of every span the bridge emits. */
+export const INSTRUMENTATION_SCOPE_NAME = 'langfuse-otel-bridge';
+
+/** The scope for spans emitted by this bridge version. */
+export function bridgeInstrumentationScope(bridgeVersion: string): InstrumentationScope {
+  return { name: INSTRUMENTATION_SCOPE_NAME, version: bridgeVersion };
+}
+
+export interface ReadableSpanOptions {
+  /**
+   * Longest string attribute value, in characters (Unicode code points), like
+   * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`; applies to strings and to strings inside string
+   * arrays. A non-negative integer; absent means no limit.
+   */
+  attributeValueLengthLimit?: number;
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+const SPAN_KINDS: Record<DraftSpanKind, SpanKind> = {
+  INTERNAL: SpanKind.INTERNAL,
+  SERVER: SpanKind.SERVER,
+  CLIENT: SpanKind.CLIENT,
+  PRODUCER: SpanKind.PRODUCER,
+  CONSUMER: SpanKind.CONSUMER,
+};
+
+const STATUS_CODES: Record<DraftStatus['code'], SpanStatusCode> = {
+  UNSET: SpanStatusCode.UNSET,
+  OK: SpanStatusCode.OK,
+  ERROR: SpanStatusCode.ERROR,
+};
+
+/**
+ * Builds a finished, sampled ReadableSpan from a draft. Ids come from ids.ts; times keep every
+ * nanosecond. `resource` should come from a {@link ResourceCache} so spans of one resource share
+ * the object (the OTLP transformer groups by identity). Never throws for a well-typed draft.
+ */
+export function toReadableSpan(
+  draft: SpanDraft,
+  resource: Resource,
+  scope: InstrumentationScope,
+  options: ReadableSpanOptions = {},
+): ReadableSpan {
+  const traceId = toTraceId(draft.traceId);
+  const context: SpanContext = { traceId, spanId: toSpanId(draft.span), traceFlags: TraceFlags.SAMPLED };
+  const parentSpanContext: SpanContext | undefined = draft.parent
+    ? { traceId, spanId: toSpanId(draft.parent), traceFlags: TraceFlags.SAMPLED, isRemote: false }
+    : undefined;
+
+  const startNanos = clampToEpoch(draft.startTimeUnixNano);
+  // Like the SDK's Span.end(): an end before the start (clock skew in client data) becomes the
+  // start, so the duration is never negative.
+  const endNanos = maxBigInt(clampToEpoch(draft.endTimeUnixNano), startNanos);
+
+  return {
+    name: draft.name,
+    kind: SPAN_KINDS[draft.kind],
+    spanContext: () => context,
+    parentSpanContext,
+    startTime: nanosToHrTime(startNanos),
+    endTime: nanosToHrTime(endNanos),
+    duration: nanosToHrTime(endNanos - startNanos),
+    status: toSpanStatus(draft.status),
+    attributes: limitAttributes(draft.attributes, options.attributeValueLengthLimit),
+    links: [],
+    events: [],
+    ended: true,
+    resource,
+    instrumentationScope: scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+/**
+ * Nanoseconds since the epoch as an OTel HrTime `[seconds, nanos]`, with integer arithmetic
+ * so no digit is lost (a float holds only ~15.9 significant digits; epoch nanos need 19).
+ */
+export function nanosToHrTime(nanos: bigint): HrTime {
+  const clamped = clampToEpoch(nanos);
+  return [Number(clamped / NANOS_PER_SECOND), Number(clamped % NANOS_PER_SECOND)];
+}
+
+/** Truncates a string to at most `limit` code points, never splitting a surrogate pair. */
+export function truncateString(value: string, limit: number): string {
+  // UTF-16 length is an upper bound on the code-point count: short strings need no walk.
+  if (value.length <= limit) return value;
+  let index = 0;
+  for (let count = 0; count < limit && index < value.length; count++) {
+    const unit = value.charCodeAt(index);
+    const next = value.charCodeAt(index + 1);
+    const isPair = unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    index += isPair ? 2 : 1;
+  }
+  return value.slice(0, index);
+}
+
+/** A cache handing out one shared Resource per distinct set of resource attributes. */
+export interface ResourceCache {
+  /** The Resource for a draft's own resource attributes, merged with the configured layers. */
+  resourceFor(draftResource: DraftAttributes): Resource;
+}
+
+/** More distinct resources than this are unlikely; the bound keeps odd input from growing memory. */
+const MAX_CACHED_RESOURCES = 256;
+
+/**
+ * Resource attributes are, from weakest to strongest: `base` (OTEL_RESOURCE_ATTRIBUTES, parsed
+ * by the caller), the draft's own resource attributes, then `serviceNameOverride`
+ * (OTEL_SERVICE_NAME), which wins over everything. Without any `service.name` the spec's
+ * `unknown_service` is used. Only the given attributes appear: `resourceFromAttributes` runs
+ * no detectors, so no host or process attributes are added.
+ */
+export function createResourceCache(
+  base: Readonly<Record<string, string>>,
+  serviceNameOverride?: string,
+): ResourceCache {
+  const cache = new Map<string, Resource>();
+  return {
+    resourceFor(draftResource) {
+      const merged: Attributes = { 'service.name': 'unknown_service', ...base, ...draftResource };
+      if (serviceNameOverride !== undefined && serviceNameOverride !== '') {
+        merged['service.name'] = serviceNameOverride;
+      }
+      const key = canonicalKey(merged);
+      const cached = cache.get(key);
+      if (cached) return cached;
+
+      const resource = resourceFromAttributes(merged);
+      if (cache.size >= MAX_CACHED_RESOURCES) {
+        // Evicting only costs grouping: a later span with these attributes gets a new object.
+        const oldest = cache.keys().next();
+        if (!oldest.done) cache.delete(oldest.value);
+      }
+      cache.set(key, resource);
+      return resource;
+    },
+  };
+}
+
+function toSpanStatus(status: DraftStatus): SpanStatus {
+  const code = STATUS_CODES[status.code];
+  // The OTel spec allows a description only with ERROR.
+  return code === SpanStatusCode.ERROR && status.message !== undefined
+    ? { code, message: status.message }
+    : { code };
+}
+
+function limitAttributes(attributes: DraftAttributes, limit: number | undefined): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key] = limit === undefined ? copyValue(value) : limitValue(value, limit);
+  }
+  return out;
+}
+
+/** Arrays are copied so a later change to the draft cannot alter a span being exported. */
+function copyValue(value: DraftAttributeValue): AttributeValue {
+  return Array.isArray(value) ? ([...value] as AttributeValue) : value;
+}
+
+function limitValue(value: DraftAttributeValue, limit: number): AttributeValue {
+  if (typeof value === 'string') return truncateString(value, limit);
+  if (Array.isArray(value)) {
+    // Per the spec, limits apply element-wise to arrays; only string elements can shrink.
+    return value.map((item) => (typeof item === 'string' ? truncateString(item, limit) : item)) as AttributeValue;
+  }
+  return value;
+}
+
+function canonicalKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes).sort();
+  return JSON.stringify(keys.map((key) => [key, attributes[key]]));
+}
+
+/** OTLP times are unsigned; a pre-1970 time from bad input becomes the epoch instead of wrapping. */
+function clampToEpoch(nanos: bigint): bigint {
+  return nanos < 0n ? 0n : nanos;
+}
+
+function maxBigInt(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}

@@ -1,0 +1,64 @@
+// Langfuse wire timestamps: the exact acceptance rule (zod v4 `iso.datetime({offset:true})`) and an
+// exact ISO 8601 → nanoseconds conversion. Pure functions; must not touch Date or any later stage.
+
+import { z } from 'zod';
+
+/**
+ * The very schema Langfuse v3 uses for every datetime field (`z.string().datetime({offset: true})`
+ * in zod v4): real calendar dates incl. leap years, uppercase `T`, `HH:MM[:SS[.fraction]]`, then
+ * `Z` or `±HH:MM`. Shared with the ingestion schemas so the rule lives in one place.
+ */
+export const langfuseDatetimeSchema = z.iso.datetime({ offset: true });
+
+/** True when Langfuse v3 would accept `s` as a datetime (see `langfuseDatetimeSchema`). */
+export function isLangfuseDatetime(s: string): boolean {
+  return langfuseDatetimeSchema.safeParse(s).success;
+}
+
+// Field capture for strings that already passed `isLangfuseDatetime`; the calendar and range checks
+// are zod's, this only splits the fields out.
+const PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * Days from 1970-01-01 to the given proleptic Gregorian date (negative before 1970).
+ * Integer-only era arithmetic (H. Hinnant's `days_from_civil`), so leap years and years before
+ * 1970 come out exact without `Date`.
+ */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400; // [0, 399]
+  const mp = (month + 9) % 12; // March = 0 … February = 11
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1; // [0, 365]
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy; // [0, 146096]
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * Nanoseconds since the Unix epoch for a Langfuse datetime, exact: no `Date`, so microseconds and
+ * nanoseconds survive (Langfuse itself cuts to milliseconds). Fraction digits beyond the 9th are
+ * truncated (not rounded): OTLP has no finer unit. The offset is applied (`-08:00` adds 8 h).
+ * Throws a RangeError when `s` is not a valid Langfuse datetime; callers pass validated strings.
+ */
+export function parseTimestampNanos(s: string): bigint {
+  const m = isLangfuseDatetime(s) ? PARTS.exec(s) : null;
+  if (m === null) {
+    throw new RangeError(`not a Langfuse ISO 8601 datetime: ${JSON.stringify(s.slice(0, 64))}`);
+  }
+  const num = (i: number): number => {
+    const g = m[i];
+    return g === undefined ? 0 : Number(g);
+  };
+  const days = daysFromCivil(num(1), num(2), num(3));
+  let seconds = days * 86_400 + num(4) * 3_600 + num(5) * 60 + num(6);
+  if (m[8] !== undefined) {
+    // Local time = UTC + offset, so UTC = local − offset.
+    const offsetSeconds = num(9) * 3_600 + num(10) * 60;
+    seconds += m[8] === '+' ? -offsetSeconds : offsetSeconds;
+  }
+  const fraction = (m[7] ?? '').slice(0, 9).padEnd(9, '0');
+  // |seconds| < 2^38 for years 0000–9999, so the number arithmetic above is exact.
+  return BigInt(seconds) * NANOS_PER_SECOND + BigInt(fraction);
+}

@@ -1,0 +1,22 @@
+// The logger (pino, JSON lines). Secrets and message content are never logged above debug:
+// callers log counts and ids, and the redact list covers the headers that carry keys.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'langfuse-otel-bridge' },
+      redact: { paths: ['headers.authorization', 'auth.secretKey', 'secretKey', 'config.auth.secretKey'], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+/** A logger that writes nothing (tests). */
+export function createSilentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// The process: reads the environment, listens, handles signals, exits. Nothing else does.
+// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
+import type { Server } from 'node:http';
+import { ConfigError, describeSettings, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
+import { createLogger, type Logger } from './logger.js';
+import { MappingError } from './mapping/load-mapping.js';
+import { decodeDrafts } from './pipeline/draft-codec.js';
+import { createService, createSpanSink, openSpool } from './service.js';
+import { BRIDGE_VERSION } from './version.js';
+
+const USAGE = `langfuse-otel-bridge ${BRIDGE_VERSION}
+
+Usage:
+  langfuse-otel-bridge [serve]              run the bridge (settings from the environment)
+  langfuse-otel-bridge dead-letters list    show spans the backend refused for good
+  langfuse-otel-bridge dead-letters retry   send them again (kept when the backend still refuses)
+  langfuse-otel-bridge --help | --version
+
+Settings (environment variable = default):
+${describeSettings()
+  .map((s) => `  ${s.env}=${s.default}`)
+  .join('\n')}
+`;
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command = 'serve', sub] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === '--version') {
+    process.stdout.write(`${BRIDGE_VERSION}\n`);
+    return 0;
+  }
+  let config: ServiceConfig;
+  try {
+    config = loadServiceConfig(env);
+  } catch (error) {
+    return startupFailure(error);
+  }
+  const logger = createLogger(config.logLevel);
+  if (command === 'serve') return serve(config, logger);
+  if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
+  if (command === 'dead-letters' && sub === 'retry') return retryDeadLetters(config, logger);
+  process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+function startupFailure(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof MappingError) {
+    process.stderr.write(`langfuse-otel-bridge: ${error.message}\n`);
+    return 1;
+  }
+  throw error;
+}
+
+async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
+  let service;
+  try {
+    service = createService(config, { logger, defaultMetrics: true });
+  } catch (error) {
+    return startupFailure(error);
+  }
+  if (!config.auth) {
+    logger.warn('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not set: every caller is accepted');
+  }
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = service.app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  }).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'could not listen');
+    return undefined;
+  });
+  if (!server) {
+    await service.shutdown();
+    return 1;
+  }
+  // SDK keep-alive connections must not hold shutdown open.
+  server.keepAliveTimeout = 5_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(
+    {
+      url: `http://${shownHost}:${port}`,
+      version: BRIDGE_VERSION,
+      store: config.store,
+      dataDir: config.store === 'sqlite' ? config.dataDir : undefined,
+      mapping: config.mapping,
+      otlp: { url: config.otlp.url, protocol: config.otlp.protocol },
+      auth: config.auth ? 'basic' : 'open',
+      replayedEntries: service.replayed,
+    },
+    'listening',
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: no new batches; exporting what is ready');
+      service.pipeline.beginShutdown();
+      // Requests in flight finish; idle keep-alive connections close now.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      void closed
+        .then(() => service.shutdown())
+        .then((complete) => {
+          logger.info({ complete, spoolEntries: service.spool.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
+          resolve(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        });
+      // Requests that do not finish within the shutdown budget are cut.
+      setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMillis).unref();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function listDeadLetters(config: ServiceConfig): number {
+  const spool = openSpool(config);
+  try {
+    const letters = spool.listDeadLetters();
+    for (const letter of letters) {
+      const names = decodeDrafts(letter.payload).map((d) => d.name);
+      process.stdout.write(
+        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), spans: letter.spanCount, reason: letter.reason, names: names.slice(0, 10) })}\n`,
+      );
+    }
+    process.stderr.write(`${letters.length} dead letter(s)\n`);
+    return 0;
+  } finally {
+    spool.close();
+  }
+}
+
+async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
+  const spool = openSpool(config);
+  const sink = createSpanSink(config);
+  let failed = 0;
+  try {
+    for (const letter of spool.takeDeadLetters()) {
+      const outcome = await sink.export(decodeDrafts(letter.payload));
+      if (outcome.kind === 'success') {
+        logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
+      } else {
+        failed++;
+        spool.addDeadLetter(`${letter.reason}; retry: ${outcome.reason}`, letter.payload, letter.spanCount, letter.createdAtMillis);
+        logger.warn({ id: letter.id, outcome }, 'dead letter still refused; kept');
+      }
+    }
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await sink.shutdown();
+    spool.close();
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`langfuse-otel-bridge: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

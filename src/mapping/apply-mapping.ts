@@ -1,0 +1,108 @@
+// Turns merged Langfuse records into span drafts with a compiled mapping: names, kinds,
+// attributes, status, parents, times and resource. Pure; OTel ids are derived later, in export/.
+import type { MergedObservation, MergedScore, MergedTrace } from '../assembly/merge.js';
+import type { RequestSource } from '../ingestion/request-source.js';
+import type { CompiledMapping } from './compile-mapping.js';
+import type { ObservationTypeKey } from './mapping-schema.js';
+import { observationView, rootView, scoreView } from './record-view.js';
+import type { DraftAttributes, SpanDraft } from './span-draft.js';
+
+/** Resource attributes for the sender of a batch (DESIGN §4 "Resource"). */
+export function toResourceAttributes(source: RequestSource | undefined, environment: string | undefined): DraftAttributes {
+  const integration = source?.sdkIntegration;
+  // The JS SDK sends `DEFAULT`, which names no integration.
+  const serviceName = integration && integration.toUpperCase() !== 'DEFAULT' ? integration : 'langfuse';
+  const attributes: DraftAttributes = { 'service.name': serviceName };
+  if (environment && environment !== 'default') attributes['deployment.environment.name'] = environment;
+  if (source?.sdkName) attributes['langfuse.sdk.name'] = source.sdkName;
+  if (source?.sdkVersion) attributes['langfuse.sdk.version'] = source.sdkVersion;
+  return attributes;
+}
+
+export interface ObservationDraftOptions {
+  source?: RequestSource;
+  traceName?: string;
+  /** Exported without an end: `endTimeNanos` is the last time seen. */
+  incompleteEndNanos?: bigint;
+}
+
+export function toObservationDraft(mapping: CompiledMapping, obs: MergedObservation, options: ObservationDraftOptions = {}): SpanDraft {
+  const incomplete = obs.endTimeNanos === undefined;
+  const view = observationView(obs, {
+    inferProvider: mapping.inferProvider,
+    ...(options.traceName !== undefined ? { traceName: options.traceName } : {}),
+    incomplete,
+  });
+  const shape = mapping.observation(obs.type.toLowerCase() as ObservationTypeKey, view);
+  let end = obs.endTimeNanos ?? options.incompleteEndNanos ?? obs.startTimeNanos;
+  if (end < obs.startTimeNanos) end = obs.startTimeNanos;
+  return {
+    traceId: obs.traceId,
+    span: { type: 'observation', id: obs.id },
+    parent: obs.parentObservationId
+      ? { type: 'observation', id: obs.parentObservationId }
+      : { type: 'root', traceId: obs.traceId },
+    name: shape.name,
+    kind: shape.kind,
+    startTimeUnixNano: obs.startTimeNanos,
+    endTimeUnixNano: end,
+    attributes: shape.attributes,
+    status: shape.status,
+    resource: toResourceAttributes(options.source, obs.environment),
+  };
+}
+
+export interface RootDraftInput {
+  traceId: string;
+  trace?: MergedTrace;
+  /** Earliest observation without a parent: names a root that has no trace-create. */
+  firstTopLevel?: MergedObservation;
+  /** Earliest start and latest end among the trace's observations. */
+  observationsStartNanos?: bigint;
+  observationsEndNanos?: bigint;
+  source?: RequestSource;
+}
+
+/** The root span starts at the earliest of the trace timestamp and its observations, ends at the latest end. */
+export function toRootDraft(mapping: CompiledMapping, input: RootDraftInput): SpanDraft {
+  const shape = mapping.root(rootView(input.trace, input.traceId, input.firstTopLevel));
+  const candidatesStart = [input.trace?.timestampNanos, input.observationsStartNanos].filter((t): t is bigint => t !== undefined);
+  const start = candidatesStart.reduce((a, b) => (b < a ? b : a));
+  const candidatesEnd = [start, input.trace?.timestampNanos, input.observationsEndNanos].filter((t): t is bigint => t !== undefined);
+  const end = candidatesEnd.reduce((a, b) => (b > a ? b : a));
+  return {
+    traceId: input.traceId,
+    span: { type: 'root', traceId: input.traceId },
+    name: shape.name,
+    kind: shape.kind,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    attributes: shape.attributes,
+    status: shape.status,
+    resource: toResourceAttributes(input.source, input.trace?.environment ?? input.firstTopLevel?.environment),
+  };
+}
+
+/**
+ * A score: zero-duration, under the scored observation or the trace's root span. A score with no
+ * trace (session or dataset-run scores) becomes a trace of its own, keyed `score:<id>`.
+ */
+export function toScoreDraft(mapping: CompiledMapping, score: MergedScore, source?: RequestSource): SpanDraft {
+  const shape = mapping.score(scoreView(score));
+  const traceId = score.traceId ?? `score:${score.id}`;
+  const draft: SpanDraft = {
+    traceId,
+    span: { type: 'score', id: score.id },
+    name: shape.name,
+    kind: shape.kind,
+    startTimeUnixNano: score.timestampNanos,
+    endTimeUnixNano: score.timestampNanos,
+    attributes: shape.attributes,
+    status: shape.status,
+    resource: toResourceAttributes(source, score.environment),
+  };
+  if (score.traceId) {
+    draft.parent = score.observationId ? { type: 'observation', id: score.observationId } : { type: 'root', traceId };
+  }
+  return draft;
+}

@@ -1,0 +1,202 @@
+// Compiles a resolved mapping file into plain functions, once at startup: paths are split,
+// types resolved, content rules dropped when content capture is off. Pure.
+import type { DraftAttributes, DraftAttributeValue, DraftSpanKind, DraftStatus } from './span-draft.js';
+import type { ResolvedMapping } from './load-mapping.js';
+import type { AttributeRuleConfig, ObservationTypeKey, SpanRuleConfig } from './mapping-schema.js';
+import { compileProviderInference, type ProviderInference } from './provider-inference.js';
+import type { RecordView } from './record-view.js';
+
+export interface SpanShape {
+  name: string;
+  kind: DraftSpanKind;
+  attributes: DraftAttributes;
+  status: DraftStatus;
+}
+
+export type ShapeFn = (view: RecordView) => SpanShape;
+
+export interface CompiledMapping {
+  root: ShapeFn;
+  observation: (type: ObservationTypeKey, view: RecordView) => SpanShape;
+  score: ShapeFn;
+  inferProvider: ProviderInference;
+  sources: string[];
+}
+
+export interface CompileOptions {
+  captureContent: boolean;
+}
+
+type Getter = (view: RecordView) => unknown;
+type AttributeWriter = (view: RecordView, out: DraftAttributes) => void;
+
+export function compileMapping(mapping: ResolvedMapping, options: CompileOptions): CompiledMapping {
+  const spans = mapping.spans ?? {};
+  const base = spans.observation ?? {};
+  const byType = new Map<string, ShapeFn>();
+  const compileType = (type: ObservationTypeKey): ShapeFn => {
+    let fn = byType.get(type);
+    if (!fn) {
+      const own = spans.types?.[type] ?? {};
+      fn = compileSpanRule(
+        {
+          kind: own.kind ?? base.kind,
+          name: own.name ?? base.name,
+          status: own.status ?? base.status,
+          attributes: { ...base.attributes, ...own.attributes },
+        },
+        options,
+        type,
+      );
+      byType.set(type, fn);
+    }
+    return fn;
+  };
+  return {
+    root: compileSpanRule(spans.root ?? {}, options, 'trace'),
+    observation: (type, view) => compileType(type)(view),
+    score: compileSpanRule(spans.score ?? {}, options, 'score'),
+    inferProvider: compileProviderInference(mapping.providers),
+    sources: mapping.sources,
+  };
+}
+
+function compileSpanRule(rule: SpanRuleConfig, options: CompileOptions, fallbackName: string): ShapeFn {
+  const kind = rule.kind ?? 'INTERNAL';
+  const names = (rule.name ?? []).map(compileTemplate);
+  const writers = Object.entries(rule.attributes ?? {})
+    .filter((entry): entry is [string, Exclude<AttributeRuleConfig, null>] => entry[1] !== null)
+    .filter(([, r]) => options.captureContent || typeof r === 'string' || !r.content)
+    .map(([key, r]) => compileAttribute(key, r));
+  const errorWhen = rule.status ? { get: compilePath(rule.status.error_when.from), equals: rule.status.error_when.equals } : undefined;
+  const message = rule.status?.message ? compilePath(rule.status.message) : undefined;
+  return (view) => {
+    const attributes: DraftAttributes = {};
+    for (const write of writers) write(view, attributes);
+    let status: DraftStatus = { code: 'UNSET' };
+    if (errorWhen && errorWhen.get(view) === errorWhen.equals) {
+      const text = message?.(view);
+      status = { code: 'ERROR', ...(typeof text === 'string' && text ? { message: text } : {}) };
+    }
+    let name: string | undefined;
+    for (const template of names) {
+      name = template(view);
+      if (name) break;
+    }
+    return { name: name ?? fallbackName, kind, attributes, status };
+  };
+}
+
+/** `{path}` placeholders; the template fails (undefined) when one has no non-empty value. */
+function compileTemplate(template: string): (view: RecordView) => string | undefined {
+  const pieces = template.split(/(\{[^}]+\})/).filter((p) => p !== '');
+  const parts = pieces.map((p) => (p.startsWith('{') && p.endsWith('}') ? compilePath(p.slice(1, -1).trim()) : p));
+  return (view) => {
+    let out = '';
+    for (const part of parts) {
+      if (typeof part === 'string') out += part;
+      else {
+        const value = part(view);
+        if ((typeof value !== 'string' && typeof value !== 'number') || value === '') return undefined;
+        out += String(value);
+      }
+    }
+    return out;
+  };
+}
+
+export function compilePath(path: string): Getter {
+  const segments = path.split('.');
+  return (view) => {
+    let current: unknown = view;
+    for (const segment of segments) {
+      if (current === null || typeof current !== 'object') return undefined;
+      // Own properties only: a path can never walk into a prototype.
+      if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
+      current = (current as Record<string, unknown>)[segment];
+    }
+    return current;
+  };
+}
+
+function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>): AttributeWriter {
+  const spec = typeof rule === 'string' ? { from: rule } : rule;
+  const get: Getter = spec.from !== undefined ? compilePath(spec.from) : () => spec.value;
+  const coerce = coercer(spec.type);
+  const skip = new Set(spec.skip_values ?? []);
+  if (spec.flatten) {
+    return (view, out) => {
+      const value = get(view);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        const single = coerce(value);
+        if (single !== undefined && !skip.has(single as never)) out[key] = single;
+        return;
+      }
+      for (const [k, v] of Object.entries(value)) {
+        const coerced = coerceFlattened(v);
+        if (coerced !== undefined) out[`${key}.${k}`] = coerced;
+      }
+    };
+  }
+  return (view, out) => {
+    const value = coerce(get(view));
+    if (value === undefined) return;
+    if (typeof value !== 'object' && skip.has(value)) return;
+    out[key] = value;
+  };
+}
+
+/** Flattened values: primitives as they are, anything nested as JSON text. */
+function coerceFlattened(value: unknown): DraftAttributeValue | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  return safeJson(value);
+}
+
+function safeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function coercer(type: Exclude<AttributeRuleConfig, null | string>['type']): (value: unknown) => DraftAttributeValue | undefined {
+  switch (type) {
+    case 'string':
+      return (v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : typeof v === 'object' ? safeJson(v) : String(v));
+    case 'int':
+      return (v) => {
+        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+        return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
+      };
+    case 'double':
+      return (v) => {
+        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+        return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+      };
+    case 'bool':
+      return (v) => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined);
+    case 'string[]':
+      return (v) => {
+        if (typeof v === 'string') return [v];
+        if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) return v as string[];
+        return undefined;
+      };
+    case 'json':
+      return (v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : safeJson(v));
+    default:
+      return (v) => {
+        if (v === null || v === undefined) return undefined;
+        if (typeof v === 'string' || typeof v === 'boolean') return v;
+        if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+        if (Array.isArray(v) && v.length > 0) {
+          if (v.every((x) => typeof x === 'string')) return v as string[];
+          if (v.every((x) => typeof x === 'boolean')) return v as boolean[];
+          if (v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as number[];
+        }
+        return safeJson(v);
+      };
+  }
+}

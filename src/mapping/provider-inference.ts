@@ -1,0 +1,69 @@
+// Infers `gen_ai.provider.name` from what a Langfuse generation carries: a LiteLLM model prefix
+// (`bedrock/…`), LiteLLM metadata, the `api_base` host, or the model family. The tables are data
+// from the mapping file; this module only knows the order in which they are consulted.
+import type { ResolvedMapping } from './load-mapping.js';
+
+export interface ProviderGuess {
+  provider?: string;
+  /** The model name without a recognised routing prefix (`bedrock/x` → `x`). */
+  model?: string;
+}
+
+export type ProviderInference = (model: string | undefined, metadata: unknown, modelParameters: unknown) => ProviderGuess;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function compileProviderInference(tables: ResolvedMapping['providers']): ProviderInference {
+  const prefixes = new Map(Object.entries(tables?.model_prefixes ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const metadataKeys = Object.entries(tables?.metadata_keys ?? {});
+  const metadataValues = new Map(Object.entries(tables?.metadata_values ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const hosts = Object.entries(tables?.api_base_hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
+  const families = (tables?.model_families ?? []).map((f) => ({ re: new RegExp(f.match, 'i'), provider: f.provider }));
+
+  const fromHost = (apiBase: unknown): string | undefined => {
+    if (typeof apiBase !== 'string' || apiBase === '') return undefined;
+    let host: string;
+    try {
+      host = new URL(apiBase.includes('://') ? apiBase : `https://${apiBase}`).hostname.toLowerCase();
+    } catch {
+      return undefined;
+    }
+    return hosts.find(([suffix]) => host === suffix || host.endsWith(`.${suffix}`) || host.endsWith(suffix))?.[1];
+  };
+
+  return (model, metadata, modelParameters) => {
+    let bare = model;
+    let provider: string | undefined;
+    // 1. LiteLLM routing prefix: the first path segment names the provider.
+    const slash = model?.indexOf('/') ?? -1;
+    if (model && slash > 0) {
+      const known = prefixes.get(model.slice(0, slash).toLowerCase());
+      if (known) {
+        provider = known;
+        bare = model.slice(slash + 1);
+      }
+    }
+    // 2. LiteLLM metadata: an explicit provider value, then keys only one provider sets.
+    const meta = isObj(metadata) ? metadata : {};
+    const hidden = isObj(meta.hidden_params) ? meta.hidden_params : {};
+    const modelInfo = isObj(meta.model_info) ? meta.model_info : {};
+    if (!provider) {
+      for (const candidate of [meta.custom_llm_provider, hidden.custom_llm_provider, modelInfo.litellm_provider, meta.litellm_provider]) {
+        if (typeof candidate === 'string') {
+          provider = metadataValues.get(candidate.toLowerCase());
+          if (provider) break;
+        }
+      }
+    }
+    if (!provider) {
+      const params = isObj(modelParameters) ? modelParameters : {};
+      provider = metadataKeys.find(([key]) => meta[key] != null || params[key] != null)?.[1];
+    }
+    // 3. The endpoint called.
+    provider ??= fromHost(meta.api_base) ?? fromHost(hidden.api_base);
+    // 4. The model family.
+    if (!provider && bare) provider = families.find((f) => f.re.test(bare!))?.provider;
+    return { ...(provider ? { provider } : {}), ...(bare ? { model: bare } : {}) };
+  };
+}

@@ -1,0 +1,60 @@
+// The bridge's own Prometheus metrics (prom-client), one registry per service instance so that
+// tests never share counters. A leaf module: imports nothing from the pipeline.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GaugeSources {
+  spoolEntries: () => number;
+  spoolBytes: () => number;
+  pendingEntities: () => number;
+  deadLetters: () => number;
+}
+
+export type BridgeMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bridge_' });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const sources: Partial<GaugeSources> = {};
+  const gauge = (name: string, help: string, read: keyof GaugeSources) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const fn = sources[read];
+        if (fn) this.set(fn());
+      },
+    });
+  const metrics = {
+    registry,
+    eventsReceived: counter('bridge_events_received_total', 'Events received in ingestion batches, by event type.', ['type']),
+    eventsAccepted: counter('bridge_events_accepted_total', 'Events accepted (answered 201), by event type.', ['type']),
+    eventsRejected: counter('bridge_events_rejected_total', 'Events rejected (answered 400), by event type.', ['type']),
+    eventsDropped: counter('bridge_events_dropped_total', 'Accepted events that produce no span, by reason.', ['reason']),
+    requestsRejected: counter('bridge_requests_rejected_total', 'Ingestion requests refused as a whole, by reason.', ['reason']),
+    duplicateEvents: counter('bridge_duplicate_events_total', 'Events whose envelope id was already merged (client resends).'),
+    lateUpdates: counter('bridge_late_updates_total', 'Events for entities already exported; counted, never exported twice.'),
+    spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted.'),
+    spansRejectedByBackend: counter('bridge_spans_rejected_by_backend_total', 'Spans the backend reported as rejected (OTLP partial success).'),
+    exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent).', ['kind']),
+    deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure.'),
+    requestDuration: new Histogram({
+      name: 'bridge_http_request_duration_seconds',
+      help: 'HTTP request latency, by route and status.',
+      labelNames: ['route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    spoolEntries: gauge('bridge_spool_entries', 'Accepted requests kept until all their spans are exported.', 'spoolEntries'),
+    spoolBytes: gauge('bridge_spool_bytes', 'Bytes of accepted requests not yet fully exported.', 'spoolBytes'),
+    pendingEntities: gauge('bridge_pending_entities', 'Traces, observations and scores waiting to be exported.', 'pendingEntities'),
+    deadLetters: gauge('bridge_dead_letters', 'Dead letters stored (see `langfuse-otel-bridge dead-letters list`).', 'deadLetters'),
+    /** Wires the gauges to the live components, once they exist. */
+    observe(from: Partial<GaugeSources>) {
+      Object.assign(sources, from);
+    },
+  };
+  return metrics;
+}

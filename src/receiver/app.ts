@@ -1,0 +1,170 @@
+// The Langfuse HTTP contract (DESIGN §3) on express: routes, auth, body limits, JSON answers.
+// Only this layer knows express; it hands plain data to the ingest pipeline. Every answer is JSON,
+// because the JS SDK gives up on a batch whose error body does not parse.
+import { createHash } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../logger.js';
+import type { BridgeMetrics } from '../metrics.js';
+import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import { createAuthCheck } from './basic-auth.js';
+
+export interface AppOptions {
+  pipeline: IngestPipeline;
+  metrics: BridgeMetrics;
+  logger: Logger;
+  version: string;
+  auth: { publicKey: string; secretKey: string } | null;
+  maxBodyBytes: number;
+}
+
+const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+export function createApp(options: AppOptions): express.Express {
+  const { pipeline, metrics, logger, version } = options;
+  const checkAuth = createAuthCheck(options.auth);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const stop = metrics.requestDuration.startTimer();
+    res.on('finish', () => stop({ route: routeLabel(req), status: String(res.statusCode) }));
+    next();
+  });
+
+  app.all('/api/public/health', (_req, res) => {
+    res.json({ status: 'OK', version });
+  });
+
+  app.get('/api/public/ready', (_req, res) => {
+    const reason = pipeline.notAcceptingReason();
+    if (reason) res.status(503).json({ status: 'Not ready', message: reason, version });
+    else res.json({ status: 'OK', version });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/api/public/projects', (req, res) => {
+    const auth = checkAuth(req.headers.authorization);
+    // Langfuse answers this route's auth failures with `message` only.
+    if (!auth.ok) return void res.status(401).json({ message: auth.message });
+    res.json({
+      data: [
+        {
+          id: 'langfuse-otel-bridge',
+          name: 'langfuse-otel-bridge',
+          organization: { id: 'langfuse-otel-bridge', name: 'langfuse-otel-bridge' },
+          metadata: {},
+        },
+      ],
+    });
+  });
+
+  // Media uploads are declined (uploadUrl null), so SDKs skip them; reference strings stay as text.
+  app.post('/api/public/media', express.json({ limit: '1mb' }), (req, res) => {
+    const auth = checkAuth(req.headers.authorization);
+    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
+    const mediaId = createHash('sha256')
+      .update(JSON.stringify(req.body ?? {}))
+      .digest('base64url')
+      .slice(0, 22);
+    res.json({ uploadUrl: null, mediaId });
+  });
+  app.patch('/api/public/media/:mediaId', (req, res) => {
+    const auth = checkAuth(req.headers.authorization);
+    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
+    res.status(200).json({});
+  });
+
+  app.post(
+    '/api/public/ingestion',
+    express.raw({ type: () => true, limit: options.maxBodyBytes }),
+    (req, res) => {
+      const contentType = req.headers['content-type'] ?? '';
+      if (!JSON_TYPES.test(contentType)) {
+        metrics.requestsRejected.inc({ reason: 'content_type' });
+        return void res.status(400).json({
+          message: 'Invalid request data',
+          errors: [`Content-Type must be application/json (actual: '${contentType.slice(0, 100)}')`],
+        });
+      }
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let body: unknown;
+      try {
+        // Next.js, in front of Langfuse, reads an empty JSON body as {}.
+        body = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as unknown);
+      } catch (error) {
+        metrics.requestsRejected.inc({ reason: 'invalid_json' });
+        return void res.status(400).json({ error: 'InvalidJSON', message: `Invalid JSON: ${(error as Error).message.slice(0, 200)}` });
+      }
+      const auth = checkAuth(req.headers.authorization);
+      if (!auth.ok) {
+        metrics.requestsRejected.inc({ reason: 'unauthorized' });
+        return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { batch?: unknown }).batch)) {
+        metrics.requestsRejected.inc({ reason: 'no_batch' });
+        const batch = typeof body === 'object' && body !== null ? (body as { batch?: unknown }).batch : undefined;
+        return void res.status(400).json({
+          message: 'Invalid request data',
+          errors: [`batch: Invalid input: expected array, received ${describeType(batch)}`],
+        });
+      }
+      const { batch, metadata } = body as { batch: unknown[]; metadata?: unknown };
+      let answer;
+      try {
+        answer = pipeline.ingest({ batch, metadata, headers: req.headers });
+      } catch (error) {
+        // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
+        // client may safely send it again later.
+        logger.error({ err: error }, 'could not store an ingestion batch');
+        metrics.requestsRejected.inc({ reason: 'store_error' });
+        res.setHeader('Retry-After', '10');
+        return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
+      }
+      if (answer.status === 503) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+      res.status(answer.status).json(answer.body);
+    },
+  );
+  app.all('/api/public/ingestion', (_req, res) => {
+    res.status(405).json({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'NotFoundError', message: 'Not found' });
+  });
+
+  // Last resort: body-parser errors (size, encoding) and anything unexpected, always as JSON.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
+    if (status === 413) {
+      metrics.requestsRejected.inc({ reason: 'too_large' });
+      return void res
+        .status(413)
+        .json({ error: 'PayloadTooLargeError', message: `Body exceeded the ${options.maxBodyBytes}-byte limit` });
+    }
+    if (status >= 400 && status < 500) {
+      metrics.requestsRejected.inc({ reason: 'bad_body' });
+      return void res.status(status).json({ error: 'BadRequestError', message: (error as Error).message?.slice(0, 200) ?? 'Bad request' });
+    }
+    logger.error({ err: error }, 'unexpected error while answering a request');
+    res.status(500).json({ error: 'InternalServerError', message: 'Internal Server Error' });
+  });
+  return app;
+}
+
+function routeLabel(req: Request): string {
+  const path = req.path;
+  if (path.startsWith('/api/public/media')) return '/api/public/media';
+  if (['/api/public/ingestion', '/api/public/health', '/api/public/ready', '/api/public/projects', '/metrics'].includes(path)) return path;
+  return 'other';
+}
+
+function describeType(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}

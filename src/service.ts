@@ -1,0 +1,121 @@
+// Composition root: builds the pipeline from a resolved ServiceConfig. No env, no listen, no exit:
+// main.ts does those. Tests build services here with their own sink, spool and clock.
+import type express from 'express';
+import { Assembler } from './assembly/assembler.js';
+import type { ServiceConfig } from './config/service-config.js';
+import { createOtlpSpanSink, type SpanSink } from './export/span-sink.js';
+import type { Logger } from './logger.js';
+import { compileMapping } from './mapping/compile-mapping.js';
+import { loadMapping } from './mapping/load-mapping.js';
+import { createMetrics, type BridgeMetrics } from './metrics.js';
+import { startExportWorker, type ExportWorker } from './pipeline/export-worker.js';
+import { createIngestPipeline, type IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createApp } from './receiver/app.js';
+import { createMemorySpool } from './spool/memory-spool.js';
+import type { Spool } from './spool/spool.js';
+import { openSqliteSpool } from './spool/sqlite-spool.js';
+import { BRIDGE_VERSION } from './version.js';
+
+export interface ServiceDeps {
+  logger: Logger;
+  /** Replaces the OTLP sink (tests). */
+  sink?: SpanSink;
+  /** Replaces the store chosen by config (tests). */
+  spool?: Spool;
+  now?: () => number;
+  /** Export worker timing (tests shorten it). */
+  exportTickMillis?: number;
+  initialBackoffMillis?: number;
+  maxBackoffMillis?: number;
+  defaultMetrics?: boolean;
+}
+
+export interface Service {
+  app: express.Express;
+  pipeline: IngestPipeline;
+  worker: ExportWorker;
+  spool: Spool;
+  metrics: BridgeMetrics;
+  /** Entries replayed from the store at start. */
+  replayed: number;
+  /**
+   * Stops taking batches, exports what it can before the deadline and closes the store. With a
+   * store that does not survive the process, everything is exported, complete or not.
+   * Resolves true when nothing was left behind.
+   */
+  shutdown(): Promise<boolean>;
+}
+
+export function createSpanSink(config: ServiceConfig): SpanSink {
+  return createOtlpSpanSink({
+    protocol: config.otlp.protocol,
+    url: config.otlp.url,
+    headers: config.otlp.headers,
+    timeoutMillis: config.otlp.timeoutMillis,
+    compression: config.otlp.compression,
+    resourceAttributes: config.resourceAttributes,
+    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
+    ...(config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {}),
+    bridgeVersion: BRIDGE_VERSION,
+  });
+}
+
+export function openSpool(config: ServiceConfig): Spool {
+  return config.store === 'memory' ? createMemorySpool() : openSqliteSpool(config.dataDir);
+}
+
+export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
+  const { logger } = deps;
+  const now = deps.now ?? Date.now;
+  const mapping = compileMapping(loadMapping(config.mapping), { captureContent: config.captureContent });
+  const spool = deps.spool ?? openSpool(config);
+  const sink = deps.sink ?? createSpanSink(config);
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
+  const assembler = new Assembler({
+    mapping,
+    traceIdleMillis: config.traceIdleMillis,
+    observationTimeoutMillis: config.observationTimeoutMillis,
+    exportedEnvelopeIds: (key) => spool.getTombstone(key),
+  });
+  const worker = startExportWorker({
+    assembler,
+    sink,
+    spool,
+    metrics,
+    logger,
+    batchSize: config.exportBatchSize,
+    tombstoneRetentionMillis: config.tombstoneRetentionMillis,
+    now,
+    ...(deps.exportTickMillis !== undefined ? { tickMillis: deps.exportTickMillis } : {}),
+    ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
+    ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+  });
+  const pipeline = createIngestPipeline({ spool, assembler, worker, metrics, logger, spoolMaxBytes: config.spoolMaxBytes, now });
+  metrics.observe({
+    spoolEntries: () => spool.pendingEntries(),
+    spoolBytes: () => spool.pendingBytes(),
+    pendingEntities: () => assembler.pendingEntities(),
+    deadLetters: () => spool.listDeadLetters().length,
+  });
+  const replayed = pipeline.replay();
+  if (replayed > 0) {
+    logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities() }, 'resumed from the store');
+    worker.wake();
+  }
+  const app = createApp({ pipeline, metrics, logger, version: BRIDGE_VERSION, auth: config.auth, maxBodyBytes: config.maxBodyBytes });
+  return {
+    app,
+    pipeline,
+    worker,
+    spool,
+    metrics,
+    replayed,
+    async shutdown() {
+      pipeline.beginShutdown();
+      const complete = await worker.drain(now() + config.shutdownTimeoutMillis, !spool.durable);
+      await sink.shutdown();
+      spool.close();
+      return complete;
+    },
+  };
+}

@@ -1,0 +1,200 @@
+// Covers src/export/to-readable-span.ts: SpanDraft → ReadableSpan (ids, HrTime precision, kinds,
+// status, attribute truncation) and the resource cache. Serialization and HTTP are covered by
+// test/integration/otlp-export.test.ts; id derivation by ids.test.ts.
+
+import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+
+import { toSpanId, toTraceId } from '../../../src/export/ids.js';
+import {
+  INSTRUMENTATION_SCOPE_NAME,
+  bridgeInstrumentationScope,
+  createResourceCache,
+  nanosToHrTime,
+  toReadableSpan,
+  truncateString,
+} from '../../../src/export/to-readable-span.js';
+import type { DraftSpanKind, DraftStatus, SpanDraft } from '../../../src/mapping/span-draft.js';
+
+function makeDraft(overrides: Partial<SpanDraft> = {}): SpanDraft {
+  return {
+    traceId: 'trace-1',
+    span: { type: 'observation', id: 'gen-1' },
+    parent: { type: 'root', traceId: 'trace-1' },
+    name: 'chat gpt-4o',
+    kind: 'CLIENT',
+    startTimeUnixNano: 1737566350957072123n,
+    endTimeUnixNano: 1737566352000000001n,
+    attributes: { 'gen_ai.request.model': 'gpt-4o' },
+    status: { code: 'UNSET' },
+    resource: { 'service.name': 'litellm' },
+    ...overrides,
+  };
+}
+
+const scope = bridgeInstrumentationScope('1.2.3');
+const resource = createResourceCache({}).resourceFor({ 'service.name': 'test' });
+
+describe('nanosToHrTime', () => {
+  it.each<[bigint, [number, number]]>([
+    [1737566350957072123n, [1737566350, 957072123]],
+    [1737566350000000000n, [1737566350, 0]],
+    [1737566350999999999n, [1737566350, 999999999]],
+    [0n, [0, 0]],
+    [-5n, [0, 0]],
+  ])('converts %s ns exactly', (nanos, expected) => {
+    expect(nanosToHrTime(nanos)).toEqual(expected);
+  });
+});
+
+describe('toReadableSpan', () => {
+  it('keeps every nanosecond of the start, end and duration', () => {
+    const span = toReadableSpan(makeDraft(), resource, scope);
+
+    expect(span.startTime).toEqual([1737566350, 957072123]);
+    expect(span.endTime).toEqual([1737566352, 1]);
+    expect(span.duration).toEqual([1, 42927878]);
+  });
+
+  it('gives a zero duration when the end is before the start', () => {
+    const span = toReadableSpan(makeDraft({ endTimeUnixNano: 1737566350000000000n }), resource, scope);
+
+    expect(span.endTime).toEqual(span.startTime);
+    expect(span.duration).toEqual([0, 0]);
+  });
+
+  it('derives a sampled span context from the Langfuse ids', () => {
+    const span = toReadableSpan(makeDraft(), resource, scope);
+
+    expect(span.spanContext()).toEqual({
+      traceId: toTraceId('trace-1'),
+      spanId: toSpanId({ type: 'observation', id: 'gen-1' }),
+      traceFlags: TraceFlags.SAMPLED,
+    });
+  });
+
+  it('points the parent context at the parent span in the same trace', () => {
+    const span = toReadableSpan(makeDraft(), resource, scope);
+
+    expect(span.parentSpanContext).toEqual({
+      traceId: toTraceId('trace-1'),
+      spanId: toSpanId({ type: 'root', traceId: 'trace-1' }),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: false,
+    });
+  });
+
+  it('has no parent context for a root span', () => {
+    const { parent: _parent, ...root } = makeDraft({ span: { type: 'root', traceId: 'trace-1' } });
+
+    const span = toReadableSpan(root, resource, scope);
+
+    expect(span.parentSpanContext).toBeUndefined();
+    expect(span.spanContext().spanId).toBe(toSpanId({ type: 'root', traceId: 'trace-1' }));
+  });
+
+  it.each<[DraftSpanKind, SpanKind]>([
+    ['INTERNAL', SpanKind.INTERNAL],
+    ['SERVER', SpanKind.SERVER],
+    ['CLIENT', SpanKind.CLIENT],
+    ['PRODUCER', SpanKind.PRODUCER],
+    ['CONSUMER', SpanKind.CONSUMER],
+  ])('maps kind %s to the API enum', (kind, expected) => {
+    expect(toReadableSpan(makeDraft({ kind }), resource, scope).kind).toBe(expected);
+  });
+
+  it.each<[DraftStatus, { code: SpanStatusCode; message?: string }]>([
+    [{ code: 'UNSET' }, { code: SpanStatusCode.UNSET }],
+    [{ code: 'OK' }, { code: SpanStatusCode.OK }],
+    [{ code: 'ERROR', message: 'rate limited' }, { code: SpanStatusCode.ERROR, message: 'rate limited' }],
+    [{ code: 'ERROR' }, { code: SpanStatusCode.ERROR }],
+    [{ code: 'OK', message: 'ignored: only ERROR carries a description' }, { code: SpanStatusCode.OK }],
+  ])('maps status %j', (status, expected) => {
+    expect(toReadableSpan(makeDraft({ status }), resource, scope).status).toEqual(expected);
+  });
+
+  it('fills the fixed parts of a finished span', () => {
+    const span = toReadableSpan(makeDraft(), resource, scope);
+
+    expect(span).toMatchObject({
+      name: 'chat gpt-4o',
+      ended: true,
+      links: [],
+      events: [],
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+      instrumentationScope: { name: INSTRUMENTATION_SCOPE_NAME, version: '1.2.3' },
+    });
+    expect(span.resource).toBe(resource);
+  });
+
+  it('truncates strings and strings in arrays to the value length limit', () => {
+    const draft = makeDraft({
+      attributes: { text: 'abcdefgh', short: 'abc', list: ['abcdefgh', 'ab'], count: 123456789, flags: [true], nums: [1.5] },
+    });
+
+    const span = toReadableSpan(draft, resource, scope, { attributeValueLengthLimit: 4 });
+
+    expect(span.attributes).toEqual({ text: 'abcd', short: 'abc', list: ['abcd', 'ab'], count: 123456789, flags: [true], nums: [1.5] });
+  });
+
+  it('copies attributes unchanged when there is no limit', () => {
+    const draft = makeDraft({ attributes: { text: 'x'.repeat(10_000), list: ['a'] } });
+
+    const span = toReadableSpan(draft, resource, scope);
+
+    expect(span.attributes).toEqual(draft.attributes);
+    expect(span.attributes['list']).not.toBe(draft.attributes['list']);
+  });
+});
+
+describe('truncateString', () => {
+  it.each([
+    ['counts code points, keeping a surrogate pair whole', 'a😀b', 2, 'a😀'],
+    ['never splits a surrogate pair', '😀😀😀', 1, '😀'],
+    ['returns short strings unchanged', 'abc', 3, 'abc'],
+    ['returns an empty string for limit 0', 'abc', 0, ''],
+  ])('%s', (_case, value, limit, expected) => {
+    expect(truncateString(value, limit)).toBe(expected);
+  });
+});
+
+describe('createResourceCache', () => {
+  it('returns the same object for equal attribute sets in any key order', () => {
+    const cache = createResourceCache({});
+
+    const first = cache.resourceFor({ 'service.name': 'litellm', 'langfuse.sdk.name': 'python' });
+    const second = cache.resourceFor({ 'langfuse.sdk.name': 'python', 'service.name': 'litellm' });
+
+    expect(second).toBe(first);
+  });
+
+  it('returns different objects for different attribute sets', () => {
+    const cache = createResourceCache({});
+
+    expect(cache.resourceFor({ 'service.name': 'a' })).not.toBe(cache.resourceFor({ 'service.name': 'b' }));
+  });
+
+  it('layers base attributes under the draft resource and adds nothing else', () => {
+    const cache = createResourceCache({ 'deployment.region': 'eu', 'service.name': 'from-env', team: 'llm' });
+
+    const created = cache.resourceFor({ 'service.name': 'litellm', team: 'ml' });
+
+    expect(created.attributes).toEqual({ 'service.name': 'litellm', 'deployment.region': 'eu', team: 'ml' });
+  });
+
+  it('lets the service name override win over every other layer', () => {
+    const cache = createResourceCache({ 'service.name': 'from-resource-attributes' }, 'from-otel-service-name');
+
+    const created = cache.resourceFor({ 'service.name': 'litellm' });
+
+    expect(created.attributes['service.name']).toBe('from-otel-service-name');
+  });
+
+  it('falls back to unknown_service when no layer names the service', () => {
+    const created = createResourceCache({}).resourceFor({});
+
+    expect(created.attributes).toEqual({ 'service.name': 'unknown_service' });
+  });
+});
