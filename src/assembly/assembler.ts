@@ -5,6 +5,7 @@
 import type { IngestionEvent, ObservationEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { parseTimestampNanos } from '../ingestion/timestamp.js';
+import { isUpdateType } from '../ingestion/validate-batch.js';
 import { toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-mapping.js';
 import type { CompiledMapping } from '../mapping/compile-mapping.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
@@ -26,6 +27,8 @@ interface Entity {
   /** Latest envelope/start/end time seen, for an observation exported without an end. */
   lastSeenNanos: bigint;
   ended: boolean;
+  /** A create event arrived (an update alone may be overtaking its create). */
+  created: boolean;
   /** The Langfuse trace the entity belongs to, once an event named it. */
   traceId?: string;
   /** Envelope ids of the snapshot being exported, while an export is in flight. */
@@ -123,6 +126,7 @@ export class Assembler {
           lastEventMillis: nowMillis,
           lastSeenNanos: 0n,
           ended: kind !== 'obs',
+          created: kind !== 'obs',
         };
         this.entities.set(key, entity);
       }
@@ -154,6 +158,7 @@ export class Assembler {
         entity.ended = true;
       }
       if (event.type === 'event-create') entity.ended = true;
+      if (!isUpdateType(event.type)) entity.created = true;
     }
     for (const t of times) {
       const ns = parseTimestampNanos(t);
@@ -216,8 +221,12 @@ export class Assembler {
         ready.push(this.take(entity, toScoreDraft(mapping, score, entity.source)));
         continue;
       }
-      const timedOut = nowMillis - entity.lastEventMillis >= observationTimeoutMillis;
+      const quietMillis = nowMillis - entity.lastEventMillis;
+      const timedOut = quietMillis >= observationTimeoutMillis;
       if (!entity.ended && !timedOut && !force) continue;
+      // An ended observation seen only through updates may be overtaking its create (client
+      // retries reorder batches): it waits as long as a trace does before it is taken as whole.
+      if (!entity.created && quietMillis < traceIdleMillis && !timedOut && !force) continue;
       const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
       const trace = this.entities.get(`trace:${obs.traceId}`);
       const traceName = trace ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined;
@@ -260,6 +269,7 @@ export class Assembler {
         lastEventMillis: state.lastEventMillis,
         lastSeenNanos: 0n,
         ended: true,
+        created: true,
       };
       this.entities.set(key, entity);
       ready.push(this.take(entity, draft));

@@ -250,10 +250,29 @@ const rawUsageDetailsSchema = z.record(z.string(), z.unknown()).transform((recor
   return kept === 0 ? undefined : result;
 });
 
-/** `usageDetails`: first matching of OpenAI completion (strict), OpenAI response (strict), raw map. */
-export const usageDetailsSchema = z
-  .union([openAiCompletionUsageSchema, openAiResponseUsageSchema, rawUsageDetailsSchema])
-  .nullish();
+/** Langfuse's `UsageDetails` union: the first of OpenAI completion, OpenAI response, raw map that matches. */
+const usageDetailsUnion = z.union([openAiCompletionUsageSchema, openAiResponseUsageSchema, rawUsageDetailsSchema]);
+
+/**
+ * `usageDetails` (nullish): exactly `usageDetailsUnion`'s result and issues, with a fast path.
+ * Failed union branches are costly in zod (~10 µs, most of a LiteLLM event's validation), and the
+ * OpenAI branches can only match when their required `prompt_tokens` / `input_tokens` key exists;
+ * without those keys the raw branch alone decides, which gives the same result. Anything the raw
+ * branch refuses (arrays, numbers, …) goes through the full union for Langfuse's exact issue list.
+ */
+export const usageDetailsSchema = z.unknown().transform((value, ctx): Record<string, number> | null | undefined => {
+  if (value === null || value === undefined) return value;
+  if (typeof value === 'object' && !('prompt_tokens' in value) && !('input_tokens' in value)) {
+    const raw = rawUsageDetailsSchema.safeParse(value);
+    if (raw.success) return raw.data;
+  }
+  const full = usageDetailsUnion.safeParse(value);
+  if (full.success) return full.data;
+  // zod v4's documented way for a transform to fail: push issues (paths are relative, the
+  // enclosing object prefixes them as usual) and return NEVER.
+  for (const issue of full.error.issues) ctx.issues.push({ ...issue, input: value });
+  return z.NEVER;
+});
 
 /** `costDetails`: keep finite numbers ≥ 0 (floats fine), silently drop the rest; empty → `undefined`. */
 export const costDetailsSchema = z

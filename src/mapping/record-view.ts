@@ -163,7 +163,9 @@ export function observationView(obs: MergedObservation, options: ObservationView
     request_model: () => derived.provider_guess.model,
     usage: () => toTokenUsage(obs),
     cost_total: () => toTotalCost(obs),
-    input_messages: () => (derived.chat_input ? JSON.stringify(derived.chat_input.messages) : undefined),
+    // Embedding inputs are not a conversation: they stay JSON in langfuse.observation.input.
+    input_messages: () =>
+      derived.chat_input && derived.operation !== 'embeddings' ? JSON.stringify(derived.chat_input.messages) : undefined,
     system_instructions: () => (derived.chat_input?.systemInstructions ? JSON.stringify(derived.chat_input.systemInstructions) : undefined),
     tool_definitions: () => (derived.chat_input?.toolDefinitions ? JSON.stringify(derived.chat_input.toolDefinitions) : undefined),
     output_messages: () => {
