@@ -47,6 +47,7 @@ export interface Service {
 }
 
 export function createSpanSink(config: ServiceConfig): SpanSink {
+  const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
   return createOtlpSpanSink({
     protocol: config.otlp.protocol,
     url: config.otlp.url,
@@ -54,7 +55,8 @@ export function createSpanSink(config: ServiceConfig): SpanSink {
     timeoutMillis: config.otlp.timeoutMillis,
     compression: config.otlp.compression,
     resourceAttributes: config.resourceAttributes,
-    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
+    // OTel's order: OTEL_SERVICE_NAME, then a service.name in OTEL_RESOURCE_ATTRIBUTES, then ours.
+    ...(serviceName ? { serviceNameOverride: serviceName } : {}),
     ...(config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {}),
     bridgeVersion: BRIDGE_VERSION,
   });
@@ -85,6 +87,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     logger,
     batchSize: config.exportBatchSize,
     tombstoneRetentionMillis: config.tombstoneRetentionMillis,
+    drainSettleMillis: config.traceIdleMillis,
     now,
     ...(deps.exportTickMillis !== undefined ? { tickMillis: deps.exportTickMillis } : {}),
     ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
@@ -112,10 +115,31 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     replayed,
     async shutdown() {
       pipeline.beginShutdown();
-      const complete = await worker.drain(now() + config.shutdownTimeoutMillis, !spool.durable);
-      await sink.shutdown();
+      const deadlineMillis = now() + config.shutdownTimeoutMillis;
+      const complete = await worker.drain(deadlineMillis, !spool.durable);
+      // The sink waits for attempts in flight; one the drain gave up on must not hold the exit
+      // past the deadline (its spans are still in the store).
+      await settlesWithin(sink.shutdown(), Math.max(0, deadlineMillis - now()));
       spool.close();
       return complete;
     },
   };
+}
+
+/** Waits for `promise` at most `millis`; the timer does not keep the process alive. */
+function settlesWithin(promise: Promise<unknown>, millis: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, millis);
+    timer.unref();
+    void promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

@@ -34,7 +34,6 @@ os.environ.setdefault("LANGFUSE_FLUSH_INTERVAL", "1")
 
 import langfuse.request  # noqa: E402  (after the env setup above)
 import litellm  # noqa: E402
-from litellm.litellm_core_utils import litellm_logging  # noqa: E402
 from litellm.litellm_core_utils.thread_pool_executor import executor  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
@@ -288,11 +287,14 @@ SCENARIOS = {
 
 
 def _langfuse_clients() -> list:
-    clients = []
-    logger = getattr(litellm_logging, "langFuseLogger", None)
-    if logger is not None and getattr(logger, "Langfuse", None) is not None:
-        clients.append(logger.Langfuse)
-    return clients
+    """Every Langfuse SDK client LiteLLM created: the global logger's and any per-request
+    (dynamic) ones LiteLLM keeps in its caches. Found through the garbage collector so the
+    script does not depend on where a given LiteLLM version stores them."""
+    import gc
+
+    from langfuse import Langfuse
+
+    return [o for o in gc.get_objects() if isinstance(o, Langfuse)]
 
 
 def main() -> int:

@@ -20,6 +20,11 @@ export interface ExportWorkerOptions {
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
   tombstoneRetentionMillis: number;
+  /**
+   * How long a drain waits, when nothing is ready, for complete traces to turn idle (the trace
+   * idle time): no event arrives while draining, so every complete trace is ready by then.
+   */
+  drainSettleMillis?: number;
   now?: () => number;
 }
 
@@ -27,8 +32,10 @@ export interface ExportWorker {
   /** Look for ready spans now (after an ingest). */
   wake(): void;
   /**
-   * Exports what is ready until nothing is left or the deadline passes; with `force`, open
-   * observations and non-idle traces too. Resolves true when everything was exported.
+   * Stops the worker, then exports what is ready until nothing is left or the deadline passes,
+   * waiting out backoffs and (up to `drainSettleMillis`) traces turning idle; with `force`, open
+   * observations and non-idle traces too. Never outlasts the deadline, even with an export in
+   * flight. Resolves true when everything was exported.
    */
   drain(deadlineMillis: number, force: boolean): Promise<boolean>;
   stop(): Promise<void>;
@@ -48,12 +55,19 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
   let backoffMillis = 0;
   let resumeAtMillis = 0;
   let lastPruneMillis = 0;
+  // Set when a drain gives up on an export still in flight: the store may be closed by the time it
+  // answers, so its outcome is not settled (the spans stay in the store and go again next start).
+  let abandoned = false;
 
   /** One batch: returns whether it made progress (so the loop continues without waiting). */
   async function exportOnce(force: boolean): Promise<'progress' | 'idle' | 'failed'> {
     const items = assembler.collectReady(now(), batchSize, force);
     if (items.length === 0) return 'idle';
     const outcome = await sink.export(items.map((i) => i.draft));
+    if (abandoned) {
+      logger.warn({ spans: items.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay in the store');
+      return 'idle';
+    }
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
@@ -99,17 +113,35 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
     }
   }
 
-  async function loop(force = false, deadlineMillis = Infinity): Promise<void> {
-    while (!stopped || force) {
+  /**
+   * Exports batch after batch. The background loop (no `drain`) returns when nothing is ready or
+   * the backend fails; the tick brings it back. A drain keeps going after `stopped`: it sleeps
+   * through backoffs and, when nothing is ready yet, through the settle window, until the deadline.
+   * Deadlines are also checked against the wall clock, so an injected clock that stands still
+   * cannot keep a drain (and so a shutdown) going forever.
+   */
+  async function loop(drain?: { force: boolean; deadlineMillis: number; settleByMillis: number }): Promise<void> {
+    const wallDeadline = drain ? Date.now() + Math.max(0, drain.deadlineMillis - now()) : Infinity;
+    const wallSettleBy = drain ? Date.now() + Math.max(0, drain.settleByMillis - now()) : Infinity;
+    const expired = () => drain !== undefined && (now() >= drain.deadlineMillis || Date.now() >= wallDeadline);
+    while (drain || !stopped) {
+      if (expired()) return;
       if (now() < resumeAtMillis) {
-        if (now() >= deadlineMillis) return;
-        if (!force) return;
-        await sleep(Math.min(resumeAtMillis, deadlineMillis) - now());
+        if (!drain) return;
+        await sleep(Math.min(resumeAtMillis - now(), wallDeadline - Date.now()));
         continue;
       }
-      if (now() >= deadlineMillis) return;
-      const result = await exportOnce(force);
-      if (result === 'idle' || (result === 'failed' && !force)) return;
+      const result = await exportOnce(drain?.force ?? false);
+      if (result === 'progress') continue;
+      if (!drain) return;
+      if (result === 'idle') {
+        // Nothing ready: with force that means nothing left; else complete traces may still be
+        // turning idle (no new events arrive while draining), so look again until the window ends.
+        if (drain.force || assembler.pendingEntities() === 0) return;
+        if (now() >= drain.settleByMillis || Date.now() >= wallSettleBy) return;
+        await sleep(Math.min(tickMillis, wallDeadline - Date.now()));
+      }
+      // 'failed': the next turn waits out the backoff, within the deadline.
     }
   }
 
@@ -140,8 +172,17 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
     async drain(deadlineMillis, force) {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
-      await loop(force, deadlineMillis).catch((error: unknown) => logger.error({ err: error }, 'final export failed'));
+      const work = (async () => {
+        await running;
+        const settleByMillis = now() + (options.drainSettleMillis ?? 0) + tickMillis;
+        await loop({ force, deadlineMillis, settleByMillis });
+      })().catch((error: unknown) => logger.error({ err: error }, 'final export failed'));
+      // One attempt may hang up to the OTLP timeout: the shutdown waits only until its deadline.
+      if (!(await settlesWithin(work, deadlineMillis - now()))) {
+        abandoned = true;
+        logger.warn('an export was still in flight at the shutdown deadline; its spans stay in the store');
+        return false;
+      }
       return assembler.pendingEntities() === 0;
     },
     async stop() {
@@ -154,4 +195,16 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
 
 function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, millis)));
+}
+
+/** Whether `promise` settles within `millis`; the timer does not keep the process alive. */
+function settlesWithin(promise: Promise<unknown>, millis: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, millis));
+    timer.unref();
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

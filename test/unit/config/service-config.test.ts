@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadServiceConfig } from '../../../src/config/service-config.js';
+
+describe('loadServiceConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadServiceConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      mapping: 'genai',
+      traceIdleMillis: 10_000,
+      observationTimeoutMillis: 600_000,
+      captureContent: true,
+      dataDir: './data',
+      store: 'sqlite',
+      spoolMaxBytes: 1024 ** 3,
+      maxBodyBytes: 4_718_592,
+      shutdownTimeoutMillis: 10_000,
+      auth: null,
+      otlp: { url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', timeoutMillis: 10_000, compression: 'none', headers: {} },
+    });
+  });
+
+  it('follows the OTLP endpoint rules: signal endpoint as is, generic one + /v1/traces, signal protocol first', () => {
+    expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).otlp.url).toBe('http://c:4318/v1/traces');
+    expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/x' }).otlp.url).toBe('http://t/x');
+    expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otlp.protocol).toBe('http/json');
+    expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }).otlp.protocol).toBe('http/protobuf');
+  });
+
+  it('parses headers and resource attributes with percent-decoding', () => {
+    const config = loadServiceConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20abc, x-tenant=t1', OTEL_RESOURCE_ATTRIBUTES: 'team=ai,deployment.environment.name=prod' });
+    expect(config.otlp.headers).toEqual({ Authorization: 'Basic abc', 'x-tenant': 't1' });
+    expect(config.resourceAttributes).toEqual({ team: 'ai', 'deployment.environment.name': 'prod' });
+  });
+
+  it('reports every bad variable at once, naming the variable, the expectation and the value', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadServiceConfig({ BRIDGE_PORT: 'eighty', BRIDGE_CAPTURE_CONTENT: 'maybe', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', BRIDGE_TRACE_IDLE_MS: '-5', LANGFUSE_PUBLIC_KEY: 'pk' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.issues).toHaveLength(5);
+    expect(error!.message).toContain("BRIDGE_PORT is invalid: expected a whole number from 0 to 65535 (actual: 'eighty')");
+    expect(error!.message).toContain("BRIDGE_CAPTURE_CONTENT is invalid: expected one of true, false, 1, 0, yes, no (actual: 'maybe')");
+    expect(error!.message).toContain("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is invalid: expected http/protobuf or http/json (grpc is not supported) (actual: 'grpc')");
+    expect(error!.message).toContain("BRIDGE_TRACE_IDLE_MS is invalid");
+    expect(error!.message).toContain('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together');
+  });
+
+  it('lets overrides win over the environment', () => {
+    expect(loadServiceConfig({ BRIDGE_PORT: '1' }, { BRIDGE_PORT: '2' }).port).toBe(2);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { toErrorType, toTokenUsage, toTotalCost } from '../../../src/mapping/record-view.js';
+
+describe('toTokenUsage', () => {
+  it.each([
+    ['legacy usage only', { usage: { input: 10, output: 20 } }, { input_tokens: 10, output_tokens: 20 }],
+    [
+      'LiteLLM usageDetails with cache buckets',
+      { usageDetails: { input: 10, output: 20, total: 30, cache_read_input_tokens: 5, cache_creation_input_tokens: 3 } },
+      { input_tokens: 18, output_tokens: 20, cache_read_input_tokens: 5, cache_write_input_tokens: 3, total_tokens: 30 },
+    ],
+    [
+      'Langfuse-normalised OpenAI details',
+      { usageDetails: { input: 70, input_cached_tokens: 30, input_audio_tokens: 5, output: 40, output_reasoning_tokens: 10 } },
+      { input_tokens: 105, output_tokens: 50, cache_read_input_tokens: 30, reasoning_output_tokens: 10 },
+    ],
+    ['usageDetails win over usage', { usage: { input: 1, output: 1 }, usageDetails: { input: 7 } }, { input_tokens: 7, output_tokens: 1 }],
+    ['nothing', {}, {}],
+  ])('%s', (_case, obs, expected) => {
+    expect(toTokenUsage(obs)).toEqual(expected);
+  });
+});
+
+describe('toTotalCost', () => {
+  it.each([
+    ['costDetails total', { costDetails: { total: 0.5 } }, 0.5],
+    ['usage totalCost', { usage: { totalCost: 0.25 } }, 0.25],
+    ['input plus output', { costDetails: { input: 0.1, output: 0.2 } }, 0.30000000000000004],
+    ['costDetails over usage', { usage: { totalCost: 1 }, costDetails: { total: 2 } }, 2],
+    ['other keys only', { costDetails: { cache: 1 } }, undefined],
+    ['nothing', {}, undefined],
+  ])('%s', (_case, obs, expected) => {
+    expect(toTotalCost(obs)).toBe(expected);
+  });
+});
+
+describe('toErrorType', () => {
+  it.each([
+    ['litellm.RateLimitError: slow down', 'RateLimitError'],
+    ['litellm.APIConnectionError: boom', 'APIConnectionError'],
+    ['Timeout: Request timed out', '_OTHER'],
+    ['openai.APITimeoutError: took too long', 'APITimeoutError'],
+    [undefined, '_OTHER'],
+  ])('%s → %s', (message, expected) => {
+    expect(toErrorType(message)).toBe(expected);
+  });
+});
