@@ -250,8 +250,11 @@ const rawUsageDetailsSchema = z.record(z.string(), z.unknown()).transform((recor
   return kept === 0 ? undefined : result;
 });
 
-/** Langfuse's `UsageDetails` union: the first of OpenAI completion, OpenAI response, raw map that matches. */
-const usageDetailsUnion = z.union([openAiCompletionUsageSchema, openAiResponseUsageSchema, rawUsageDetailsSchema]);
+/**
+ * Langfuse's `UsageDetails` union: the first of OpenAI completion, OpenAI response, raw map that
+ * matches. Exported so tests can check `usageDetailsSchema` against it.
+ */
+export const usageDetailsUnion = z.union([openAiCompletionUsageSchema, openAiResponseUsageSchema, rawUsageDetailsSchema]);
 
 /**
  * `usageDetails` (nullish): exactly `usageDetailsUnion`'s result and issues, with a fast path.
@@ -270,7 +273,7 @@ export const usageDetailsSchema = z.unknown().transform((value, ctx): Record<str
   if (full.success) return full.data;
   // zod v4's documented way for a transform to fail: push issues (paths are relative, the
   // enclosing object prefixes them as usual) and return NEVER.
-  for (const issue of full.error.issues) ctx.issues.push({ ...issue, input: value });
+  for (const issue of full.error.issues) ctx.issues.push({ ...issue, input: value } as (typeof ctx.issues)[number]);
   return z.NEVER;
 });
 

@@ -202,9 +202,10 @@ function settlesWithin(promise: Promise<unknown>, millis: number): Promise<boole
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), Math.max(0, millis));
     timer.unref();
-    void promise.finally(() => {
+    const done = () => {
       clearTimeout(timer);
       resolve(true);
-    });
+    };
+    promise.then(done, done);
   });
 }

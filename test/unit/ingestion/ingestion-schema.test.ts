@@ -2,6 +2,7 @@
 // invalid forms (note §2.2–2.3), the usage/usageDetails/costDetails transforms (§2.4) and the
 // documented leniencies.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { ObservationBody, ScoreBody, TraceBody } from '../../../src/ingestion/ingestion-event.js';
@@ -13,6 +14,7 @@ import {
   SCORE_TARGET_MESSAGE,
   costDetailsSchema,
   usageDetailsSchema,
+  usageDetailsUnion,
   usageSchema,
 } from '../../../src/ingestion/ingestion-schema.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
@@ -357,13 +359,44 @@ describe('usageDetails', () => {
   });
 
   it.each([
-    ['an array', [1, 2]],
-    ['a number', 5],
-    ['a string', '10'],
-  ])('rejects %s with an invalid_union issue', (_label, usageDetails) => {
-    const issues = rejectIssues(gen({ usageDetails }));
-    expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ code: 'invalid_union', path: ['body', 'usageDetails'] });
+    ['an array', [1, 2], 'array'],
+    ['a number', 5, 'number'],
+    ['a string', '10', 'string'],
+  ])('rejects %s with the union\'s full issue list', (_label, usageDetails, received) => {
+    const branch = (expected: string) => [
+      { expected, code: 'invalid_type', path: [], message: `Invalid input: expected ${expected}, received ${received}` },
+    ];
+    expect(rejectIssues(gen({ usageDetails }))).toEqual([
+      {
+        code: 'invalid_union',
+        errors: [branch('object'), branch('object'), branch('record')],
+        path: ['body', 'usageDetails'],
+        message: 'Invalid input',
+      },
+    ]);
+  });
+
+  it('gives exactly the plain union\'s result or issues for any value (fast path is transparent)', () => {
+    const count = fc.oneof(fc.nat(200), fc.constant(-1), fc.constant(1.5), fc.constant('7'), fc.constant(null));
+    const openAiKeys = fc.constantFrom(
+      'prompt_tokens', 'completion_tokens', 'total_tokens', 'input_tokens', 'output_tokens',
+      'prompt_tokens_details', 'completion_tokens_details', 'input_tokens_details', 'output_tokens_details', 'input', 'x',
+    );
+    const details = fc.dictionary(fc.constantFrom('cached_tokens', 'reasoning_tokens'), count);
+    const candidate = fc.oneof(
+      fc.dictionary(openAiKeys, fc.oneof(count, details)),
+      fc.jsonValue(),
+    );
+    fc.assert(
+      fc.property(candidate, (value) => {
+        const fast = usageDetailsSchema.safeParse(value);
+        const plain = usageDetailsUnion.nullish().safeParse(value);
+        expect(fast.success).toBe(plain.success);
+        if (fast.success && plain.success) expect(fast.data).toEqual(plain.data);
+        else expect(fast.error?.message).toBe(plain.error?.message);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
