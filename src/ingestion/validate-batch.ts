@@ -109,7 +109,8 @@ export function findLimitViolation(value: unknown, limits: ValidationLimits): Li
     } else {
       const record = container as Record<string, unknown>;
       for (const key of Object.keys(record)) {
-        if (key.length > maxStringLength) return tooLong({ key, parent: path }, 'object key');
+        // The path names the object holding the key: echoing a huge key back would bloat the reply.
+        if (key.length > maxStringLength) return tooLong(path, 'object key');
         const issue = visit(key, record[key]);
         if (issue) return issue;
       }

@@ -107,6 +107,36 @@ export function toTotalCost(obs: Pick<MergedObservation, 'usage' | 'costDetails'
   return undefined;
 }
 
+/** Langfuse's own usage map: legacy `usage` first, `usageDetails` spread over it (its worker's rule). */
+export function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (obs.usage?.input != null) out.input = obs.usage.input;
+  if (obs.usage?.output != null) out.output = obs.usage.output;
+  if (obs.usage?.total != null) out.total = obs.usage.total;
+  return Object.assign(out, obs.usageDetails ?? {});
+}
+
+/** Langfuse's own cost map: `usage` costs first, `costDetails` spread over it. */
+export function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (obs.usage?.inputCost != null) out.input = obs.usage.inputCost;
+  if (obs.usage?.outputCost != null) out.output = obs.usage.outputCost;
+  if (obs.usage?.totalCost != null) out.total = obs.usage.totalCost;
+  return Object.assign(out, obs.costDetails ?? {});
+}
+
+function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
+  return Object.keys(value).length > 0 ? JSON.stringify(value) : undefined;
+}
+
+/** ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway). */
+export function toIsoMicros(nanos: bigint): string {
+  const millis = nanos / 1_000_000n;
+  const micros = (nanos / 1000n) % 1000n;
+  const iso = new Date(Number(millis)).toISOString();
+  return `${iso.slice(0, -1)}${String(micros < 0n ? micros + 1000n : micros).padStart(3, '0')}Z`;
+}
+
 /** Low-cardinality error type from a status message such as `litellm.RateLimitError: …`. */
 export function toErrorType(statusMessage: string | undefined): string {
   const match = statusMessage ? /(?:^|[\s.:(])([A-Z][A-Za-z0-9]*(?:Error|Exception|Timeout))\b/.exec(statusMessage) : null;
@@ -146,6 +176,11 @@ interface ObservationDerived {
   incomplete: true | undefined;
   prompt_version: string | undefined;
   model_parameters_json: string | undefined;
+  input_raw_json: string | undefined;
+  output_raw_json: string | undefined;
+  usage_details_json: string | undefined;
+  cost_details_json: string | undefined;
+  completion_start_time: string | undefined;
   trace_id: string;
 }
 
@@ -185,6 +220,11 @@ export function observationView(obs: MergedObservation, options: ObservationView
     incomplete: () => (options.incomplete ? (true as const) : undefined),
     prompt_version: () => (obs.promptVersion != null ? String(obs.promptVersion) : undefined),
     model_parameters_json: () => (obs.modelParameters ? JSON.stringify(obs.modelParameters) : undefined),
+    input_raw_json: () => toJsonText(obs.input),
+    output_raw_json: () => toJsonText(obs.output),
+    usage_details_json: () => jsonOfNonEmpty(toLangfuseUsageDetails(obs)),
+    cost_details_json: () => jsonOfNonEmpty(toLangfuseCostDetails(obs)),
+    completion_start_time: () => (obs.completionStartTimeNanos !== undefined ? toIsoMicros(obs.completionStartTimeNanos) : undefined),
     trace_id: () => obs.traceId,
   });
   return { obs, derived };

@@ -159,7 +159,8 @@ describe('limits', () => {
 
   it('checks object keys too', () => {
     const issues = rejectIssues(envelope('trace-create', { metadata: { ['k'.repeat(1_000_001)]: 1 } }));
-    expect(issues[0]?.message).toBe('object key longer than 1000000 characters');
+    // The path names the object holding the key, so the reply does not echo the huge key.
+    expect(issues).toEqual([{ code: 'custom', path: ['body', 'metadata'], message: 'object key longer than 1000000 characters' }]);
   });
 
   it('accepts a string of exactly the limit', () => {

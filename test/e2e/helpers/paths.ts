@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is test/e2e/helpers/paths.ts). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Where scripts/provision-e2e.sh puts its outputs. */
+export const CACHE_DIR = process.env.E2E_CACHE_DIR ?? path.join(REPO_ROOT, '.e2e-cache');
+
+export const JAEGER_BIN = path.join(CACHE_DIR, 'bin', 'jaeger');
+export const VENV_PYTHON = path.join(CACHE_DIR, 'venv', 'bin', 'python');
+export const JAEGER_TEST_CONFIG = path.join(REPO_ROOT, 'scripts', 'e2e', 'jaeger-test.yaml');
+export const COLLECTOR_CONFIG = path.join(REPO_ROOT, 'collector-config.yaml');
+export const LITELLM_SCRIPT = path.join(REPO_ROOT, 'scripts', 'e2e', 'litellm_scenarios.py');
+export const BRIDGE_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
+/** Log files of the processes the e2e tests start (kept for debugging failed runs). */
+export const LOG_DIR = path.join(CACHE_DIR, 'logs');

@@ -1,0 +1,265 @@
+// LiteLLM-shaped ingestion traffic for the durability tests and what should come out of it: one
+// trace-create + one generation-create (with endTime) per call, unique ids, about 1 KB per event;
+// a ledger of the envelope ids answered 201; and a fake collector wrapper that counts only spans
+// it answered 200 (exported), to find missing and duplicated span ids.
+import { toSpanId } from '../../src/export/ids.js';
+import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from './fake-collector.js';
+
+export type Envelope = { id: string; type: string; timestamp: string; body: Record<string, unknown> };
+
+/** One call's events; `runId` keeps ids unique across tests and runs. */
+export function litellmCall(runId: string, index: number, atMillis = Date.now()): Envelope[] {
+  const traceId = `litellm-${runId}-trace-${index}`;
+  const generationId = `time-${runId}-${index}_chatcmpl-${index.toString(16).padStart(8, '0')}`;
+  const start = iso(atMillis - 900);
+  const end = iso(atMillis - 100);
+  const prompt = `Summarise ticket #${index}: ${'the customer reports that the export stopped working after the upgrade; '.repeat(3)}`;
+  const answer = `Ticket #${index}: ${'export broke after the upgrade, a rollback fixed it; '.repeat(3)}`;
+  return [
+    {
+      id: `${runId}-ev-${index}-t`,
+      type: 'trace-create',
+      timestamp: iso(atMillis),
+      body: {
+        id: traceId,
+        timestamp: iso(atMillis),
+        name: 'litellm-acompletion',
+        userId: `user-${index % 17}`,
+        sessionId: `session-${index % 5}`,
+        input: { messages: [{ role: 'user', content: prompt }] },
+        output: { content: answer, role: 'assistant', tool_calls: null, function_call: null },
+        metadata: { run: runId, call: index },
+        tags: ['durability', `shard-${index % 3}`],
+      },
+    },
+    {
+      id: `${runId}-ev-${index}-g`,
+      type: 'generation-create',
+      timestamp: iso(atMillis),
+      body: {
+        id: generationId,
+        traceId,
+        name: 'litellm-acompletion',
+        startTime: start,
+        endTime: end,
+        completionStartTime: iso(atMillis - 400),
+        model: 'gpt-4o-mini',
+        modelParameters: { temperature: '0.2', max_tokens: 256, stream: false },
+        input: { messages: [{ role: 'user', content: prompt }] },
+        output: { content: answer, role: 'assistant', tool_calls: null, function_call: null },
+        usage: { input: 120 + (index % 50), output: 40 + (index % 30), unit: 'TOKENS', totalCost: 0.000035 },
+        usageDetails: { input: 120 + (index % 50), output: 40 + (index % 30) },
+        metadata: {
+          hidden_params: { api_base: 'https://api.openai.com', response_cost: 0.000035, litellm_model_name: 'gpt-4o-mini' },
+          litellm_response_cost: 0.000035,
+          cache_hit: false,
+          requester_metadata: {},
+        },
+        level: 'DEFAULT',
+      },
+    },
+  ];
+}
+
+/** `calls` calls cut into batches of `callsPerBatch` calls (a call's two events stay together). */
+export function litellmBatches(runId: string, calls: number, callsPerBatch: number, firstIndex = 0): Envelope[][] {
+  const batches: Envelope[][] = [];
+  for (let start = 0; start < calls; start += callsPerBatch) {
+    const batch: Envelope[] = [];
+    for (let i = start; i < Math.min(calls, start + callsPerBatch); i++) batch.push(...litellmCall(runId, firstIndex + i));
+    batches.push(batch);
+  }
+  return batches;
+}
+
+export function ingestionBody(batch: readonly Envelope[]): string {
+  return JSON.stringify({ batch, metadata: { sdk_name: 'python', sdk_version: '2.44.1', sdk_integration: 'litellm', batch_size: batch.length } });
+}
+
+function iso(millis: number): string {
+  // Microsecond digits, as the Python SDK writes them.
+  return new Date(millis).toISOString().replace('Z', `${String(millis % 997).padStart(3, '0')}Z`);
+}
+
+export type IngestAttempt =
+  | { kind: 'answer'; status: number; retryAfter: string | null; contentType: string | null; body: unknown }
+  | { kind: 'error'; message: string };
+
+/** One POST to /api/public/ingestion; never rejects. */
+export async function postIngestion(baseUrl: string, batch: readonly Envelope[], timeoutMillis = 10_000): Promise<IngestAttempt> {
+  try {
+    const res = await fetch(`${baseUrl}/api/public/ingestion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: ingestionBody(batch),
+      signal: AbortSignal.timeout(timeoutMillis),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // kept as text; callers assert on it
+    }
+    return { kind: 'answer', status: res.status, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type'), body };
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error) };
+  }
+}
+
+/** What the clients sent and what the bridge acknowledged (201), and the spans that must follow. */
+export class Ledger {
+  readonly sent = new Map<string, Envelope>();
+  readonly acknowledged = new Set<string>();
+  /** Events answered 207 but not 201 (must stay empty with valid traffic). */
+  readonly refused: unknown[] = [];
+
+  /** Records an attempt's answer; returns whether every event of the batch was acknowledged. */
+  record(batch: readonly Envelope[], attempt: IngestAttempt): boolean {
+    for (const event of batch) this.sent.set(event.id, event);
+    if (attempt.kind !== 'answer' || attempt.status !== 207) return false;
+    const body = attempt.body as { successes?: Array<{ id: string; status: number }>; errors?: unknown[] };
+    for (const success of body.successes ?? []) if (success.status === 201) this.acknowledged.add(success.id);
+    this.refused.push(...(body.errors ?? []));
+    return batch.every((e) => this.acknowledged.has(e.id));
+  }
+
+  /** Span id → what it is, for every acknowledged event (and the root of each trace it names). */
+  expectedSpans(): Map<string, string> {
+    const expected = new Map<string, string>();
+    for (const id of this.acknowledged) {
+      const event = this.sent.get(id);
+      if (!event) continue;
+      if (event.type === 'trace-create') {
+        const traceId = String(event.body['id']);
+        expected.set(toSpanId({ type: 'root', traceId }), `root of ${traceId}`);
+      } else {
+        const traceId = String(event.body['traceId']);
+        expected.set(toSpanId({ type: 'observation', id: String(event.body['id']) }), `observation ${String(event.body['id'])}`);
+        expected.set(toSpanId({ type: 'root', traceId }), `root of ${traceId}`);
+      }
+    }
+    return expected;
+  }
+
+  acknowledgedEvents(): number {
+    return this.acknowledged.size;
+  }
+}
+
+export interface ExportedSpan {
+  span: CollectedSpan;
+  /** When the collector answered 200 for it (ms since the epoch). */
+  atMillis: number;
+}
+
+export interface TrackedCollector {
+  url: string;
+  collector: FakeCollector;
+  setBehaviour(behaviour: CollectorBehaviour): void;
+  /** Called with each request's index before the collector answers; may return another behaviour. */
+  onRequest(hook: ((index: number) => CollectorBehaviour | void) | undefined): void;
+  /** Spans of the requests answered 200, by span id, in arrival order. */
+  exported(): Map<string, ExportedSpan[]>;
+  /** Requests answered with anything but 200 (the outage, as the bridge saw it). */
+  failedAnswers(): number;
+  close(): Promise<void>;
+}
+
+export async function startTrackedCollector(initial: CollectorBehaviour = { kind: 'ok' }): Promise<TrackedCollector> {
+  let behaviour = initial;
+  let hook: ((index: number) => CollectorBehaviour | void) | undefined;
+  const okAt = new Map<number, number>();
+  let failed = 0;
+  const collector = await startFakeCollector((index) => {
+    const chosen = hook?.(index) ?? behaviour;
+    if (chosen.kind === 'ok') okAt.set(index, Date.now());
+    else failed++;
+    return chosen;
+  });
+  return {
+    url: collector.url,
+    collector,
+    setBehaviour(next) {
+      behaviour = next;
+    },
+    onRequest(next) {
+      hook = next;
+    },
+    exported() {
+      const out = new Map<string, ExportedSpan[]>();
+      collector.requests.forEach((request, index) => {
+        const atMillis = okAt.get(index);
+        if (atMillis === undefined) return;
+        for (const span of request.spans) {
+          const list = out.get(span.spanId) ?? [];
+          list.push({ span, atMillis });
+          out.set(span.spanId, list);
+        }
+      });
+      return out;
+    },
+    failedAnswers: () => failed,
+    close: () => collector.close(),
+  };
+}
+
+export interface ExportCheck {
+  expected: number;
+  exported: number;
+  missing: string[];
+  /** Span ids the collector accepted more than once. */
+  duplicated: Array<{ spanId: string; times: number; sameContent: boolean; firstAtMillis: number }>;
+}
+
+/** Compares what must have been exported with what the collector accepted. */
+export function checkExport(ledger: Ledger, collector: TrackedCollector): ExportCheck {
+  const expected = ledger.expectedSpans();
+  const exported = collector.exported();
+  const missing = [...expected.entries()].filter(([spanId]) => !exported.has(spanId)).map(([spanId, what]) => `${spanId} (${what})`);
+  const duplicated = [...exported.entries()]
+    .filter(([, list]) => list.length > 1)
+    .map(([spanId, list]) => ({
+      spanId,
+      times: list.length,
+      sameContent: list.every((x) => spanContent(x.span) === spanContent(list[0]!.span)),
+      firstAtMillis: list[0]!.atMillis,
+    }));
+  return { expected: expected.size, exported: exported.size, missing, duplicated };
+}
+
+/** Everything that makes a span what it is (ids, name, times, attributes, status, resource). */
+export function spanContent(span: CollectedSpan): string {
+  const sorted = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return JSON.stringify({
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.kind,
+    start: span.startTimeUnixNano,
+    end: span.endTimeUnixNano,
+    attributes: sorted(span.attributes),
+    status: span.status,
+    resource: sorted(span.resource),
+  });
+}
+
+/** Polls `check` every `intervalMillis` until it is true; false when `timeoutMillis` passed. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMillis: number, intervalMillis = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMillis));
+  }
+}
+
+export function sleep(millis: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, millis));
+}
+
+/** A one-line summary for the test log (the report numbers). */
+export function summarise(name: string, numbers: Record<string, unknown>): void {
+  console.log(`[durability] ${name}: ${Object.entries(numbers).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`);
+}
