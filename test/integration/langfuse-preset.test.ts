@@ -1,6 +1,7 @@
 // The `langfuse` preset against the LiteLLM v4 pull request's goldens (the langfuse.* attributes
 // LiteLLM's own OTel callback will send to Langfuse's OTLP endpoint): where the v2 batch carries
-// the same facts, the bridge must emit the same attributes. Values are compared parsed, since the
+// the same facts, the bridge must emit the same attributes (outputs differ between the two
+// LiteLLM versions the files come from, so they are not compared). Values are compared parsed, since the
 // goldens hold objects where OTel carries JSON strings.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +27,6 @@ describe.skipIf(!hasSharedFixtures)('langfuse preset', () => {
         'langfuse.observation.model.parameters',
         'langfuse.observation.level',
         'langfuse.observation.input',
-        'langfuse.observation.output',
         'langfuse.observation.usage_details',
         'langfuse.observation.cost_details',
       ],
