@@ -64,6 +64,8 @@ function toPath(node: PathNode | undefined): (string | number)[] {
 /**
  * First limit violation in `value`, or undefined. Iterative depth-first walk (explicit stack), so
  * neither deep nesting nor cycles can overflow the stack: a cycle just exceeds `maxDepth`.
+ * JSON.parse output is a tree; a value shared by several parents (possible only for in-process
+ * callers) is walked once per path.
  */
 export function findLimitViolation(value: unknown, limits: ValidationLimits): LimitIssue | undefined {
   const { maxDepth, maxStringLength } = limits;

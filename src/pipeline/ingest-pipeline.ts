@@ -1,7 +1,7 @@
 // The ingestion path, in order: validate → spool (durable) → assemble → wake the exporter, and the
 // Langfuse 207 answer. The only module that orders the stages; never sees a request object.
 import type { Assembler } from '../assembly/assembler.js';
-import type { EventRejection, IngestionEvent } from '../ingestion/ingestion-event.js';
+import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import { toRequestSource } from '../ingestion/request-source.js';
 import { parseTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
@@ -9,6 +9,8 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { Spool } from '../spool/spool.js';
 import type { ExportWorker } from './export-worker.js';
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export interface IngestRequest {
   batch: readonly unknown[];
@@ -93,8 +95,10 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsAccepted.inc({ type: event.type });
       }
       for (const rejection of validation.rejected) {
-        metrics.eventsReceived.inc({ type: rejection.type });
-        metrics.eventsRejected.inc({ type: rejection.type });
+        // The type is whatever the client sent: only known types become label values.
+        const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
+        metrics.eventsReceived.inc({ type });
+        metrics.eventsRejected.inc({ type });
       }
       if (validation.sdkLogs > 0) {
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);

@@ -223,7 +223,7 @@ describe('companion routes', () => {
     const res = await request(service.app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/bridge_events_accepted_total\{type="generation-create"\} 1/);
-    expect(res.text).toMatch(/bridge_events_rejected_total\{type="nope"\} 1/);
+    expect(res.text).toMatch(/bridge_events_rejected_total\{type="unknown"\} 1/);
     expect(res.text).toMatch(/bridge_spool_bytes \d+/);
   });
 

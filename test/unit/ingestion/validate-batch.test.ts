@@ -108,7 +108,7 @@ describe('isUpdateType', () => {
     ['score-create', false],
     ['agent-update', false],
     ['', false],
-  ])('returns %s → %s', (type, expected) => {
+  ])('says whether %s is an update type (%s)', (type, expected) => {
     expect(isUpdateType(type)).toBe(expected);
   });
 });
