@@ -57,11 +57,7 @@ const REASONING_KEYS = ['output_reasoning_tokens', 'output_reasoning', 'reasonin
  * `output_*` bucket to output_tokens.
  */
 export function toTokenUsage(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): TokenUsage {
-  const details: Record<string, number> = {};
-  if (obs.usage?.input != null) details.input = obs.usage.input;
-  if (obs.usage?.output != null) details.output = obs.usage.output;
-  if (obs.usage?.total != null) details.total = obs.usage.total;
-  Object.assign(details, obs.usageDetails ?? {});
+  const details = toLangfuseUsageDetails(obs);
   const pick = (keys: string[]) => keys.find((k) => details[k] !== undefined);
   const readKey = pick(CACHE_READ_KEYS);
   const writeKey = pick(CACHE_WRITE_KEYS);
@@ -96,11 +92,7 @@ export function toTokenUsage(obs: Pick<MergedObservation, 'usage' | 'usageDetail
 
 /** Total cost in USD: `costDetails.total`, else `usage.totalCost`, else the sum of input and output cost. */
 export function toTotalCost(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): number | undefined {
-  const cost: Record<string, number> = {};
-  if (obs.usage?.inputCost != null) cost.input = obs.usage.inputCost;
-  if (obs.usage?.outputCost != null) cost.output = obs.usage.outputCost;
-  if (obs.usage?.totalCost != null) cost.total = obs.usage.totalCost;
-  Object.assign(cost, obs.costDetails ?? {});
+  const cost = toLangfuseCostDetails(obs);
   if (cost.total !== undefined) return cost.total;
   const keys = Object.keys(cost);
   if (keys.length > 0 && keys.every((k) => k === 'input' || k === 'output')) return (cost.input ?? 0) + (cost.output ?? 0);
