@@ -229,10 +229,9 @@ export class Assembler {
       if (!entity.created && quietMillis < traceIdleMillis && !timedOut && !force) continue;
       const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
       const trace = this.entities.get(`trace:${obs.traceId}`);
-      const traceName = trace ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined;
       const draft = toObservationDraft(mapping, obs, {
         source: entity.source,
-        ...(traceName !== undefined ? { traceName } : {}),
+        traceName: () => (trace ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined),
         incompleteEndNanos: entity.lastSeenNanos,
       });
       ready.push(this.take(entity, draft));

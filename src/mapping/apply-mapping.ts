@@ -21,7 +21,8 @@ export function toResourceAttributes(source: RequestSource | undefined, environm
 
 export interface ObservationDraftOptions {
   source?: RequestSource;
-  traceName?: string;
+  /** Name of the trace, asked for only when needed (LiteLLM names embedding calls `litellm-aembedding`). */
+  traceName?: () => string | undefined;
   /** Exported without an end: `endTimeNanos` is the last time seen. */
   incompleteEndNanos?: bigint;
 }

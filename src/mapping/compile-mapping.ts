@@ -4,7 +4,7 @@ import type { DraftAttributes, DraftAttributeValue, DraftSpanKind, DraftStatus }
 import type { ResolvedMapping } from './load-mapping.js';
 import type { AttributeRuleConfig, ObservationTypeKey, SpanRuleConfig } from './mapping-schema.js';
 import { compileProviderInference, type ProviderInference } from './provider-inference.js';
-import type { RecordView } from './record-view.js';
+import { Derived, type RecordView } from './record-view.js';
 
 export interface SpanShape {
   name: string;
@@ -110,6 +110,11 @@ export function compilePath(path: string): Getter {
   return (view) => {
     let current: unknown = view;
     for (const segment of segments) {
+      if (current instanceof Derived) {
+        if (!current.has(segment)) return undefined;
+        current = current.get(segment);
+        continue;
+      }
       if (current === null || typeof current !== 'object') return undefined;
       // Own properties only: a path can never walk into a prototype.
       if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;

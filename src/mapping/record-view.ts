@@ -9,21 +9,29 @@ export type RecordView = Record<string, unknown>;
 
 const NANOS_PER_SECOND = 1_000_000_000;
 
-/** Attaches memoised getters: a value is computed the first time a path reaches it. */
-function lazy<T extends Record<string, () => unknown>>(getters: T): { [K in keyof T]: ReturnType<T[K]> } {
-  const out = {} as Record<string, unknown>;
-  for (const [key, get] of Object.entries(getters)) {
-    Object.defineProperty(out, key, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        const value = get();
-        Object.defineProperty(out, key, { value, enumerable: true });
-        return value;
-      },
-    });
+/**
+ * Derived values of one record, computed the first time a path asks for them and then kept.
+ * The getters are defined once per record kind (module level), so a view costs one small object
+ * and a Map, not a closure per field.
+ */
+export class Derived<C> {
+  private readonly memo = new Map<string, unknown>();
+  constructor(
+    private readonly getters: Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>,
+    private readonly ctx: C,
+  ) {}
+
+  has(key: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.getters, key);
   }
-  return out as { [K in keyof T]: ReturnType<T[K]> };
+
+  get<T = unknown>(key: string): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const getter = this.getters[key];
+    const value = getter ? getter(this.ctx, this) : undefined;
+    this.memo.set(key, value);
+    return value as T;
+  }
 }
 
 /** JSON text for an attribute: strings stay as they are, everything else is JSON-encoded. */
@@ -135,115 +143,114 @@ export function toErrorType(statusMessage: string | undefined): string {
   return match?.[1] ?? '_OTHER';
 }
 
-function isEmbeddingCall(obs: MergedObservation, traceName: string | undefined): boolean {
+const EMBEDDING_NAME = /(^|[-_:\s])a?embeddings?($|[-_:\s])/i;
+
+function isEmbeddingCall(obs: MergedObservation, traceName: (() => string | undefined) | undefined): boolean {
   if (obs.type === 'EMBEDDING') return true;
-  const names = [obs.name, traceName].filter((n): n is string => typeof n === 'string');
-  return names.some((n) => /(^|[-_:\s])a?embeddings?($|[-_:\s])/i.test(n));
+  if (obs.name && EMBEDDING_NAME.test(obs.name)) return true;
+  const name = traceName?.();
+  return name !== undefined && EMBEDDING_NAME.test(name);
 }
 
 export interface ObservationViewOptions {
   inferProvider: ProviderInference;
   /** Name of the trace, when known (LiteLLM names embedding calls `litellm-aembedding`). */
-  traceName?: string;
+  traceName?: () => string | undefined;
   incomplete: boolean;
 }
 
-interface ObservationDerived {
-  type: string;
-  chat_input: ConvertedInput | undefined;
-  operation: string | undefined;
-  provider_guess: ProviderGuess;
-  provider: string | undefined;
-  request_model: string | undefined;
-  usage: TokenUsage;
-  cost_total: number | undefined;
-  input_messages: string | undefined;
-  system_instructions: string | undefined;
-  tool_definitions: string | undefined;
-  output_messages: string | undefined;
-  input_json: string | undefined;
-  output_json: string | undefined;
-  time_to_first_chunk: number | undefined;
-  error_type: string | undefined;
-  incomplete: true | undefined;
-  prompt_version: string | undefined;
-  model_parameters_json: string | undefined;
-  input_raw_json: string | undefined;
-  output_raw_json: string | undefined;
-  usage_details_json: string | undefined;
-  cost_details_json: string | undefined;
-  completion_start_time: string | undefined;
-  trace_id: string;
+interface ObservationContext {
+  obs: MergedObservation;
+  options: ObservationViewOptions;
 }
+
+type Getters<C> = Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>;
+
+const OBSERVATION_DERIVED: Getters<ObservationContext> = {
+  type: ({ obs }) => obs.type.toLowerCase(),
+  chat_input: ({ obs }) => (obs.type === 'GENERATION' || obs.type === 'EMBEDDING' ? toInputMessages(obs.input) : undefined),
+  operation: ({ obs, options }, d) => {
+    if (obs.type !== 'GENERATION' && obs.type !== 'EMBEDDING') return undefined;
+    if (isEmbeddingCall(obs, options.traceName)) return 'embeddings';
+    return d.get('chat_input') ? 'chat' : 'text_completion';
+  },
+  provider_guess: ({ obs, options }) => options.inferProvider(obs.model, obs.metadata, obs.modelParameters),
+  provider: (_ctx, d) => (d.get('operation') ? d.get<ProviderGuess>('provider_guess').provider : undefined),
+  request_model: (_ctx, d) => d.get<ProviderGuess>('provider_guess').model,
+  usage: ({ obs }) => toTokenUsage(obs),
+  cost_total: ({ obs }) => toTotalCost(obs),
+  // Embedding inputs are not a conversation: they stay JSON in langfuse.observation.input.
+  input_messages: (_ctx, d) => {
+    const input = d.get<ConvertedInput | undefined>('chat_input');
+    return input && d.get('operation') !== 'embeddings' ? JSON.stringify(input.messages) : undefined;
+  },
+  system_instructions: (_ctx, d) => {
+    const parts = d.get<ConvertedInput | undefined>('chat_input')?.systemInstructions;
+    return parts ? JSON.stringify(parts) : undefined;
+  },
+  tool_definitions: (_ctx, d) => {
+    const tools = d.get<ConvertedInput | undefined>('chat_input')?.toolDefinitions;
+    return tools ? JSON.stringify(tools) : undefined;
+  },
+  output_messages: ({ obs }, d) => {
+    const op = d.get('operation');
+    if (!op || op === 'embeddings') return undefined;
+    const messages = toOutputMessages(obs.output, true);
+    return messages ? JSON.stringify(messages) : undefined;
+  },
+  // Content that is not chat messages stays JSON in langfuse.observation.input/output.
+  input_json: ({ obs }, d) => (d.get('input_messages') ? undefined : toJsonText(obs.input)),
+  output_json: ({ obs }, d) => (d.get('output_messages') ? undefined : toJsonText(obs.output)),
+  time_to_first_chunk: ({ obs }) =>
+    obs.completionStartTimeNanos !== undefined && obs.completionStartTimeNanos >= obs.startTimeNanos
+      ? Number(obs.completionStartTimeNanos - obs.startTimeNanos) / NANOS_PER_SECOND
+      : undefined,
+  error_type: ({ obs }) => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),
+  incomplete: ({ options }) => (options.incomplete ? true : undefined),
+  prompt_version: ({ obs }) => (obs.promptVersion != null ? String(obs.promptVersion) : undefined),
+  model_parameters_json: ({ obs }) => (obs.modelParameters ? JSON.stringify(obs.modelParameters) : undefined),
+  input_raw_json: ({ obs }) => toJsonText(obs.input),
+  output_raw_json: ({ obs }) => toJsonText(obs.output),
+  usage_details_json: ({ obs }) => jsonOfNonEmpty(toLangfuseUsageDetails(obs)),
+  cost_details_json: ({ obs }) => jsonOfNonEmpty(toLangfuseCostDetails(obs)),
+  completion_start_time: ({ obs }) => (obs.completionStartTimeNanos !== undefined ? toIsoMicros(obs.completionStartTimeNanos) : undefined),
+  trace_id: ({ obs }) => obs.traceId,
+};
 
 export function observationView(obs: MergedObservation, options: ObservationViewOptions): RecordView {
-  const derived: ObservationDerived = lazy({
-    type: () => obs.type.toLowerCase(),
-    chat_input: () => (obs.type === 'GENERATION' || obs.type === 'EMBEDDING' ? toInputMessages(obs.input) : undefined),
-    operation: () => {
-      if (obs.type !== 'GENERATION' && obs.type !== 'EMBEDDING') return undefined;
-      if (isEmbeddingCall(obs, options.traceName)) return 'embeddings';
-      return derived.chat_input ? 'chat' : 'text_completion';
-    },
-    provider_guess: () => options.inferProvider(obs.model, obs.metadata, obs.modelParameters),
-    provider: () => (derived.operation ? derived.provider_guess.provider : undefined),
-    request_model: () => derived.provider_guess.model,
-    usage: () => toTokenUsage(obs),
-    cost_total: () => toTotalCost(obs),
-    // Embedding inputs are not a conversation: they stay JSON in langfuse.observation.input.
-    input_messages: () =>
-      derived.chat_input && derived.operation !== 'embeddings' ? JSON.stringify(derived.chat_input.messages) : undefined,
-    system_instructions: () => (derived.chat_input?.systemInstructions ? JSON.stringify(derived.chat_input.systemInstructions) : undefined),
-    tool_definitions: () => (derived.chat_input?.toolDefinitions ? JSON.stringify(derived.chat_input.toolDefinitions) : undefined),
-    output_messages: () => {
-      const op = derived.operation;
-      if (!op || op === 'embeddings') return undefined;
-      const messages = toOutputMessages(obs.output, true);
-      return messages ? JSON.stringify(messages) : undefined;
-    },
-    /** Content that is not chat messages stays JSON in langfuse.observation.input/output. */
-    input_json: () => (derived.input_messages ? undefined : toJsonText(obs.input)),
-    output_json: () => (derived.output_messages ? undefined : toJsonText(obs.output)),
-    time_to_first_chunk: () =>
-      obs.completionStartTimeNanos !== undefined && obs.completionStartTimeNanos >= obs.startTimeNanos
-        ? Number(obs.completionStartTimeNanos - obs.startTimeNanos) / NANOS_PER_SECOND
-        : undefined,
-    error_type: () => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),
-    incomplete: () => (options.incomplete ? (true as const) : undefined),
-    prompt_version: () => (obs.promptVersion != null ? String(obs.promptVersion) : undefined),
-    model_parameters_json: () => (obs.modelParameters ? JSON.stringify(obs.modelParameters) : undefined),
-    input_raw_json: () => toJsonText(obs.input),
-    output_raw_json: () => toJsonText(obs.output),
-    usage_details_json: () => jsonOfNonEmpty(toLangfuseUsageDetails(obs)),
-    cost_details_json: () => jsonOfNonEmpty(toLangfuseCostDetails(obs)),
-    completion_start_time: () => (obs.completionStartTimeNanos !== undefined ? toIsoMicros(obs.completionStartTimeNanos) : undefined),
-    trace_id: () => obs.traceId,
-  });
-  return { obs, derived };
+  return { obs, derived: new Derived(OBSERVATION_DERIVED, { obs, options }) };
 }
+
+interface RootContext {
+  trace: MergedTrace | undefined;
+  traceId: string;
+  firstObservation: MergedObservation | undefined;
+}
+
+const ROOT_DERIVED: Getters<RootContext> = {
+  trace_id: ({ traceId }) => traceId,
+  first_observation_name: ({ firstObservation }) => firstObservation?.name,
+  input_json: ({ trace }) => toJsonText(trace?.input),
+  output_json: ({ trace }) => toJsonText(trace?.output),
+  tags: ({ trace }) => (trace && trace.tags.length > 0 ? trace.tags : undefined),
+  public: ({ trace }) => (trace?.public ? true : undefined),
+  synthetic: ({ trace }) => (trace ? undefined : true),
+};
 
 export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: MergedObservation | undefined): RecordView {
-  const derived = lazy({
-    trace_id: () => traceId,
-    first_observation_name: () => firstObservation?.name,
-    input_json: () => toJsonText(trace?.input),
-    output_json: () => toJsonText(trace?.output),
-    tags: () => (trace && trace.tags.length > 0 ? trace.tags : undefined),
-    public: () => (trace?.public ? true : undefined),
-    synthetic: () => (trace ? undefined : true),
-  });
-  return { trace: trace ?? { id: traceId }, derived };
+  return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_DERIVED, { trace, traceId, firstObservation }) };
 }
 
+const SCORE_DERIVED: Getters<MergedScore> = {
+  value_number: (score) => (typeof score.value === 'number' ? score.value : undefined),
+  value_label: (score) => {
+    if (typeof score.value === 'string') return score.value;
+    if (score.dataType === 'BOOLEAN') return score.value === 1 ? 'true' : 'false';
+    return undefined;
+  },
+  metadata_json: (score) => toJsonText(score.metadata),
+};
+
 export function scoreView(score: MergedScore): RecordView {
-  const derived = lazy({
-    value_number: () => (typeof score.value === 'number' ? score.value : undefined),
-    value_label: () => {
-      if (typeof score.value === 'string') return score.value;
-      if (score.dataType === 'BOOLEAN') return score.value === 1 ? 'true' : 'false';
-      return undefined;
-    },
-    metadata_json: () => toJsonText(score.metadata),
-  });
-  return { score, derived };
+  return { score, derived: new Derived(SCORE_DERIVED, score) };
 }
