@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
+import { createKeyFilter } from './key-filter.js';
 import type { DeadLetter, Spool, SpoolEntry, Tombstone } from './spool.js';
 
 const SCHEMA = `
@@ -63,6 +64,10 @@ export function openSqliteSpool(dataDir: string): Spool {
   const selectDeadLetters = db.prepare('SELECT id, created_at AS createdAtMillis, reason, payload, span_count AS spanCount FROM dead_letters ORDER BY id');
   const deleteDeadLetter = db.prepare<[number]>('DELETE FROM dead_letters WHERE id = ?');
 
+  // Most keys asked about were never exported: the filter answers those without a query.
+  const exportedKeys = createKeyFilter();
+  for (const key of db.prepare('SELECT key FROM tombstones').pluck().iterate() as IterableIterator<string>) exportedKeys.add(key);
+
   const totals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM log').get() as { n: number; b: number };
   let entries = totals.n;
   let bytes = totals.b;
@@ -78,7 +83,10 @@ export function openSqliteSpool(dataDir: string): Spool {
   // An entity is exported once (the assembler forgets it then), so a tombstone is written whole;
   // after a kill -9 replay the same key may come again with the same ids, and replacing is right.
   const addTombstones = db.transaction((items: readonly Tombstone[], atMillis: number) => {
-    for (const item of items) upsertTombstone.run(item.key, JSON.stringify(item.envelopeIds), atMillis);
+    for (const item of items) {
+      upsertTombstone.run(item.key, JSON.stringify(item.envelopeIds), atMillis);
+      exportedKeys.add(item.key);
+    }
   });
   const takeDeadLetters = db.transaction((ids?: readonly number[]) => {
     const all = selectDeadLetters.all() as DeadLetter[];
@@ -114,6 +122,7 @@ export function openSqliteSpool(dataDir: string): Spool {
     pendingEntries: () => entries,
     addTombstones: (items, atMillis) => addTombstones(items, atMillis),
     getTombstone(key) {
+      if (!exportedKeys.mightContain(key)) return undefined;
       const text = selectTombstone.get(key) as string | undefined;
       return text ? new Set(JSON.parse(text) as string[]) : undefined;
     },
