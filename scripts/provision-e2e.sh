@@ -25,6 +25,7 @@ python_bin="${E2E_PYTHON:-python3}"
 force="${E2E_FORCE:-0}"
 
 mkdir -p "$cache_dir/bin"
+cache_dir="$(cd "$cache_dir" && pwd)" # absolute: `go -C` below changes directory
 
 now_ms() { date +%s%3N; }
 log() { printf '[provision-e2e] %s\n' "$*"; }

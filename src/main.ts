@@ -145,13 +145,15 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
   const sink = createSpanSink(config);
   let failed = 0;
   try {
-    for (const letter of spool.takeDeadLetters()) {
+    // A letter leaves the store only after the backend took it: a crash or kill part-way through
+    // loses nothing, and one still refused stays as it was (its first reason, its first date).
+    for (const letter of spool.listDeadLetters()) {
       const outcome = await sink.export(decodeDrafts(letter.payload));
       if (outcome.kind === 'success') {
+        spool.takeDeadLetters([letter.id]);
         logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
       } else {
         failed++;
-        spool.addDeadLetter(`${letter.reason}; retry: ${outcome.reason}`, letter.payload, letter.spanCount, letter.createdAtMillis);
         logger.warn({ id: letter.id, outcome }, 'dead letter still refused; kept');
       }
     }

@@ -68,6 +68,7 @@ def _recording_batch_post(self, **kwargs):
     entry: dict = {
         "events": [_summarize(e) for e in batch if isinstance(e, dict)],
         "metadata": kwargs.get("metadata"),
+        "sentAt": round(time.time(), 6),
     }
     try:
         res = _original_batch_post(self, **kwargs)
@@ -84,6 +85,7 @@ def _recording_batch_post(self, **kwargs):
         entry["exception"] = repr(exc)
         raise
     finally:
+        entry["doneAt"] = round(time.time(), 6)
         with _ingestion_lock:
             INGESTION.append(entry)
 

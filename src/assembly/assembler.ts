@@ -169,6 +169,9 @@ export class Assembler {
     if (traceId !== undefined) {
       const state = this.traceState(traceId, entity.source, nowMillis);
       state.lastEventMillis = nowMillis;
+      // A trace known only through a score (no trace-create, no observation yet) has no other time
+      // for its root; toRootDraft cannot build one without any. Scores do not widen roots otherwise.
+      if (entity.kind === 'score' && state.startNanos === undefined) state.startNanos = state.endNanos = parseTimestampNanos(event.timestamp);
     }
   }
 
@@ -231,7 +234,7 @@ export class Assembler {
       const trace = this.entities.get(`trace:${obs.traceId}`);
       const draft = toObservationDraft(mapping, obs, {
         source: entity.source,
-        traceName: () => (trace ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined),
+        traceName: () => (trace && trace.events.length > 0 ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined),
         incompleteEndNanos: entity.lastSeenNanos,
       });
       ready.push(this.take(entity, draft));
@@ -243,12 +246,19 @@ export class Assembler {
       const key = `trace:${state.traceId}`;
       const traceEntity = this.entities.get(key);
       if (traceEntity?.inflight) continue;
+      // No trace-create and no time: bookkeeping left by an event whose trace id changed (an update
+      // before its create); nothing belongs to it, and a root could not be built without a time.
+      if (!traceEntity && state.startNanos === undefined) {
+        this.traces.delete(state.traceId);
+        continue;
+      }
       if (!traceEntity && this.options.exportedEnvelopeIds(key)) {
         // The root was exported earlier: only the bookkeeping is left.
         this.traces.delete(state.traceId);
         continue;
       }
-      const trace = traceEntity ? mergeTraceEvents(traceEntity.id, traceEntity.events as TraceEvent[]) : undefined;
+      // A root built without trace-create (and retried) has no events of its own.
+      const trace = traceEntity && traceEntity.events.length > 0 ? mergeTraceEvents(traceEntity.id, traceEntity.events as TraceEvent[]) : undefined;
       const draft = toRootDraft(mapping, {
         traceId: state.traceId,
         ...(trace ? { trace } : {}),

@@ -89,13 +89,34 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
       case 'retryable': {
         metrics.exportFailures.inc({ kind: 'retryable' });
         assembler.retryLater(items);
-        backoffMillis = Math.min(maxBackoff, backoffMillis === 0 ? initialBackoff : backoffMillis * 2);
-        // Full jitter around the exponential step, never below the backend's Retry-After.
-        const wait = Math.max(outcome.retryAfterMillis ?? 0, backoffMillis / 2 + Math.random() * (backoffMillis / 2));
-        resumeAtMillis = now() + wait;
+        const wait = backOff(outcome.retryAfterMillis);
         logger.warn({ spans: items.length, reason: outcome.reason, retryInMillis: Math.round(wait) }, 'export failed; will retry');
         return 'failed';
       }
+    }
+  }
+
+  /** The next exponential step with jitter, never below the backend's Retry-After; returns the wait. */
+  function backOff(retryAfterMillis?: number): number {
+    backoffMillis = Math.min(maxBackoff, backoffMillis === 0 ? initialBackoff : backoffMillis * 2);
+    const wait = Math.max(retryAfterMillis ?? 0, backoffMillis / 2 + Math.random() * (backoffMillis / 2));
+    resumeAtMillis = now() + wait;
+    return wait;
+  }
+
+  /**
+   * One turn that cannot throw: an error from assembling, mapping or the store is not the
+   * backend's fault, but retrying it at every tick and every ingest would spin and flood the log,
+   * so it backs off like a failed export.
+   */
+  async function turn(force: boolean): Promise<'progress' | 'idle' | 'failed' | 'broken'> {
+    try {
+      return await exportOnce(force);
+    } catch (error) {
+      metrics.exportFailures.inc({ kind: 'internal' });
+      const wait = backOff();
+      logger.error({ err: error, retryInMillis: Math.round(wait) }, 'export turn failed; will retry');
+      return 'broken';
     }
   }
 
@@ -131,9 +152,10 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
         await sleep(Math.min(resumeAtMillis - now(), wallDeadline - Date.now()));
         continue;
       }
-      const result = await exportOnce(drain?.force ?? false);
+      const result = await turn(drain?.force ?? false);
       if (result === 'progress') continue;
-      if (!drain) return;
+      // Waiting cannot mend a bug: a drain stops there and leaves the rest in the store.
+      if (!drain || result === 'broken') return;
       if (result === 'idle') {
         // Nothing ready: with force that means nothing left; else complete traces may still be
         // turning idle (no new events arrive while draining), so look again until the window ends.

@@ -227,3 +227,28 @@ export async function stopBridge(bridge: SpawnedBridge, timeoutMillis = 10_000):
     clearTimeout(timer);
   }
 }
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/main.js <args>` (e.g. `dead-letters list`) with the test environment; waits for it. */
+export function runBridgeCommand(options: BridgeOptions, args: string[], timeoutMillis = 20_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: bridgeEnv(options), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node dist/main.js ${args.join(' ')} took longer than ${timeoutMillis} ms`));
+    }, timeoutMillis);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -228,6 +228,24 @@ export function checkExport(ledger: Ledger, collector: TrackedCollector): Export
   return { expected: expected.size, exported: exported.size, missing, duplicated };
 }
 
+/**
+ * Exported child spans whose parent was exported too but does not cover them in time: a root
+ * span must start at or before, and end at or after, each of its observations (DESIGN §4).
+ */
+export function uncoveredChildren(collector: TrackedCollector): string[] {
+  const exported = collector.exported();
+  const out: string[] = [];
+  for (const [spanId, list] of exported) {
+    const child = list[0]!.span;
+    const parent = child.parentSpanId ? exported.get(child.parentSpanId)?.[0]?.span : undefined;
+    if (!parent) continue;
+    if (BigInt(parent.startTimeUnixNano) > BigInt(child.startTimeUnixNano) || BigInt(parent.endTimeUnixNano) < BigInt(child.endTimeUnixNano)) {
+      out.push(`${spanId} [${child.startTimeUnixNano}, ${child.endTimeUnixNano}] outside its parent ${parent.spanId} [${parent.startTimeUnixNano}, ${parent.endTimeUnixNano}]`);
+    }
+  }
+  return out;
+}
+
 /** Everything that makes a span what it is (ids, name, times, attributes, status, resource). */
 export function spanContent(span: CollectedSpan): string {
   const sorted = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -183,6 +183,8 @@ export function renderTree(spans: FlatSpan[], keys: string[] = DEFAULT_KEYS): st
     byParent.set(p, arr);
   }
   const lines: string[] = [];
+  const t0 = spans.reduce((m, s) => (s.startNs < m ? s.startNs : m), spans[0]?.startNs ?? 0n);
+  const ms = (ns: bigint): string => (Number(ns) / 1e6).toFixed(3);
   const walk = (parent: string, depth: number): void => {
     const children = (byParent.get(parent) ?? []).sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
     for (const s of children) {
@@ -190,7 +192,7 @@ export function renderTree(spans: FlatSpan[], keys: string[] = DEFAULT_KEYS): st
       const status = s.status.code === StatusCode.ERROR ? ` ERROR(${JSON.stringify(s.status.message)})` : '';
       const orphan = s.parentSpanId && !ids.has(s.parentSpanId) ? ` (parent ${s.parentSpanId} missing)` : '';
       lines.push(
-        `${'  '.repeat(depth)}- ${s.name} [${KIND_LABEL[s.kind] ?? s.kind}] ${s.spanId}${status}${orphan} service=${String(s.resource['service.name'])} {${attrs.join(', ')}}`,
+        `${'  '.repeat(depth)}- ${s.name} [${KIND_LABEL[s.kind] ?? s.kind}] ${s.spanId} @+${ms(s.startNs - t0)}ms/${ms(s.endNs - s.startNs)}ms${status}${orphan} service=${String(s.resource['service.name'])} {${attrs.join(', ')}}`,
       );
       walk(s.spanId, depth + 1);
     }
@@ -209,4 +211,14 @@ export function jsonAttr(value: AttrValue | undefined): unknown {
     }
   }
   return value;
+}
+
+/** Nanoseconds since the epoch of an ISO 8601 timestamp, keeping every fractional digit. */
+export function isoToNs(iso: string): bigint {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$/i.exec(iso);
+  if (m === null) throw new Error(`not an ISO timestamp: ${iso}`);
+  const wholeMs = Date.parse(`${m[1]}${m[3] ?? 'Z'}`);
+  if (Number.isNaN(wholeMs)) throw new Error(`not an ISO timestamp: ${iso}`);
+  const frac = (m[2] ?? '').slice(0, 9).padEnd(9, '0');
+  return BigInt(wholeMs) * 1_000_000n + BigInt(frac);
 }

@@ -18,6 +18,12 @@ export interface StartOptions {
   cwd?: string;
 }
 
+/** Children still running; killed if the test process exits without stopping them. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /**
  * A child process whose stdout and stderr are collected line by line (and copied to
  * .e2e-cache/logs/<name>-<pid>.log), with helpers to wait for a line and to stop it.
@@ -40,6 +46,7 @@ export class ManagedProcess {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    live.add(this.child);
     this.logFile = path.join(LOG_DIR, `${opts.name}-${this.child.pid ?? 'nopid'}.log`);
     this.logStream = fs.createWriteStream(this.logFile);
     this.logStream.write(`$ ${opts.command} ${opts.args.join(' ')}\n`);
@@ -61,12 +68,14 @@ export class ManagedProcess {
     }
     this.exited = new Promise<ExitInfo>((resolve) => {
       this.child.on('exit', (code, signal) => {
+        live.delete(this.child);
         this.exitInfo = { code, signal };
         this.logStream.write(`[exit code=${code} signal=${signal}]\n`);
         this.notify();
         resolve(this.exitInfo);
       });
       this.child.on('error', (err) => {
+        live.delete(this.child);
         this.pushLine(`[spawn error] ${err.message}`);
         this.exitInfo = { code: -1, signal: null };
         this.notify();

@@ -15,6 +15,7 @@ import {
   sleep,
   startTrackedCollector,
   summarise,
+  uncoveredChildren,
   waitUntil,
   type TrackedCollector,
 } from '../../helpers/litellm-traffic.js';
@@ -88,6 +89,7 @@ it('(a) backend down during an ingest of 1,200 events, then up: every acknowledg
   expect(ledger.acknowledgedEvents()).toBe(1200);
   expect(check.missing).toEqual([]);
   expect(check.duplicated).toEqual([]);
+  expect(uncoveredChildren(collector)).toEqual([]);
   expect(metrics).toMatch(/^bridge_dead_letters 0$/m);
   expect(metrics).toMatch(/^bridge_export_failures_total\{kind="retryable"\} [1-9]/m);
   expect(metrics).not.toMatch(/^bridge_export_failures_total\{kind="permanent"\}/m);
