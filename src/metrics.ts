@@ -38,7 +38,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     lateUpdates: counter('bridge_late_updates_total', 'Events for entities already exported; counted, never exported twice.'),
     spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted.'),
     spansRejectedByBackend: counter('bridge_spans_rejected_by_backend_total', 'Spans the backend reported as rejected (OTLP partial success).'),
-    exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent).', ['kind']),
+    exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent, internal).', ['kind']),
     deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure.'),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',

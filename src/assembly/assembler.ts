@@ -43,6 +43,8 @@ interface TraceState {
   startNanos?: bigint;
   endNanos?: bigint;
   firstTopLevel?: MergedObservation;
+  /** Earliest score time: the root's time when the trace has nothing else. */
+  scoreNanos?: bigint;
   lastEventMillis: number;
   source: RequestSource;
 }
@@ -169,9 +171,12 @@ export class Assembler {
     if (traceId !== undefined) {
       const state = this.traceState(traceId, entity.source, nowMillis);
       state.lastEventMillis = nowMillis;
-      // A trace known only through a score (no trace-create, no observation yet) has no other time
-      // for its root; toRootDraft cannot build one without any. Scores do not widen roots otherwise.
-      if (entity.kind === 'score' && state.startNanos === undefined) state.startNanos = state.endNanos = parseTimestampNanos(event.timestamp);
+      // A score is a time of the trace only when nothing else gives one (a trace known only
+      // through scores); otherwise it would stretch the root past its observations.
+      if (entity.kind === 'score') {
+        const at = parseTimestampNanos(event.timestamp);
+        if (state.scoreNanos === undefined || at < state.scoreNanos) state.scoreNanos = at;
+      }
     }
   }
 
@@ -263,8 +268,8 @@ export class Assembler {
         traceId: state.traceId,
         ...(trace ? { trace } : {}),
         ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
-        ...(state.startNanos !== undefined ? { observationsStartNanos: state.startNanos } : {}),
-        ...(state.endNanos !== undefined ? { observationsEndNanos: state.endNanos } : {}),
+        ...((state.startNanos ?? state.scoreNanos) !== undefined ? { observationsStartNanos: state.startNanos ?? state.scoreNanos } : {}),
+        ...((state.endNanos ?? state.scoreNanos) !== undefined ? { observationsEndNanos: state.endNanos ?? state.scoreNanos } : {}),
         source: traceEntity?.source ?? state.source,
       });
       const entity: Entity = traceEntity ?? {

@@ -135,9 +135,10 @@ export function observationKindOf(event: ObservationEvent): ObservationKind {
 }
 
 /**
- * Folds an observation's events. One deliberate difference from Langfuse: the first event that
- * names a `traceId` sets it (Langfuse gives a create without one a random trace id for good);
- * with none at all the trace id is `orphan:<observation id>` so that ids stay deterministic.
+ * Folds an observation's events. Two deliberate differences from Langfuse: the first event that
+ * names a `traceId` sets it (Langfuse gives a create without one a random trace id for good),
+ * with none at all the trace id is `orphan:<observation id>` so that ids stay deterministic; and
+ * the first event that names a `startTime` sets the start.
  */
 export function mergeObservationEvents(id: string, events: readonly ObservationEvent[]): MergedObservation {
   const sorted = sortEvents(events);
@@ -148,7 +149,9 @@ export function mergeObservationEvents(id: string, events: readonly ObservationE
     id,
     type: observationKindOf(first),
     traceId,
-    startTimeNanos: parseTimestampNanos(first.body.startTime ?? first.timestamp),
+    // The first event that states a start wins; Langfuse would take the first event's envelope
+    // time when an update sorts before its create (the JS SDK v3 queues them in either order).
+    startTimeNanos: parseTimestampNanos(sorted.find((e) => e.body.startTime)?.body.startTime ?? first.timestamp),
     level: 'DEFAULT',
     environment: first.body.environment,
   };

@@ -34,6 +34,8 @@ export interface IngestPipeline {
   isAccepting(): boolean;
   /** Why it is not accepting, for /ready and 503 bodies. */
   notAcceptingReason(): string | undefined;
+  /** The 503 answer for a refused request (counted). */
+  refusal(reason: string): Extract<IngestAnswer, { status: 503 }>;
   beginShutdown(): void;
   /** Feeds every spool entry kept from a previous run into the assembler. Returns how many. */
   replay(): number;
@@ -61,6 +63,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     return undefined;
   };
 
+  function refusal(reason: string): Extract<IngestAnswer, { status: 503 }> {
+    metrics.requestsRejected.inc({ reason: shuttingDown ? 'shutting_down' : 'spool_full' });
+    return { status: 503, retryAfterSeconds: shuttingDown ? 5 : 10, body: { error: 'ServiceUnavailableError', message: reason } };
+  }
+
   function assemble(entry: ReturnType<Spool['append']>): void {
     const result = assembler.ingest(entry, now());
     if (result.duplicates > 0) metrics.duplicateEvents.inc(result.duplicates);
@@ -83,12 +90,10 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       for (const entry of entries) assemble(entry);
       return entries.length;
     },
+    refusal,
     ingest(request) {
       const reason = notAcceptingReason();
-      if (reason) {
-        metrics.requestsRejected.inc({ reason: shuttingDown ? 'shutting_down' : 'spool_full' });
-        return { status: 503, retryAfterSeconds: shuttingDown ? 5 : 10, body: { error: 'ServiceUnavailableError', message: reason } };
-      }
+      if (reason) return refusal(reason);
       const validation = validateBatch(request.batch, options.validationLimits);
       for (const event of validation.accepted) {
         metrics.eventsReceived.inc({ type: event.type });

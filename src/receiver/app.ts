@@ -80,6 +80,14 @@ export function createApp(options: AppOptions): express.Express {
 
   app.post(
     '/api/public/ingestion',
+    // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
+    (_req, res, next) => {
+      const reason = pipeline.notAcceptingReason();
+      if (!reason) return next();
+      const answer = pipeline.refusal(reason);
+      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+      res.status(503).json(answer.body);
+    },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     (req, res) => {
       const contentType = req.headers['content-type'] ?? '';

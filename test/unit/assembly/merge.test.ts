@@ -41,6 +41,15 @@ describe('mergeObservationEvents', () => {
     expect(merged).toMatchObject({ level: 'ERROR', statusMessage: 'keep', type: 'GENERATION', metadata: { x: { y: 1 } } });
   });
 
+  it('takes the start from the first event that states one, even when an update sorts first', () => {
+    const merged = mergeObservationEvents('o', [
+      obs('generation-update', 1, { endTime: ts(9) }),
+      obs('generation-create', 2, { traceId: 'T', startTime: ts(0), name: 'g' }),
+    ]);
+    expect(merged.startTimeNanos).toBe(BigInt(Date.parse('2026-11-26T10:00:00Z')) * 1_000_000n + 1n);
+    expect(merged.name).toBe('g');
+  });
+
   it('clamps an end before the start, makes events zero-length, and names orphans', () => {
     const clamped = mergeObservationEvents('o', [obs('span-create', 1, { startTime: ts(5), endTime: ts(2) })]);
     expect(clamped.endTimeNanos).toBe(clamped.startTimeNanos);
