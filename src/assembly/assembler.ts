@@ -113,8 +113,12 @@ export class Assembler {
       if (!entity) {
         const exported = this.options.exportedEnvelopeIds(key);
         if (exported) {
-          if (exported.has(event.id)) result.duplicates++;
-          else result.lateUpdates++;
+          if (exported.has(event.id)) {
+            result.duplicates++;
+            // Replayed after a restart: the observation was exported, but its trace's root may
+            // not be; the root must still span it.
+            if (kind === 'obs') this.widenFromExported(event as ObservationEvent, entry.source, nowMillis);
+          } else result.lateUpdates++;
           continue;
         }
         entity = {
@@ -177,6 +181,19 @@ export class Assembler {
         const at = parseTimestampNanos(event.timestamp);
         if (state.scoreNanos === undefined || at < state.scoreNanos) state.scoreNanos = at;
       }
+    }
+  }
+
+  /** Widens a not-yet-exported root by an exported observation's own times. */
+  private widenFromExported(event: ObservationEvent, source: RequestSource, nowMillis: number): void {
+    const traceId = event.body.traceId;
+    if (!traceId || this.options.exportedEnvelopeIds(`trace:${traceId}`)) return;
+    const state = this.traces.get(traceId) ?? this.traceState(traceId, source, nowMillis);
+    for (const time of [event.body.startTime, event.body.endTime]) {
+      if (!time) continue;
+      const nanos = parseTimestampNanos(time);
+      if (state.startNanos === undefined || nanos < state.startNanos) state.startNanos = nanos;
+      if (state.endNanos === undefined || nanos > state.endNanos) state.endNanos = nanos;
     }
   }
 

@@ -189,11 +189,8 @@ it('(b) kill -9 at eight moments during an ingest of 2,500 events: every event a
   // At-least-once: duplicates only for spans exported just before a kill, identical each time.
   expect(lateDuplicates).toEqual([]);
   expect(check.duplicated.filter((d) => !d.sameContent)).toEqual([]);
-  // Not asserted: `childrenOutsideTheirRoot` counts roots rebuilt after a restart from their
-  // trace-create alone, when their observations had been exported before the kill (the assembler
-  // skips tombstoned observations on replay, so their time range never reaches the root). Nothing
-  // is lost and ids are right; the root's start/end are narrower than its children. Reported to
-  // the assembly owners.
-  if (uncovered.length > 0) console.warn(`[durability] (b) ${uncovered.length} child spans outside their root after restarts, e.g. ${uncovered[0]}`);
+  // Roots rebuilt after a restart still span the observations exported before the kill (the
+  // assembler widens them from the replayed, already-exported observations).
+  expect(uncovered, `children outside their root, e.g. ${uncovered[0]}`).toEqual([]);
   expect(exit).toEqual({ code: 0, signal: null });
 }, 120_000);
