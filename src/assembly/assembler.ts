@@ -270,7 +270,7 @@ export class Assembler {
       if (traceEntity?.inflight) continue;
       // No trace-create and no time: bookkeeping left by an event whose trace id changed (an update
       // before its create); nothing belongs to it, and a root could not be built without a time.
-      if (!traceEntity && state.startNanos === undefined) {
+      if (!traceEntity && state.startNanos === undefined && state.scoreNanos === undefined) {
         this.traces.delete(state.traceId);
         continue;
       }
