@@ -2,7 +2,12 @@
 // trace-create + one generation-create (with endTime) per call, unique ids, about 1 KB per event;
 // a ledger of the envelope ids answered 201; and a fake collector wrapper that counts only spans
 // it answered 200 (exported), to find missing and duplicated span ids.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
 import { toSpanId } from '../../src/export/ids.js';
+import { stopAllBridges } from './bridge-process.js';
 import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from './fake-collector.js';
 
 export type Envelope = { id: string; type: string; timestamp: string; body: Record<string, unknown> };
@@ -281,3 +286,30 @@ export function sleep(millis: number): Promise<void> {
 export function summarise(name: string, numbers: Record<string, unknown>): void {
   console.log(`[durability] ${name}: ${Object.entries(numbers).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`);
 }
+
+/**
+ * The per-test resources of a durability scenario: a tracked collector and a data directory,
+ * both released (with every bridge process) after each test, pass or fail.
+ */
+export function scenarioResources(dataDirPrefix: string) {
+  let collector: TrackedCollector | undefined;
+  let dataDir: string | undefined;
+  afterEach(async () => {
+    await stopAllBridges();
+    await collector?.close();
+    collector = undefined;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    dataDir = undefined;
+  });
+  return {
+    async startCollector(initial?: CollectorBehaviour): Promise<TrackedCollector> {
+      collector = await startTrackedCollector(initial);
+      return collector;
+    },
+    makeDataDir(): string {
+      dataDir = mkdtempSync(path.join(tmpdir(), dataDirPrefix));
+      return dataDir;
+    },
+  };
+}
+

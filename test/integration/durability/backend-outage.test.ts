@@ -1,11 +1,8 @@
 // Issue 3 (a): the OTLP backend is down while 1,200 LiteLLM events arrive (503 with Retry-After,
 // 502, 429, then hanging past the OTLP timeout), then comes back: every event answered 201 is
 // exported, and no span id is exported twice (no crash, so exactly once).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { startBridge, stopAllBridges, stopBridge } from '../../helpers/bridge-process.js';
+import { expect, it } from 'vitest';
+import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import type { CollectorBehaviour } from '../../helpers/fake-collector.js';
 import {
   checkExport,
@@ -13,23 +10,13 @@ import {
   litellmBatches,
   postIngestion,
   sleep,
-  startTrackedCollector,
   summarise,
   uncoveredChildren,
   waitUntil,
-  type TrackedCollector,
+  scenarioResources,
 } from '../../helpers/litellm-traffic.js';
 
-let collector: TrackedCollector | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await stopAllBridges();
-  await collector?.close();
-  collector = undefined;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const scenario = scenarioResources('bridge-outage-');
 
 /** The outage as the bridge sees it, attempt by attempt: each retryable kind the worker must ride out. */
 const OUTAGE: CollectorBehaviour[] = [
@@ -44,12 +31,12 @@ it('(a) backend down during an ingest of 1,200 events, then up: every acknowledg
   // Down until the ingest is over and the worker met every kind of failure once.
   let failures = 0;
   let ingestDone = false;
-  collector = await startTrackedCollector({ kind: 'ok' });
+  const collector = await scenario.startCollector({ kind: 'ok' });
   collector.onRequest(() => {
     if (ingestDone && failures >= OUTAGE.length) return { kind: 'ok' };
     return OUTAGE[failures++ % OUTAGE.length];
   });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-outage-'));
+  const dataDir = scenario.makeDataDir();
   // A short OTLP timeout so the hanging attempt turns into a retry quickly.
   const bridge = await startBridge({ dataDir, collectorUrl: collector.url, env: { OTEL_EXPORTER_OTLP_TIMEOUT: '300' } });
 

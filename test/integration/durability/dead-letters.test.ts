@@ -1,31 +1,18 @@
 // Issue 3: permanent export failures become dead letters, visible in /metrics and through
 // `langfuse-otel-bridge dead-letters list`; `dead-letters retry` sends them again and keeps the
 // ones the backend still refuses, unchanged. Runs the real process and CLI on one data directory.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { runBridgeCommand, startBridge, stopAllBridges, stopBridge } from '../../helpers/bridge-process.js';
+import { expect, it } from 'vitest';
+import { runBridgeCommand, startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
   litellmBatches,
   postIngestion,
-  startTrackedCollector,
   waitUntil,
-  type TrackedCollector,
+  scenarioResources,
 } from '../../helpers/litellm-traffic.js';
 
-let collector: TrackedCollector | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await stopAllBridges();
-  await collector?.close();
-  collector = undefined;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const scenario = scenarioResources('bridge-dead-letters-');
 
 interface ListedLetter {
   id: number;
@@ -42,8 +29,8 @@ const listed = (stdout: string): ListedLetter[] =>
     .map((line) => JSON.parse(line) as ListedLetter);
 
 it('a backend that refuses for good: dead letters, listed by the CLI, resent by `dead-letters retry` once it accepts', async () => {
-  collector = await startTrackedCollector({ kind: 'status', status: 400, body: 'bad span' });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-dead-letters-'));
+  const collector = await scenario.startCollector({ kind: 'status', status: 400, body: 'bad span' });
+  const dataDir = scenario.makeDataDir();
   const options = { dataDir, collectorUrl: collector.url };
   const bridge = await startBridge(options);
   const ledger = new Ledger();

@@ -2,42 +2,29 @@
 // LiteLLM events, restarting on the same data directory each time: every event answered 201 is
 // exported. At-least-once: a span may be exported again only when it was exported in the last
 // moments before a kill (its tombstone not yet written), and then with the same id and content.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { spawnBridge, startBridge, stopAllBridges, stopBridge, type RunningBridge, type SpawnedBridge } from '../../helpers/bridge-process.js';
+import { expect, it } from 'vitest';
+import { spawnBridge, startBridge, stopBridge, type RunningBridge, type SpawnedBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
   litellmBatches,
   postIngestion,
   sleep,
-  startTrackedCollector,
   summarise,
   uncoveredChildren,
   waitUntil,
-  type TrackedCollector,
+  scenarioResources,
 } from '../../helpers/litellm-traffic.js';
 
-let collector: TrackedCollector | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await stopAllBridges();
-  await collector?.close();
-  collector = undefined;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const scenario = scenarioResources('bridge-kill9-');
 
 /** How long before a kill a span's first export may be and still count as "the last moments". */
 const LAST_MOMENTS_MILLIS = 2_000;
 
 it('(b) kill -9 at eight moments during an ingest of 2,500 events: every event answered 201 is exported', async () => {
   const started = Date.now();
-  collector = await startTrackedCollector({ kind: 'ok' });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-kill9-'));
+  const collector = await scenario.startCollector({ kind: 'ok' });
+  const dataDir = scenario.makeDataDir();
   const options = { dataDir, collectorUrl: collector.url, env: { BRIDGE_SHUTDOWN_TIMEOUT_MS: '1000' } };
   const ledger = new Ledger();
   const queue = litellmBatches(`kill9-${started}`, 1250, 50);

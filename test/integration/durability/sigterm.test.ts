@@ -3,36 +3,23 @@
 // BRIDGE_SHUTDOWN_TIMEOUT_MS, keeps the rest on disk and exits 0; a restart on the same data
 // directory exports the rest. Also: a backend that comes back during the shutdown gets everything
 // before the exit, and a hanging backend cannot hold the exit past the deadline.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { startBridge, stopAllBridges, stopBridge, type RunningBridge } from '../../helpers/bridge-process.js';
+import { expect, it } from 'vitest';
+import { startBridge, stopBridge, type RunningBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
   litellmBatches,
   postIngestion,
   sleep,
-  startTrackedCollector,
   summarise,
   uncoveredChildren,
   waitUntil,
   type Envelope,
   type IngestAttempt,
-  type TrackedCollector,
+  scenarioResources,
 } from '../../helpers/litellm-traffic.js';
 
-let collector: TrackedCollector | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await stopAllBridges();
-  await collector?.close();
-  collector = undefined;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const scenario = scenarioResources('bridge-sigterm-');
 
 const DOWN = { kind: 'status', status: 503, headers: { 'Retry-After': '1' } } as const;
 
@@ -45,8 +32,8 @@ async function sendAll(url: string, batches: readonly Envelope[][], ledger: Ledg
 
 it('(c) SIGTERM during an ingest with the backend down: exit 0, nothing missing after a restart', async () => {
   const started = Date.now();
-  collector = await startTrackedCollector(DOWN);
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-sigterm-'));
+  const collector = await scenario.startCollector(DOWN);
+  const dataDir = scenario.makeDataDir();
   const env = { BRIDGE_SHUTDOWN_TIMEOUT_MS: '1500' };
   const bridge = await startBridge({ dataDir, collectorUrl: collector.url, env });
 
@@ -118,8 +105,8 @@ it('(c) SIGTERM during an ingest with the backend down: exit 0, nothing missing 
 }, 60_000);
 
 it('SIGTERM while the worker backs off: a backend that comes back within the shutdown timeout gets everything before the exit', async () => {
-  collector = await startTrackedCollector(DOWN);
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-sigterm-'));
+  const collector = await scenario.startCollector(DOWN);
+  const dataDir = scenario.makeDataDir();
   const bridge = await startBridge({ dataDir, collectorUrl: collector.url, env: { BRIDGE_SHUTDOWN_TIMEOUT_MS: '6000' } });
   const ledger = new Ledger();
   expect(await sendAll(bridge.url, litellmBatches(`drain-${Date.now()}`, 200, 50), ledger)).toEqual([]);
@@ -138,8 +125,8 @@ it('SIGTERM while the worker backs off: a backend that comes back within the shu
 }, 30_000);
 
 it('SIGTERM with a backend that hangs: the exit does not wait past BRIDGE_SHUTDOWN_TIMEOUT_MS, and nothing is lost', async () => {
-  collector = await startTrackedCollector({ kind: 'hang' });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-sigterm-'));
+  const collector = await scenario.startCollector({ kind: 'hang' });
+  const dataDir = scenario.makeDataDir();
   // The OTLP timeout is far longer than the shutdown budget.
   const env = { BRIDGE_SHUTDOWN_TIMEOUT_MS: '1000', OTEL_EXPORTER_OTLP_TIMEOUT: '30000' };
   let bridge: RunningBridge = await startBridge({ dataDir, collectorUrl: collector.url, env });

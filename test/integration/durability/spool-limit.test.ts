@@ -3,42 +3,29 @@
 // clients keep pushing and the process's memory stays flat. When the backend returns the spool
 // drains, ready turns 200, the clients' retries are accepted, and every acknowledged event is
 // exported exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { startBridge, stopAllBridges, stopBridge } from '../../helpers/bridge-process.js';
+import { expect, it } from 'vitest';
+import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
   litellmBatches,
   postIngestion,
   sleep,
-  startTrackedCollector,
   summarise,
   uncoveredChildren,
   waitUntil,
   type Envelope,
-  type TrackedCollector,
+  scenarioResources,
 } from '../../helpers/litellm-traffic.js';
 
-let collector: TrackedCollector | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await stopAllBridges();
-  await collector?.close();
-  collector = undefined;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const scenario = scenarioResources('bridge-spool-limit-');
 
 const SPOOL_MAX_BYTES = 300_000;
 
 it('(d) spool limit: 503 + Retry-After and ready 503 with flat memory; after the backend returns, everything exported and ready 200', async () => {
   const started = Date.now();
-  collector = await startTrackedCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' } });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-spool-limit-'));
+  const collector = await scenario.startCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' } });
+  const dataDir = scenario.makeDataDir();
   const bridge = await startBridge({ dataDir, collectorUrl: collector.url, env: { BRIDGE_SPOOL_MAX_BYTES: String(SPOOL_MAX_BYTES) } });
   const ready = async () => {
     const res = await fetch(`${bridge.url}/api/public/ready`);
