@@ -8,11 +8,13 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
+import { encodeTraceRequest } from './otlp-protobuf.js';
 import { postOnce } from './post-once.js';
 import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from './to-readable-span.js';
 
@@ -67,6 +69,9 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   assertOptions(options);
 
   const serializer = options.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+  // Protobuf requests are written by our encoder (the same bytes, natively copied strings);
+  // JSON requests and every response go through the official serializers.
+  const encode = options.protocol === 'http/json' ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
   const decodeResponse: DecodeResponse = (body) => toPartialSuccess(serializer.deserializeResponse(body));
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
@@ -84,7 +89,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
     let body: Uint8Array;
     try {
       const spans = drafts.map((draft) => toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions));
-      const encoded = serializer.serializeRequest(spans);
+      const encoded = encode(spans);
       if (encoded === undefined) return { kind: 'permanent', reason: 'the OTLP serializer produced no request' };
       body = compress ? await gzip(encoded) : encoded;
     } catch (error) {

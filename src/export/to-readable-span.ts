@@ -168,16 +168,11 @@ function toSpanStatus(status: DraftStatus): SpanStatus {
 }
 
 function limitAttributes(attributes: DraftAttributes, limit: number | undefined): Attributes {
+  // Drafts are never changed once built, so without a limit the span can share their attributes.
+  if (limit === undefined) return attributes;
   const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    out[key] = limit === undefined ? copyValue(value) : limitValue(value, limit);
-  }
+  for (const [key, value] of Object.entries(attributes)) out[key] = limitValue(value, limit);
   return out;
-}
-
-/** Arrays are copied so a later change to the draft cannot alter a span being exported. */
-function copyValue(value: DraftAttributeValue): AttributeValue {
-  return Array.isArray(value) ? ([...value] as AttributeValue) : value;
 }
 
 function limitValue(value: DraftAttributeValue, limit: number): AttributeValue {
