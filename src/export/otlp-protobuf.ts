@@ -107,7 +107,8 @@ class Writer {
 
   fixed64Time(field: number, time: HrTime): void {
     this.tag(field, WIRE_FIXED64);
-    this.pos = this.buffer.writeBigUInt64LE(BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]), this.pos);
+    // Modulo 2^64 like the official writer; toReadableSpan has already clamped times into range.
+    this.pos = this.buffer.writeBigUInt64LE(BigInt.asUintN(64, BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])), this.pos);
   }
 
   anyValue(value: AttributeValue | undefined | null): void {

@@ -189,9 +189,14 @@ function canonicalKey(attributes: Attributes): string {
   return JSON.stringify(keys.map((key) => [key, attributes[key]]));
 }
 
-/** OTLP times are unsigned; a pre-1970 time from bad input becomes the epoch instead of wrapping. */
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+/**
+ * OTLP times are unsigned 64-bit: a pre-1970 time from bad input becomes the epoch, and one past
+ * 2554 (Langfuse accepts year 9999) the largest time, instead of wrapping.
+ */
 function clampToEpoch(nanos: bigint): bigint {
-  return nanos < 0n ? 0n : nanos;
+  return nanos < 0n ? 0n : nanos > MAX_UINT64 ? MAX_UINT64 : nanos;
 }
 
 function maxBigInt(a: bigint, b: bigint): bigint {

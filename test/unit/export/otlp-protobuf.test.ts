@@ -33,6 +33,7 @@ describe('encodeTraceRequest', () => {
   it.each<[string, SpanDraft[]]>([
     ['one span', [draft()]],
     ['a root without parent, INTERNAL', [draft({ parent: undefined, kind: 'INTERNAL', span: { type: 'root', traceId: 'trace-1' } })]],
+    ['times at both ends of the range (clamped, year 9999 included)', [draft({ startTimeUnixNano: -5n, endTimeUnixNano: 253402300799999999999n })]],
     ['an error status with a message', [draft({ status: { code: 'ERROR', message: 'litellm.RateLimitError: slow down 🐢' } })]],
     [
       'every attribute type',

@@ -42,6 +42,8 @@ describe('nanosToHrTime', () => {
     [1737566350999999999n, [1737566350, 999999999]],
     [0n, [0, 0]],
     [-5n, [0, 0]],
+    // Year 9999 (Langfuse accepts it) is past what OTLP's unsigned 64-bit nanoseconds can hold.
+    [253402300799999999999n, [18446744073, 709551615]],
   ])('converts %s ns exactly', (nanos, expected) => {
     expect(nanosToHrTime(nanos)).toEqual(expected);
   });
