@@ -63,6 +63,10 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
   async function exportOnce(force: boolean): Promise<'progress' | 'idle' | 'failed'> {
     const items = assembler.collectReady(now(), batchSize, force);
     if (items.length === 0) return 'idle';
+    return exportItems(items);
+  }
+
+  async function exportItems(items: readonly ReadyItem[]): Promise<'progress' | 'idle' | 'failed'> {
     const outcome = await sink.export(items.map((i) => i.draft));
     if (abandoned) {
       logger.warn({ spans: items.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay in the store');
@@ -78,14 +82,25 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
         }
         settle(items);
         return 'progress';
-      case 'permanent':
+      case 'permanent': {
         backoffMillis = 0;
         metrics.exportFailures.inc({ kind: 'permanent' });
+        // A refusal of the payload itself (400, or spans that cannot be encoded) may come from one
+        // bad span: halve the batch until it is isolated, so that only that span is dead-lettered.
+        // Other refusals (401, 403, 404: configuration) concern every span alike.
+        if (items.length > 1 && (outcome.httpStatus === undefined || outcome.httpStatus === 400)) {
+          const middle = Math.ceil(items.length / 2);
+          const first = await exportItems(items.slice(0, middle));
+          if (first === 'progress') return exportItems(items.slice(middle));
+          assembler.retryLater(items.slice(middle));
+          return first;
+        }
         metrics.deadLettered.inc(items.length);
         spool.addDeadLetter(outcome.reason, encodeDrafts(items.map((i) => i.draft)), items.length, now());
         logger.error({ spans: items.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
         settle(items);
         return 'progress';
+      }
       case 'retryable': {
         metrics.exportFailures.inc({ kind: 'retryable' });
         assembler.retryLater(items);

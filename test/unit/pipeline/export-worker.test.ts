@@ -202,7 +202,7 @@ describe('export worker: outcomes', () => {
 
   it('permanent: the spans become a dead letter with the reason, and the spool is released', async () => {
     const h = harness();
-    h.sink.respondWith({ kind: 'permanent', reason: 'HTTP 400: invalid span', httpStatus: 400 });
+    h.sink.respondWith({ kind: 'permanent', reason: 'HTTP 401: invalid span', httpStatus: 401 });
     h.ingest([...call(1), ...call(2)]);
     await h.settle();
     h.clock.now += TRACE_IDLE;
@@ -211,8 +211,8 @@ describe('export worker: outcomes', () => {
     expect(h.sink.attempts).toBe(2);
     const letters = h.spool.listDeadLetters();
     expect(letters.map((d) => [d.reason, d.spanCount])).toEqual([
-      ['HTTP 400: invalid span', 2],
-      ['HTTP 400: invalid span', 2],
+      ['HTTP 401: invalid span', 2],
+      ['HTTP 401: invalid span', 2],
     ]);
     expect(names(letters.flatMap((d) => decodeDrafts(d.payload)))).toEqual(['observation:gen-1', 'observation:gen-2', 'root:trace-1', 'root:trace-2']);
     expect(decodeDrafts(letters[0]!.payload).find((d) => d.span.type === 'observation')?.startTimeUnixNano).toBe(BigInt(Date.parse('2026-11-26T11:59:58Z')) * 1_000_000n);
@@ -224,6 +224,22 @@ describe('export worker: outcomes', () => {
     await h.settle();
     expect(h.sink.attempts).toBe(2);
     expect(await h.metrics.registry.getSingleMetricAsString('bridge_dead_lettered_spans_total')).toMatch(/ 4$/m);
+  });
+
+  it('permanent 400: halves the batch until only the bad span is dead-lettered', async () => {
+    const h = harness();
+    h.sink.respondWith((drafts) =>
+      drafts.some((d) => d.span.type === 'observation' && d.span.id === 'gen-3')
+        ? { kind: 'permanent', reason: 'HTTP 400: bad attribute', httpStatus: 400 }
+        : { kind: 'success', rejectedSpans: 0 },
+    );
+    h.ingest([...call(1), ...call(2), ...call(3), ...call(4), ...call(5)]);
+    await h.settle();
+
+    expect(names(h.sink.drafts)).toEqual(['observation:gen-1', 'observation:gen-2', 'observation:gen-4', 'observation:gen-5']);
+    const letters = h.spool.listDeadLetters();
+    expect(letters.map((d) => [d.reason, d.spanCount])).toEqual([['HTTP 400: bad attribute', 1]]);
+    expect(names(decodeDrafts(letters[0]!.payload))).toEqual(['observation:gen-3']);
   });
 
   it('a trace without trace-create whose root export failed is retried like any other (no wedge)', async () => {
