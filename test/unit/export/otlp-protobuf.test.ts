@@ -4,24 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { encodeTraceRequest } from '../../../src/export/otlp-protobuf.js';
 import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from '../../../src/export/to-readable-span.js';
 import type { DraftAttributes, SpanDraft } from '../../../src/mapping/span-draft.js';
+import { makeDraft } from '../../helpers/make-draft.js';
 
 const scope = bridgeInstrumentationScope('1.2.3');
 
-function draft(over: Partial<SpanDraft> = {}): SpanDraft {
-  return {
-    traceId: 'trace-1',
-    span: { type: 'observation', id: 'obs-1' },
-    parent: { type: 'root', traceId: 'trace-1' },
-    name: 'chat gpt-4o',
-    kind: 'CLIENT',
-    startTimeUnixNano: 1737566350957072123n,
-    endTimeUnixNano: 1737566351234200999n,
-    attributes: { 'gen_ai.request.model': 'gpt-4o' },
-    status: { code: 'UNSET' },
-    resource: { 'service.name': 'litellm' },
-    ...over,
-  };
-}
+const draft = makeDraft;
 
 function bothEncodings(drafts: SpanDraft[]) {
   const resources = createResourceCache({ 'deployment.environment.name': 'test' });

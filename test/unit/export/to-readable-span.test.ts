@@ -14,23 +14,9 @@ import {
   toReadableSpan,
   truncateString,
 } from '../../../src/export/to-readable-span.js';
-import type { DraftSpanKind, DraftStatus, SpanDraft } from '../../../src/mapping/span-draft.js';
+import type { DraftSpanKind, DraftStatus } from '../../../src/mapping/span-draft.js';
+import { makeDraft } from '../../helpers/make-draft.js';
 
-function makeDraft(overrides: Partial<SpanDraft> = {}): SpanDraft {
-  return {
-    traceId: 'trace-1',
-    span: { type: 'observation', id: 'gen-1' },
-    parent: { type: 'root', traceId: 'trace-1' },
-    name: 'chat gpt-4o',
-    kind: 'CLIENT',
-    startTimeUnixNano: 1737566350957072123n,
-    endTimeUnixNano: 1737566352000000001n,
-    attributes: { 'gen_ai.request.model': 'gpt-4o' },
-    status: { code: 'UNSET' },
-    resource: { 'service.name': 'litellm' },
-    ...overrides,
-  };
-}
 
 const scope = bridgeInstrumentationScope('1.2.3');
 const resource = createResourceCache({}).resourceFor({ 'service.name': 'test' });
