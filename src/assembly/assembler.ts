@@ -10,7 +10,7 @@ import { toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-
 import type { CompiledMapping } from '../mapping/compile-mapping.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
 import type { SpoolEntry } from '../spool/spool.js';
-import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation } from './merge.js';
+import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation, type MergedTrace } from './merge.js';
 
 type EntityKind = 'obs' | 'trace' | 'score';
 
@@ -121,19 +121,7 @@ export class Assembler {
           } else result.lateUpdates++;
           continue;
         }
-        entity = {
-          key,
-          kind,
-          id,
-          events: [],
-          envelopeIds: new Set(),
-          seqs: new Set(),
-          source: entry.source,
-          lastEventMillis: nowMillis,
-          lastSeenNanos: 0n,
-          ended: kind !== 'obs',
-          created: kind !== 'obs',
-        };
+        entity = newEntity(kind, id, entry.source, nowMillis);
         this.entities.set(key, entity);
       }
       if (entity.envelopeIds.has(event.id)) {
@@ -188,12 +176,11 @@ export class Assembler {
   private widenFromExported(event: ObservationEvent, source: RequestSource, nowMillis: number): void {
     const traceId = event.body.traceId;
     if (!traceId || this.options.exportedEnvelopeIds(`trace:${traceId}`)) return;
-    const state = this.traces.get(traceId) ?? this.traceState(traceId, source, nowMillis);
+    const state = this.traceState(traceId, source, nowMillis);
     for (const time of [event.body.startTime, event.body.endTime]) {
       if (!time) continue;
       const nanos = parseTimestampNanos(time);
-      if (state.startNanos === undefined || nanos < state.startNanos) state.startNanos = nanos;
-      if (state.endNanos === undefined || nanos > state.endNanos) state.endNanos = nanos;
+      widenRange(state, nanos, nanos);
     }
   }
 
@@ -223,9 +210,7 @@ export class Assembler {
   }
 
   private widen(state: TraceState, obs: MergedObservation): void {
-    const end = obs.endTimeNanos ?? obs.startTimeNanos;
-    if (state.startNanos === undefined || obs.startTimeNanos < state.startNanos) state.startNanos = obs.startTimeNanos;
-    if (state.endNanos === undefined || end > state.endNanos) state.endNanos = end;
+    widenRange(state, obs.startTimeNanos, obs.endTimeNanos ?? obs.startTimeNanos);
     if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
       state.firstTopLevel = obs;
     }
@@ -256,7 +241,7 @@ export class Assembler {
       const trace = this.entities.get(`trace:${obs.traceId}`);
       const draft = toObservationDraft(mapping, obs, {
         source: entity.source,
-        traceName: () => (trace && trace.events.length > 0 ? mergeTraceEvents(trace.id, trace.events as TraceEvent[]).name : undefined),
+        traceName: () => mergedTrace(trace)?.name,
         incompleteEndNanos: entity.lastSeenNanos,
       });
       ready.push(this.take(entity, draft));
@@ -268,9 +253,11 @@ export class Assembler {
       const key = `trace:${state.traceId}`;
       const traceEntity = this.entities.get(key);
       if (traceEntity?.inflight) continue;
+      const start = state.startNanos ?? state.scoreNanos;
+      const end = state.endNanos ?? state.scoreNanos;
       // No trace-create and no time: bookkeeping left by an event whose trace id changed (an update
       // before its create); nothing belongs to it, and a root could not be built without a time.
-      if (!traceEntity && state.startNanos === undefined && state.scoreNanos === undefined) {
+      if (!traceEntity && start === undefined) {
         this.traces.delete(state.traceId);
         continue;
       }
@@ -279,29 +266,17 @@ export class Assembler {
         this.traces.delete(state.traceId);
         continue;
       }
-      // A root built without trace-create (and retried) has no events of its own.
-      const trace = traceEntity && traceEntity.events.length > 0 ? mergeTraceEvents(traceEntity.id, traceEntity.events as TraceEvent[]) : undefined;
+      const trace = mergedTrace(traceEntity);
       const draft = toRootDraft(mapping, {
         traceId: state.traceId,
         ...(trace ? { trace } : {}),
         ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
-        ...((state.startNanos ?? state.scoreNanos) !== undefined ? { observationsStartNanos: state.startNanos ?? state.scoreNanos } : {}),
-        ...((state.endNanos ?? state.scoreNanos) !== undefined ? { observationsEndNanos: state.endNanos ?? state.scoreNanos } : {}),
+        ...(start !== undefined ? { observationsStartNanos: start } : {}),
+        ...(end !== undefined ? { observationsEndNanos: end } : {}),
         source: traceEntity?.source ?? state.source,
       });
-      const entity: Entity = traceEntity ?? {
-        key,
-        kind: 'trace',
-        id: state.traceId,
-        events: [],
-        envelopeIds: new Set(),
-        seqs: new Set(),
-        source: state.source,
-        lastEventMillis: state.lastEventMillis,
-        lastSeenNanos: 0n,
-        ended: true,
-        created: true,
-      };
+      // Without trace-create the root is an entity with no events of its own (it settles the same way).
+      const entity = traceEntity ?? newEntity('trace', state.traceId, state.source, state.lastEventMillis);
       this.entities.set(key, entity);
       ready.push(this.take(entity, draft));
     }
@@ -342,4 +317,31 @@ export class Assembler {
     }
     return result;
   }
+}
+
+function newEntity(kind: EntityKind, id: string, source: RequestSource, nowMillis: number): Entity {
+  return {
+    key: `${kind}:${id}`,
+    kind,
+    id,
+    events: [],
+    envelopeIds: new Set(),
+    seqs: new Set(),
+    source,
+    lastEventMillis: nowMillis,
+    lastSeenNanos: 0n,
+    // Traces and scores are whole as soon as they arrive; observations wait for an end and a create.
+    ended: kind !== 'obs',
+    created: kind !== 'obs',
+  };
+}
+
+/** The merged trace, when the entity holds trace-create events (a synthetic root has none). */
+function mergedTrace(entity: Entity | undefined): MergedTrace | undefined {
+  return entity && entity.events.length > 0 ? mergeTraceEvents(entity.id, entity.events as TraceEvent[]) : undefined;
+}
+
+function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {
+  if (state.startNanos === undefined || startNanos < state.startNanos) state.startNanos = startNanos;
+  if (state.endNanos === undefined || endNanos > state.endNanos) state.endNanos = endNanos;
 }

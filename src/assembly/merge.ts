@@ -74,7 +74,7 @@ export interface MergedScore {
 }
 
 /** Langfuse's order: envelope timestamp ascending, creates before updates on ties, then arrival order. */
-export function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
+function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
   return events
     .map((event, index) => ({ event, index, at: parseTimestampNanos(event.timestamp) }))
     .sort((a, b) => {
@@ -130,7 +130,7 @@ const TYPE_OF_EVENT: Record<string, ObservationKind | undefined> = {
   'guardrail-create': 'GUARDRAIL',
 };
 
-export function observationKindOf(event: ObservationEvent): ObservationKind {
+function observationKindOf(event: ObservationEvent): ObservationKind {
   return TYPE_OF_EVENT[event.type] ?? event.body.type ?? 'SPAN';
 }
 
@@ -268,7 +268,7 @@ function isMergeable(value: JsonValue | undefined): value is JsonValue {
   return Array.isArray(value) || isPlainObject(value);
 }
 
-export function isPlainObject(value: unknown): value is JsonObject {
+function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

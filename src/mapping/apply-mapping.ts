@@ -8,7 +8,7 @@ import { observationView, rootView, scoreView } from './record-view.js';
 import type { DraftAttributes, SpanDraft } from './span-draft.js';
 
 /** Resource attributes for the sender of a batch (DESIGN §4 "Resource"). */
-export function toResourceAttributes(source: RequestSource | undefined, environment: string | undefined): DraftAttributes {
+function toResourceAttributes(source: RequestSource | undefined, environment: string | undefined): DraftAttributes {
   const integration = source?.sdkIntegration;
   // The JS SDK sends `DEFAULT`, which names no integration.
   const serviceName = integration && integration.toUpperCase() !== 'DEFAULT' ? integration : 'langfuse';

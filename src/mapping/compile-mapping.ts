@@ -105,7 +105,7 @@ function compileTemplate(template: string): (view: RecordView) => string | undef
   };
 }
 
-export function compilePath(path: string): Getter {
+function compilePath(path: string): Getter {
   const segments = path.split('.');
   return (view) => {
     let current: unknown = view;

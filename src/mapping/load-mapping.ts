@@ -49,7 +49,7 @@ function resolve(file: string, chain: string[]): ResolvedMapping {
   return mergeMappings(parent, own, file);
 }
 
-export function readMappingFile(file: string): MappingFile {
+function readMappingFile(file: string): MappingFile {
   const text = readFileSync(file, 'utf8');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -35,7 +35,7 @@ export class Derived<C> {
 }
 
 /** JSON text for an attribute: strings stay as they are, everything else is JSON-encoded. */
-export function toJsonText(value: unknown): string | undefined {
+function toJsonText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   try {
@@ -108,21 +108,19 @@ export function toTotalCost(obs: Pick<MergedObservation, 'usage' | 'costDetails'
 }
 
 /** Langfuse's own usage map: legacy `usage` first, `usageDetails` spread over it (its worker's rule). */
-export function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (obs.usage?.input != null) out.input = obs.usage.input;
-  if (obs.usage?.output != null) out.output = obs.usage.output;
-  if (obs.usage?.total != null) out.total = obs.usage.total;
-  return Object.assign(out, obs.usageDetails ?? {});
+function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Record<string, number> {
+  return spreadOver({ input: obs.usage?.input, output: obs.usage?.output, total: obs.usage?.total }, obs.usageDetails);
 }
 
 /** Langfuse's own cost map: `usage` costs first, `costDetails` spread over it. */
-export function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
+function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
+  return spreadOver({ input: obs.usage?.inputCost, output: obs.usage?.outputCost, total: obs.usage?.totalCost }, obs.costDetails);
+}
+
+function spreadOver(base: Record<string, number | null | undefined>, details: Record<string, number> | null | undefined): Record<string, number> {
   const out: Record<string, number> = {};
-  if (obs.usage?.inputCost != null) out.input = obs.usage.inputCost;
-  if (obs.usage?.outputCost != null) out.output = obs.usage.outputCost;
-  if (obs.usage?.totalCost != null) out.total = obs.usage.totalCost;
-  return Object.assign(out, obs.costDetails ?? {});
+  for (const [key, value] of Object.entries(base)) if (value != null) out[key] = value;
+  return Object.assign(out, details ?? {});
 }
 
 function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
@@ -130,7 +128,7 @@ function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
 }
 
 /** ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway). */
-export function toIsoMicros(nanos: bigint): string {
+function toIsoMicros(nanos: bigint): string {
   const millis = nanos / 1_000_000n;
   const micros = (nanos / 1000n) % 1000n;
   const iso = new Date(Number(millis)).toISOString();
