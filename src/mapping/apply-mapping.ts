@@ -1,5 +1,6 @@
 // Turns merged Langfuse records into span drafts with a compiled mapping: names, kinds,
 // attributes, status, parents, times and resource. Pure; OTel ids are derived later, in export/.
+import type { CompletedRecord, TopLevelSummary } from '../assembly/completed-record.js';
 import type { MergedObservation, MergedScore, MergedTrace } from '../assembly/merge.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import type { CompiledMapping } from './compile-mapping.js';
@@ -57,7 +58,7 @@ export interface RootDraftInput {
   traceId: string;
   trace?: MergedTrace;
   /** Earliest observation without a parent: names a root that has no trace-create. */
-  firstTopLevel?: MergedObservation;
+  firstTopLevel?: TopLevelSummary;
   /** Earliest start and latest end among the trace's observations. */
   observationsStartNanos?: bigint;
   observationsEndNanos?: bigint;
@@ -106,4 +107,29 @@ export function toScoreDraft(mapping: CompiledMapping, score: MergedScore, sourc
     draft.parent = score.observationId ? { type: 'observation', id: score.observationId } : { type: 'root', traceId };
   }
   return draft;
+}
+
+/** The one entry point of the mapping stage: a completed record to its span draft. */
+export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): SpanDraft {
+  switch (record.kind) {
+    case 'observation': {
+      const { trace } = record;
+      return toObservationDraft(mapping, record.observation, {
+        source: record.source,
+        traceName: () => trace?.name,
+        ...(record.incompleteEndNanos !== undefined ? { incompleteEndNanos: record.incompleteEndNanos } : {}),
+      });
+    }
+    case 'root':
+      return toRootDraft(mapping, {
+        traceId: record.traceId,
+        ...(record.trace ? { trace: record.trace } : {}),
+        ...(record.firstTopLevel ? { firstTopLevel: record.firstTopLevel } : {}),
+        ...(record.observationsStartNanos !== undefined ? { observationsStartNanos: record.observationsStartNanos } : {}),
+        ...(record.observationsEndNanos !== undefined ? { observationsEndNanos: record.observationsEndNanos } : {}),
+        source: record.source,
+      });
+    case 'score':
+      return toScoreDraft(mapping, record.score, record.source);
+  }
 }

@@ -2,6 +2,7 @@
 // plus `derived` values computed here (operation, provider, token arithmetic, messages, …).
 // Derived values are computed lazily, once, and only when a rule asks for them.
 import type { MergedObservation, MergedScore, MergedTrace } from '../assembly/merge.js';
+import type { TopLevelSummary } from '../assembly/completed-record.js';
 import { toInputMessages, toOutputMessages, type ConvertedInput } from './messages.js';
 import type { ProviderGuess, ProviderInference } from './provider-inference.js';
 
@@ -222,7 +223,7 @@ export function observationView(obs: MergedObservation, options: ObservationView
 interface RootContext {
   trace: MergedTrace | undefined;
   traceId: string;
-  firstObservation: MergedObservation | undefined;
+  firstObservation: TopLevelSummary | undefined;
 }
 
 const ROOT_DERIVED: Getters<RootContext> = {
@@ -235,7 +236,7 @@ const ROOT_DERIVED: Getters<RootContext> = {
   synthetic: ({ trace }) => (trace ? undefined : true),
 };
 
-export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: MergedObservation | undefined): RecordView {
+export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: TopLevelSummary | undefined): RecordView {
   return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_DERIVED, { trace, traceId, firstObservation }) };
 }
 
