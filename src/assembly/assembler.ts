@@ -241,7 +241,7 @@ export class Assembler {
       const trace = this.entities.get(`trace:${obs.traceId}`);
       const draft = toObservationDraft(mapping, obs, {
         source: entity.source,
-        traceName: () => mergedTrace(trace)?.name,
+        ...(trace && trace.events.length > 0 ? { trace: mergeTraceEvents(trace.id, trace.events as TraceEvent[]) } : {}),
         incompleteEndNanos: entity.lastSeenNanos,
       });
       ready.push(this.take(entity, draft));

@@ -22,8 +22,8 @@ function toResourceAttributes(source: RequestSource | undefined, environment: st
 
 export interface ObservationDraftOptions {
   source?: RequestSource;
-  /** Name of the trace, asked for only when needed (LiteLLM names embedding calls `litellm-aembedding`). */
-  traceName?: () => string | undefined;
+  /** The observation's trace as merged so far (name and trace context). */
+  trace?: MergedTrace;
   /** Exported without an end: `endTimeNanos` is the last time seen. */
   incompleteEndNanos?: bigint;
 }
@@ -32,7 +32,7 @@ export function toObservationDraft(mapping: CompiledMapping, obs: MergedObservat
   const incomplete = obs.endTimeNanos === undefined;
   const view = observationView(obs, {
     inferProvider: mapping.inferProvider,
-    ...(options.traceName !== undefined ? { traceName: options.traceName } : {}),
+    ...(options.trace !== undefined ? { trace: options.trace } : {}),
     incomplete,
   });
   const shape = mapping.observation(obs.type.toLowerCase() as ObservationTypeKey, view);
@@ -113,10 +113,9 @@ export function toScoreDraft(mapping: CompiledMapping, score: MergedScore, sourc
 export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): SpanDraft {
   switch (record.kind) {
     case 'observation': {
-      const { trace } = record;
       return toObservationDraft(mapping, record.observation, {
         source: record.source,
-        traceName: () => trace?.name,
+        ...(record.trace ? { trace: record.trace } : {}),
         ...(record.incompleteEndNanos !== undefined ? { incompleteEndNanos: record.incompleteEndNanos } : {}),
       });
     }

@@ -144,17 +144,20 @@ export function toErrorType(statusMessage: string | undefined): string {
 
 const EMBEDDING_NAME = /(^|[-_:\s])a?embeddings?($|[-_:\s])/i;
 
-function isEmbeddingCall(obs: MergedObservation, traceName: (() => string | undefined) | undefined): boolean {
+function isEmbeddingCall(obs: MergedObservation, trace: MergedTrace | undefined): boolean {
   if (obs.type === 'EMBEDDING') return true;
   if (obs.name && EMBEDDING_NAME.test(obs.name)) return true;
-  const name = traceName?.();
+  const name = trace?.name;
   return name !== undefined && EMBEDDING_NAME.test(name);
 }
 
 export interface ObservationViewOptions {
   inferProvider: ProviderInference;
-  /** Name of the trace, when known (LiteLLM names embedding calls `litellm-aembedding`). */
-  traceName?: () => string | undefined;
+  /**
+   * The observation's trace as merged so far, when a trace-create arrived: its name (LiteLLM names
+   * embedding calls `litellm-aembedding`) and the trace context that belongs on every span.
+   */
+  trace?: MergedTrace;
   incomplete: boolean;
 }
 
@@ -170,7 +173,7 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   chat_input: ({ obs }) => (obs.type === 'GENERATION' || obs.type === 'EMBEDDING' ? toInputMessages(obs.input) : undefined),
   operation: ({ obs, options }, d) => {
     if (obs.type !== 'GENERATION' && obs.type !== 'EMBEDDING') return undefined;
-    if (isEmbeddingCall(obs, options.traceName)) return 'embeddings';
+    if (isEmbeddingCall(obs, options.trace)) return 'embeddings';
     return d.get('chat_input') ? 'chat' : 'text_completion';
   },
   provider_guess: ({ obs, options }) => options.inferProvider(obs.model, obs.metadata, obs.modelParameters),
@@ -217,7 +220,8 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
 };
 
 export function observationView(obs: MergedObservation, options: ObservationViewOptions): RecordView {
-  return { obs, derived: new Derived(OBSERVATION_DERIVED, { obs, options }) };
+  // `trace` is readable from observation rules too (trace.userId, trace.sessionId, …).
+  return { obs, trace: options.trace ?? { id: obs.traceId }, derived: new Derived(OBSERVATION_DERIVED, { obs, options }) };
 }
 
 interface RootContext {
