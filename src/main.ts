@@ -2,11 +2,11 @@
 // The process: reads the environment, listens, handles signals, exits. Nothing else does.
 // `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
 import type { Server } from 'node:http';
-import { ConfigError, describeSettings, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
+import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
-import { decodeDrafts } from './pipeline/draft-codec.js';
-import { createService, createSpanSink, openSpool } from './service.js';
+import { readFileSync } from 'node:fs';
+import { createService, createSpanSink, DEFAULT_DESTINATION, openSpool } from './service.js';
 import { BRIDGE_VERSION } from './version.js';
 
 const USAGE = `langfuse-otel-bridge ${BRIDGE_VERSION}
@@ -35,7 +35,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   let config: ServiceConfig;
   try {
-    config = loadServiceConfig(env);
+    config = loadServiceConfig(env, {}, readHostFacts());
   } catch (error) {
     return startupFailure(error);
   }
@@ -78,6 +78,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   }
   // SDK keep-alive connections must not hold shutdown open.
   server.keepAliveTimeout = 5_000;
+  // Health answers from here on; ready and ingestion wait for the replay.
+  const replayed = service.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -90,9 +92,14 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       mapping: config.mapping,
       otlp: { url: config.otlp.url, protocol: config.otlp.protocol },
       auth: config.auth ? 'basic' : 'open',
-      replayedEntries: service.replayed,
+      memoryLimitMib: Math.round(config.memoryLimitBytes / 2 ** 20),
     },
     'listening',
+  );
+  const startedAt = performance.now();
+  void replayed.then(
+    (entries) => logger.info({ replayedEntries: entries, replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
+    (error: unknown) => logger.error({ err: error }, 'replay failed'),
   );
 
   return new Promise<number>((resolve) => {
@@ -128,9 +135,9 @@ function listDeadLetters(config: ServiceConfig): number {
   try {
     const letters = spool.listDeadLetters();
     for (const letter of letters) {
-      const names = decodeDrafts(letter.payload).map((d) => d.name);
+      const bytes = letter.payloads.reduce((sum, p) => sum + p.byteLength, 0);
       process.stdout.write(
-        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), spans: letter.spanCount, reason: letter.reason, names: names.slice(0, 10) })}\n`,
+        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), destination: letter.destination, spans: letter.spanCount, bytes, reason: letter.reason })}\n`,
       );
     }
     process.stderr.write(`${letters.length} dead letter(s)\n`);
@@ -148,9 +155,14 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
     // A letter leaves the store only after the backend took it: a crash or kill part-way through
     // loses nothing, and one still refused stays as it was (its first reason, its first date).
     for (const letter of spool.listDeadLetters()) {
-      const outcome = await sink.export(decodeDrafts(letter.payload));
+      if (letter.destination !== DEFAULT_DESTINATION) {
+        failed++;
+        logger.warn({ id: letter.id, destination: letter.destination }, 'dead letter of a destination this command cannot reach; kept');
+        continue;
+      }
+      const outcome = await sink.send(letter.payloads);
       if (outcome.kind === 'success') {
-        spool.takeDeadLetters([letter.id]);
+        spool.deleteDeadLetters([letter.id]);
         logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
       } else {
         failed++;
@@ -162,6 +174,22 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
     await sink.shutdown();
     spool.close();
   }
+}
+
+/** The cgroup v2 (or v1) memory limit of this process, when it has one. */
+function readHostFacts(): HostFacts {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const text = readFileSync(file, 'utf8').trim();
+      const bytes = Number(text);
+      // "max" (v2) or a huge number (v1) means no limit.
+      if (Number.isSafeInteger(bytes) && bytes > 0 && bytes < 2 ** 50) return { cgroupMemoryLimitBytes: bytes };
+      return {};
+    } catch {
+      // Not this cgroup version.
+    }
+  }
+  return {};
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -2,29 +2,35 @@
 // main.ts does those. Tests build services here with their own sink, spool and clock.
 import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
+import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createOtlpSpanSink, type SpanSink } from './export/span-sink.js';
 import type { Logger } from './logger.js';
 import { compileMapping } from './mapping/compile-mapping.js';
 import { loadMapping } from './mapping/load-mapping.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
-import { startExportWorker, type ExportWorker } from './pipeline/export-worker.js';
-import { createIngestPipeline, type IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
+import { createIngestPipeline, type IngestPipeline, type PipelineDestination } from './pipeline/ingest-pipeline.js';
 import { createApp } from './receiver/app.js';
 import { createMemorySpool } from './spool/memory-spool.js';
 import type { Spool } from './spool/spool.js';
 import { openSqliteSpool } from './spool/sqlite-spool.js';
 import { BRIDGE_VERSION } from './version.js';
 
+/** The name of the destination built from OTEL_EXPORTER_OTLP_* when no config file names others. */
+export const DEFAULT_DESTINATION = 'otlp';
+
 export interface ServiceDeps {
   logger: Logger;
-  /** Replaces the OTLP sink (tests). */
+  /** Replaces the OTLP sink of the default destination (tests). */
   sink?: SpanSink;
   /** Replaces the store chosen by config (tests). */
   spool?: Spool;
-  now?: () => number;
-  /** Export worker timing (tests shorten it). */
-  exportTickMillis?: number;
+  clock?: Clock;
+  /** Resident set size (tests pin it to drive the memory budget). */
+  rssBytes?: () => number;
+  /** How often waiting work is looked at (tests shorten it). */
+  tickMillis?: number;
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
   defaultMetrics?: boolean;
@@ -33,15 +39,20 @@ export interface ServiceDeps {
 export interface Service {
   app: express.Express;
   pipeline: IngestPipeline;
-  worker: ExportWorker;
+  workers: ExportWorker[];
   spool: Spool;
   metrics: BridgeMetrics;
-  /** Entries replayed from the store at start. */
-  replayed: number;
   /**
-   * Stops taking batches, exports what it can before the deadline and closes the store. With a
-   * store that does not survive the process, everything is exported, complete or not.
-   * Resolves true when nothing was left behind.
+   * Replays the store (health answers meanwhile; ready and ingestion wait for it), then starts
+   * the timers and export workers. Resolves with the entries replayed.
+   */
+  start(): Promise<number>;
+  /** Asks every worker to look at the queue now. */
+  wake(): void;
+  /**
+   * Stops taking batches, queues what is complete, exports what it can before the deadline and
+   * closes the store. With a store that does not survive the process, everything is exported,
+   * complete or not. Resolves true when nothing was left behind.
    */
   shutdown(): Promise<boolean>;
 }
@@ -63,83 +74,133 @@ export function createSpanSink(config: ServiceConfig): SpanSink {
 }
 
 export function openSpool(config: ServiceConfig): Spool {
-  return config.store === 'memory' ? createMemorySpool() : openSqliteSpool(config.dataDir);
+  return config.store === 'memory'
+    ? createMemorySpool()
+    : openSqliteSpool(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis });
 }
 
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   const mapping = compileMapping(loadMapping(config.mapping), { captureContent: config.captureContent });
+  const destinations: PipelineDestination[] = [{ name: DEFAULT_DESTINATION, mapping, sink: deps.sink ?? createSpanSink(config) }];
   const spool = deps.spool ?? openSpool(config);
-  const sink = deps.sink ?? createSpanSink(config);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
   const assembler = new Assembler({
-    mapping,
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
     exportedEnvelopeIds: (key) => spool.getTombstone(key),
+    readEntries: (seqs) => spool.readEntries(seqs),
   });
-  const worker = startExportWorker({
-    assembler,
-    sink,
+  const workers = destinations.map((destination) =>
+    createExportWorker({
+      destination: destination.name,
+      sink: destination.sink,
+      spool,
+      metrics,
+      logger,
+      clock,
+      batchSize: config.exportBatchSize,
+      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
+      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    }),
+  );
+  const wake = () => {
+    for (const worker of workers) worker.wake();
+  };
+  const pipeline = createIngestPipeline({
     spool,
+    assembler,
+    destinations,
+    onQueued: wake,
     metrics,
     logger,
-    batchSize: config.exportBatchSize,
-    tombstoneRetentionMillis: config.tombstoneRetentionMillis,
-    drainSettleMillis: config.traceIdleMillis,
-    now,
-    ...(deps.exportTickMillis !== undefined ? { tickMillis: deps.exportTickMillis } : {}),
-    ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
-    ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    clock,
+    spoolMaxBytes: config.spoolMaxBytes,
+    memoryLimitBytes: config.memoryLimitBytes,
+    ...(deps.rssBytes ? { rssBytes: deps.rssBytes } : {}),
+    ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
   });
-  const pipeline = createIngestPipeline({ spool, assembler, worker, metrics, logger, spoolMaxBytes: config.spoolMaxBytes, now });
   metrics.observe({
     spoolEntries: () => spool.pendingEntries(),
     spoolBytes: () => spool.pendingBytes(),
     pendingEntities: () => assembler.pendingEntities(),
-    deadLetters: () => spool.listDeadLetters().length,
+    openObservations: () => assembler.openObservations(),
+    queuedSpans: () => spool.queuedSpans(),
+    deadLetters: () => spool.deadLetterCount(),
   });
-  const replayed = pipeline.replay();
-  if (replayed > 0) {
-    logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities() }, 'resumed from the store');
-    worker.wake();
-  }
+  // Old tombstones go once a minute, off the request path.
+  let cancelPrune: (() => void) | undefined;
+  const prune = () => {
+    spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    cancelPrune = clock.setTimer(prune, 60_000);
+  };
   const app = createApp({ pipeline, metrics, logger, version: BRIDGE_VERSION, auth: config.auth, maxBodyBytes: config.maxBodyBytes });
+  let started: Promise<number> | undefined;
   return {
     app,
     pipeline,
-    worker,
+    workers,
     spool,
     metrics,
-    replayed,
+    wake,
+    start() {
+      started ??= (async () => {
+        const replayed = await pipeline.replay();
+        if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: spool.queuedSpans() }, 'resumed from the store');
+        pipeline.start();
+        for (const worker of workers) worker.start();
+        cancelPrune = clock.setTimer(prune, 60_000);
+        return replayed;
+      })();
+      return started;
+    },
     async shutdown() {
       pipeline.beginShutdown();
-      const deadlineMillis = now() + config.shutdownTimeoutMillis;
-      const complete = await worker.drain(deadlineMillis, !spool.durable);
-      // The sink waits for attempts in flight; one the drain gave up on must not hold the exit
-      // past the deadline (its spans are still in the store).
-      await settlesWithin(sink.shutdown(), Math.max(0, deadlineMillis - now()));
+      await started?.catch(() => 0);
+      const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
+      cancelPrune?.();
+      // Complete traces may still be turning idle: no event arrives any more, so within the idle
+      // time (and the deadline) every complete one is ready. A store that does not survive the
+      // process exports everything, complete or not.
+      let complete = true;
+      try {
+        if (!spool.durable) pipeline.flush('all');
+        else await settleIdleTraces(pipeline, assembler, clock, Math.min(deadlineMillis, clock.now() + config.traceIdleMillis + 100));
+      } catch (error) {
+        complete = false;
+        logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
+      }
+      pipeline.stop();
+      const drained = await Promise.all(workers.map((worker) => worker.drain(deadlineMillis)));
+      complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
+      // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
+      // the deadline (its spans are still queued).
+      await Promise.all(destinations.map((d) => settlesWithin(clock, d.sink.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
       spool.close();
       return complete;
     },
   };
 }
 
-/** Waits for `promise` at most `millis`; the timer does not keep the process alive. */
-function settlesWithin(promise: Promise<unknown>, millis: number): Promise<void> {
+/** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
+async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, clock: Clock, untilMillis: number): Promise<void> {
+  for (;;) {
+    pipeline.flush('due');
+    if (assembler.settlingEntities() === 0) return;
+    if (clock.now() >= untilMillis) return;
+    await new Promise<void>((resolve) => clock.setTimer(resolve, Math.min(50, untilMillis - clock.now())));
+  }
+}
+
+/** Waits for `promise` at most `millis` on `clock`. */
+function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, millis);
-    timer.unref();
-    void promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
+    const cancel = clock.setTimer(resolve, millis);
+    const done = () => {
+      cancel();
+      resolve();
+    };
+    promise.then(done, done);
   });
 }

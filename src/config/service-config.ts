@@ -49,6 +49,7 @@ const SETTINGS = {
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
+  memoryLimitMib: { env: 'BRIDGE_MEMORY_LIMIT_MIB', schema: intFrom(16), default: '' },
   maxBodyBytes: { env: 'BRIDGE_MAX_BODY_BYTES', schema: intFrom(1), default: String(4.5 * 1024 * 1024) },
   shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
@@ -84,6 +85,8 @@ export interface ServiceConfig {
   dataDir: string;
   store: 'sqlite' | 'memory';
   spoolMaxBytes: number;
+  /** Soft memory limit: past it, batches are refused with 503 until RSS is back under it. */
+  memoryLimitBytes: number;
   maxBodyBytes: number;
   shutdownTimeoutMillis: number;
   tombstoneRetentionMillis: number;
@@ -108,11 +111,30 @@ export function describeSettings(): Array<{ env: string; default: string }> {
   return Object.values(SETTINGS).map((s) => ({ env: s.env, default: s.default }));
 }
 
+/** Facts about the machine that defaults depend on; main.ts finds them. */
+export interface HostFacts {
+  /** The cgroup's memory limit (`memory.max`), when there is one. */
+  cgroupMemoryLimitBytes?: number;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * BRIDGE_MEMORY_LIMIT_MIB when set; else 80% of the cgroup limit, as the Collector's
+ * memory_limiter is usually set, leaving room for what RSS does not show in time (GC, buffers);
+ * else 512 MiB.
+ */
+function memoryLimitBytes(mib: number | undefined, host: HostFacts): number {
+  if (mib !== undefined) return mib * MIB;
+  if (host.cgroupMemoryLimitBytes !== undefined) return Math.floor(host.cgroupMemoryLimitBytes * 0.8);
+  return 512 * MIB;
+}
+
 /**
  * Resolves the configuration from an env object (overrides win over env, env over defaults).
  * Throws one ConfigError naming every bad variable, what was expected and the value received.
  */
-export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig {
+export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts = {}): ServiceConfig {
   const issues: string[] = [];
   const raw = {} as Record<string, unknown>;
   for (const [key, setting] of Object.entries(SETTINGS)) {
@@ -154,6 +176,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
     dataDir: r.dataDir!,
     store: r.store!,
     spoolMaxBytes: r.spoolMaxBytes!,
+    memoryLimitBytes: memoryLimitBytes(r.memoryLimitMib, host),
     maxBodyBytes: r.maxBodyBytes!,
     shutdownTimeoutMillis: r.shutdownTimeoutMillis!,
     tombstoneRetentionMillis: r.tombstoneRetentionMillis!,

@@ -1,16 +1,36 @@
-// The ingestion path, in order: validate → spool (durable) → assemble → wake the exporter, and the
-// Langfuse 207 answer. The only module that orders the stages; never sees a request object.
-import type { Assembler } from '../assembly/assembler.js';
+// The pipeline, in order: validate → log (durable) → assemble (incremental merge) on the request
+// path; then, off it and in slices, completed records → mapping (per destination) → encoding →
+// export queue, in one store transaction with the log rows it releases. The only module that
+// orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
+import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
+import type { CompletedRecord } from '../assembly/completed-record.js';
+import type { Clock } from '../clock.js';
+import type { SpanSink } from '../export/span-sink.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import { toRequestSource } from '../ingestion/request-source.js';
-import { parseTimestampNanos } from '../ingestion/timestamp.js';
+import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
+import { mapRecord } from '../mapping/apply-mapping.js';
+import type { CompiledMapping } from '../mapping/compile-mapping.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { Spool } from '../spool/spool.js';
-import type { ExportWorker } from './export-worker.js';
+import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
+import { encodeDrafts } from './draft-codec.js';
+
+/** A Commit being built (its lists still growing). */
+interface QueueCommit extends Commit {
+  spans: Array<Commit['spans'][number]>;
+  deadLetters: Array<NonNullable<Commit['deadLetters']>[number]>;
+}
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** One place spans go: its own mapping, its own encoding and sink, its own part of the queue. */
+export interface PipelineDestination {
+  name: string;
+  mapping: CompiledMapping;
+  sink: SpanSink;
+}
 
 export interface IngestRequest {
   batch: readonly unknown[];
@@ -24,74 +44,248 @@ export interface IngestionResponseBody {
   errors: Array<Omit<EventRejection, 'type'>>;
 }
 
-export type IngestAnswer =
-  | { status: 207; body: IngestionResponseBody }
-  | { status: 503; retryAfterSeconds: number; body: { error: string; message: string } };
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit';
+
+export type IngestOutcome =
+  | { kind: 'accepted'; body: IngestionResponseBody }
+  | { kind: 'refused'; reason: RefusalReason; retryAfterSeconds: number; body: { error: string; message: string } };
 
 export interface IngestPipeline {
-  ingest(request: IngestRequest): IngestAnswer;
-  /** False while the spool is over its limit or the service is shutting down. */
-  isAccepting(): boolean;
-  /** Why it is not accepting, for /ready and 503 bodies. */
-  notAcceptingReason(): string | undefined;
-  /** The 503 answer for a refused request (counted). */
-  refusal(reason: string): Extract<IngestAnswer, { status: 503 }>;
+  /** Validates, stores and assembles one batch; the outcome says what to answer. */
+  ingest(request: IngestRequest): Promise<IngestOutcome>;
+  /** Stores and assembles events built by another receiver (OTLP), validated by the caller. */
+  ingestEvents(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<IngestOutcome>;
+  /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
+  notAcceptingReason(): RefusalReason | undefined;
+  /** The refused outcome for a reason (counted). */
+  refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }>;
+  /** Feeds every log entry kept from a previous run into assembly, in slices. Returns how many. */
+  replay(): Promise<number>;
+  /** Starts the timer that queues what turned complete by waiting (idle traces, timeouts). */
+  start(): void;
+  /** Queues everything `mode` collects now, in one go (shutdown, tests). Returns the records queued. */
+  flush(mode: CollectMode): number;
   beginShutdown(): void;
-  /** Feeds every spool entry kept from a previous run into the assembler. Returns how many. */
-  replay(): number;
+  stop(): void;
 }
 
 export interface IngestPipelineOptions {
   spool: Spool;
   assembler: Assembler;
-  worker: ExportWorker;
+  destinations: readonly PipelineDestination[];
+  /** Spans were queued for these destinations. */
+  onQueued: (destinations: readonly string[]) => void;
   metrics: BridgeMetrics;
   logger: Logger;
+  clock: Clock;
+  /** The disk budget: log plus queue. */
   spoolMaxBytes: number;
+  /** The memory budget (soft): past it, batches are refused until it is back under. */
+  memoryLimitBytes: number;
+  /** Resident set size now (tests pin it). */
+  rssBytes?: () => number;
   validationLimits?: Partial<ValidationLimits>;
-  now?: () => number;
+  /** How often waiting work is looked at. @defaultValue 100 */
+  tickMillis?: number;
 }
 
+const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: string }> = {
+  shutting_down: { retryAfterSeconds: 5, message: 'the bridge is shutting down' },
+  replaying: { retryAfterSeconds: 2, message: 'the bridge is replaying its store after a restart' },
+  spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
+  memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
+};
+
+/** What a refusal says, for `/api/public/ready` too. */
+export function refusalMessage(reason: RefusalReason): string {
+  return REFUSALS[reason].message;
+}
+
+/**
+ * Records per slice and the time a slice may hold the event loop. Measured (bench/, one core):
+ * mapping and encoding a LiteLLM generation takes 20–40 µs, so 64 records are 1.5–3 ms; slicing
+ * on the main thread beat a worker thread, whose structured clone of each record costs about as
+ * much as mapping it and adds a hop for every batch (see README "Performance").
+ */
+const RECORDS_PER_SLICE = 64;
+const SLICE_MILLIS = 4;
+/** RSS is read at most this often (process.memoryUsage.rss() is cheap, not free). */
+const RSS_SAMPLE_MILLIS = 50;
+
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
-  const { spool, assembler, worker, metrics, logger, spoolMaxBytes } = options;
-  const now = options.now ?? Date.now;
+  const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
+  const rssBytes = options.rssBytes ?? (() => process.memoryUsage.rss());
+  const tickMillis = options.tickMillis ?? 100;
   let shuttingDown = false;
+  let replaying = false;
+  let stopped = false;
+  let sliceScheduled = false;
+  let cancelTick: (() => void) | undefined;
+  let rssAt = -Infinity;
+  let rss = 0;
 
-  const notAcceptingReason = (): string | undefined => {
-    if (shuttingDown) return 'the bridge is shutting down';
-    if (spool.pendingBytes() >= spoolMaxBytes) return 'the spool is full: the backend is not keeping up';
-    return undefined;
-  };
-
-  function refusal(reason: string): Extract<IngestAnswer, { status: 503 }> {
-    metrics.requestsRejected.inc({ reason: shuttingDown ? 'shutting_down' : 'spool_full' });
-    return { status: 503, retryAfterSeconds: shuttingDown ? 5 : 10, body: { error: 'ServiceUnavailableError', message: reason } };
+  function overMemory(): boolean {
+    const t = performance.now();
+    if (t - rssAt >= RSS_SAMPLE_MILLIS) {
+      rss = rssBytes();
+      rssAt = t;
+    }
+    return rss >= memoryLimitBytes;
   }
 
-  function assemble(entry: ReturnType<Spool['append']>): void {
-    const result = assembler.ingest(entry, now());
+  function notAcceptingReason(): RefusalReason | undefined {
+    if (shuttingDown) return 'shutting_down';
+    if (replaying) return 'replaying';
+    if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
+    if (overMemory()) return 'memory_limit';
+    return undefined;
+  }
+
+  function refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }> {
+    metrics.requestsRejected.inc({ reason });
+    const { retryAfterSeconds, message } = REFUSALS[reason];
+    return { kind: 'refused', reason, retryAfterSeconds, body: { error: 'ServiceUnavailableError', message } };
+  }
+
+  function countIngest(result: IngestResult, seq: number): void {
     if (result.duplicates > 0) metrics.duplicateEvents.inc(result.duplicates);
     if (result.dropped > 0) metrics.eventsDropped.inc({ reason: 'no_body_id' }, result.dropped);
     if (result.lateUpdates > 0) {
       metrics.lateUpdates.inc(result.lateUpdates);
-      logger.info({ lateUpdates: result.lateUpdates, seq: entry.seq }, 'updates for spans already exported were counted, not exported');
+      logger.info({ lateUpdates: result.lateUpdates, seq }, 'updates for spans already exported were counted, not exported');
     }
+  }
+
+  function assemble(entry: SpoolEntry): void {
+    const result = assembler.ingest(entry, clock.now());
+    countIngest(result, entry.seq);
+    if (result.refolds > 0) metrics.refolds.inc(result.refolds);
     if (result.releasable) spool.release([entry.seq]);
   }
 
+  /** Maps, encodes and queues one collection; returns how many entities it settled. */
+  function queueCollected(mode: CollectMode, limit: number): number {
+    const collected = assembler.collect(clock.now(), limit, mode);
+    if (collected.keys.length === 0) return 0;
+    const commit: QueueCommit = { spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs, deadLetters: [] };
+    for (const destination of destinations) {
+      for (const record of collected.records) queueRecord(destination, record, commit);
+    }
+    spool.commit(commit, clock.now());
+    assembler.confirm(collected);
+    if (commit.spans.length > 0) options.onQueued(destinations.map((d) => d.name));
+    return collected.keys.length;
+  }
+
+  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
+    let draft;
+    try {
+      draft = mapRecord(destination.mapping, record);
+      commit.spans.push({ destination: destination.name, payload: destination.sink.encode(draft) });
+    } catch (error) {
+      // The same record would fail the same way again: it is kept aside, never retried in a loop.
+      const reason = `could not ${draft ? 'encode' : 'map'} the span: ${error instanceof Error ? error.message : String(error)}`;
+      const kept = draft ? encodeDrafts([draft]) : JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      commit.deadLetters.push({ destination: destination.name, reason, payloads: [Buffer.from(kept)], spanCount: 1 });
+      metrics.deadLettered.inc({ destination: destination.name });
+      logger.error({ destination: destination.name, reason }, 'a completed record could not be exported; moved to dead letters');
+    }
+  }
+
+  /**
+   * Queues what is complete in slices that hold the event loop at most ~SLICE_MILLIS each, so
+   * that requests keep being answered while a large backlog turns into spans.
+   */
+  function runSlices(mode: CollectMode): void {
+    sliceScheduled = false;
+    if (stopped) return;
+    const startedAt = performance.now();
+    try {
+      while (performance.now() - startedAt < SLICE_MILLIS) {
+        if (queueCollected(mode, RECORDS_PER_SLICE) < RECORDS_PER_SLICE) return;
+      }
+    } catch (error) {
+      // A store error (disk full): the records stay in assembly and the log; the next turn retries.
+      metrics.exportFailures.inc({ destination: 'queue', kind: 'internal' });
+      logger.error({ err: error }, 'could not queue completed spans; will retry');
+      return;
+    }
+    scheduleSlices(mode);
+  }
+
+  function scheduleSlices(mode: CollectMode): void {
+    if (sliceScheduled || stopped) return;
+    sliceScheduled = true;
+    setImmediate(() => runSlices(mode));
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    runSlices('due');
+    cancelTick = clock.setTimer(tick, tickMillis);
+  }
+
+  async function store(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<void> {
+    // The answer promises durability: the entry is committed before it is assembled.
+    const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
+    assemble(entry);
+    scheduleSlices('ready');
+  }
+
   return {
-    isAccepting: () => notAcceptingReason() === undefined,
     notAcceptingReason,
+    refusal,
     beginShutdown() {
       shuttingDown = true;
     },
-    replay() {
-      const entries = spool.replay();
-      for (const entry of entries) assemble(entry);
-      return entries.length;
+    start() {
+      if (cancelTick || stopped) return;
+      cancelTick = clock.setTimer(tick, tickMillis);
     },
-    refusal,
-    ingest(request) {
+    stop() {
+      stopped = true;
+      cancelTick?.();
+    },
+    flush(mode) {
+      let total = 0;
+      for (;;) {
+        const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
+        total += n;
+        if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
+      }
+    },
+    async replay() {
+      replaying = true;
+      let count = 0;
+      let sliceStart = performance.now();
+      try {
+        for (const entry of spool.replay()) {
+          if (isUnreadable(entry)) {
+            metrics.quarantinedEntries.inc();
+            logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
+            continue;
+          }
+          assemble(entry);
+          count++;
+          if (performance.now() - sliceStart >= SLICE_MILLIS) {
+            // Health and metrics are answered between slices.
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
+      } finally {
+        replaying = false;
+      }
+      scheduleSlices('due');
+      return count;
+    },
+    async ingestEvents(events, source) {
+      const reason = notAcceptingReason();
+      if (reason) return refusal(reason);
+      await store(events, source);
+      return { kind: 'accepted', body: { successes: [], errors: [] } };
+    },
+    async ingest(request) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
       const validation = validateBatch(request.batch, options.validationLimits);
@@ -109,18 +303,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      if (validation.accepted.length > 0) {
-        // The 207 below promises durability: the entry is committed before it is built.
-        const entry = spool.append({
-          receivedAtMillis: now(),
-          source: toRequestSource(request.metadata, request.headers),
-          events: validation.accepted,
-        });
-        assemble(entry);
-        worker.wake();
-      }
+      if (validation.accepted.length > 0) await store(validation.accepted, toRequestSource(request.metadata, request.headers));
       return {
-        status: 207,
+        kind: 'accepted',
         body: {
           successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
           errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
@@ -133,7 +318,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
 /** Langfuse lists successes with non-update events first, each group by envelope timestamp. */
 function langfuseOrder(events: readonly IngestionEvent[]): IngestionEvent[] {
   return events
-    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: parseTimestampNanos(event.timestamp) }))
+    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: validatedTimestampNanos(event.timestamp) }))
     .sort((a, b) => a.update - b.update || (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
     .map((x) => x.event);
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
 
 export interface AppOptions {
@@ -38,7 +38,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.get('/api/public/ready', (_req, res) => {
     const reason = pipeline.notAcceptingReason();
-    if (reason) res.status(503).json({ status: 'Not ready', message: reason, version });
+    if (reason) res.status(503).json({ status: 'Not ready', message: refusalMessage(reason), version });
     else res.json({ status: 'OK', version });
   });
 
@@ -84,12 +84,10 @@ export function createApp(options: AppOptions): express.Express {
     (_req, res, next) => {
       const reason = pipeline.notAcceptingReason();
       if (!reason) return next();
-      const answer = pipeline.refusal(reason);
-      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      res.status(503).json(answer.body);
+      sendRefusal(res, pipeline.refusal(reason));
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
-    (req, res) => {
+    async (req, res) => {
       const contentType = req.headers['content-type'] ?? '';
       if (!JSON_TYPES.test(contentType)) {
         metrics.requestsRejected.inc({ reason: 'content_type' });
@@ -123,7 +121,7 @@ export function createApp(options: AppOptions): express.Express {
       const { batch, metadata } = body as { batch: unknown[]; metadata?: unknown };
       let answer;
       try {
-        answer = pipeline.ingest({ batch, metadata, headers: req.headers });
+        answer = await pipeline.ingest({ batch, metadata, headers: req.headers });
       } catch (error) {
         // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
         // client may safely send it again later.
@@ -132,8 +130,8 @@ export function createApp(options: AppOptions): express.Express {
         res.setHeader('Retry-After', '10');
         return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
       }
-      if (answer.status === 503) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      res.status(answer.status).json(answer.body);
+      if (answer.kind === 'refused') return void sendRefusal(res, answer);
+      res.status(207).json(answer.body);
     },
   );
   app.all('/api/public/ingestion', (_req, res) => {
@@ -161,6 +159,12 @@ export function createApp(options: AppOptions): express.Express {
     res.status(500).json({ error: 'InternalServerError', message: 'Internal Server Error' });
   });
   return app;
+}
+
+/** Backpressure: 503 with Retry-After, which every client retries. */
+function sendRefusal(res: Response, refusal: Extract<IngestOutcome, { kind: 'refused' }>): void {
+  res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+  res.status(503).json(refusal.body);
 }
 
 function routeLabel(req: Request): string {
