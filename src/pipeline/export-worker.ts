@@ -117,6 +117,8 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     cancelResume?.();
     cancelResume = clock.setTimer(() => {
       cancelResume = undefined;
+      // The timer is the authority: it may fire a millisecond before the wall clock says so.
+      resumeAtMillis = 0;
       if (!stopped) run();
     }, wait);
     return wait;

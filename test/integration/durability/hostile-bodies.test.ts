@@ -265,7 +265,7 @@ function send(baseUrl: string, request: HostileRequest): Promise<{ status: numbe
   });
 }
 
-function startService(): Promise<string> {
+async function startService(): Promise<string> {
   const config = loadServiceConfig({
     BRIDGE_STORE: 'sqlite',
     BRIDGE_DATA_DIR: dataDir!,
@@ -277,11 +277,15 @@ function startService(): Promise<string> {
   });
   // Errors and warnings are kept: an unexpected error while answering or exporting fails the test.
   const logger = createLogger('error', { write: (line: string) => void errorLogs.push(line) });
-  service = createService(config, { logger, exportTickMillis: 20 });
+  service = createService(config, { logger, tickMillis: 20 });
+  replayed = await service.start();
   return new Promise((resolve) => {
     server = service!.app.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}`));
   });
 }
+
+/** Entries the last start replayed. */
+let replayed = 0;
 
 async function stopService(): Promise<void> {
   if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -353,7 +357,6 @@ it('(e) 10,000 hostile requests: every answer JSON, no 5xx but 503, healthy afte
   collector!.setBehaviour({ kind: 'ok' });
   const okFrom = collector!.requests.length;
   const restartedUrl = await startService();
-  const replayed = service!.replayed;
   const drained = await waitUntil(() => service!.spool.pendingEntries() === 0, 20_000, 50);
   const afterHealth = await fetch(`${restartedUrl}/api/public/health`);
   const deadLetters = service!.spool.listDeadLetters();
