@@ -3,22 +3,25 @@
 
 export interface Clock {
   now(): number;
-  /** Calls `fn` after `millis`; the timer never keeps the process alive. Returns a cancel function. */
-  setTimer(fn: () => void, millis: number): () => void;
+  /**
+   * Calls `fn` after `millis`. Returns a cancel function. The timer does not keep the process
+   * alive unless `keepAlive` (the waits of a shutdown must: nothing else is left to).
+   */
+  setTimer(fn: () => void, millis: number, keepAlive?: boolean): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(fn, millis) {
+  setTimer(fn, millis, keepAlive = false) {
     const timer = setTimeout(fn, Math.max(0, millis));
-    timer.unref();
+    if (!keepAlive) timer.unref();
     return () => clearTimeout(timer);
   },
 };
 
-/** Resolves after `millis` on `clock`. */
+/** Resolves after `millis` on `clock`, keeping the process alive meanwhile (shutdown waits). */
 export function sleepOn(clock: Clock, millis: number): Promise<void> {
   return new Promise((resolve) => {
-    clock.setTimer(resolve, millis);
+    clock.setTimer(resolve, millis, true);
   });
 }

@@ -98,7 +98,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   );
   const startedAt = performance.now();
   void replayed.then(
-    (entries) => logger.info({ replayedEntries: entries, replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
+    (entries) =>
+      logger.info({ replayedEntries: entries, queuedSpans: service.spool.queuedSpans(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
     (error: unknown) => logger.error({ err: error }, 'replay failed'),
   );
 

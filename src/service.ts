@@ -2,7 +2,7 @@
 // main.ts does those. Tests build services here with their own sink, spool and clock.
 import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
-import { systemClock, type Clock } from './clock.js';
+import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createOtlpSpanSink, type SpanSink } from './export/span-sink.js';
 import type { Logger } from './logger.js';
@@ -189,7 +189,7 @@ async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, 
     pipeline.flush('due');
     if (assembler.settlingEntities() === 0) return;
     if (clock.now() >= untilMillis) return;
-    await new Promise<void>((resolve) => clock.setTimer(resolve, Math.min(50, untilMillis - clock.now())));
+    await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
   }
 }
 

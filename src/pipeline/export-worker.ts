@@ -4,7 +4,7 @@
 // backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
 // its own part of the queue (on disk); it never delays another destination.
 // Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
-import type { Clock } from '../clock.js';
+import { sleepOn, type Clock } from '../clock.js';
 import type { SpanSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
@@ -169,7 +169,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         await running;
         while (clock.now() < deadlineMillis) {
           if (clock.now() < resumeAtMillis) {
-            await new Promise<void>((resolve) => clock.setTimer(resolve, Math.min(resumeAtMillis, deadlineMillis) - clock.now()));
+            await sleepOn(clock, Math.min(resumeAtMillis, deadlineMillis) - clock.now());
             continue;
           }
           if ((await safeTurn()) === 'idle') return;
