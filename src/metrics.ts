@@ -36,10 +36,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     requestsRejected: counter('bridge_requests_rejected_total', 'Ingestion requests refused as a whole, by reason.', ['reason']),
     duplicateEvents: counter('bridge_duplicate_events_total', 'Events whose envelope id was already merged (client resends).'),
     lateUpdates: counter('bridge_late_updates_total', 'Events for entities already exported; counted, never exported twice.'),
-    spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted.'),
-    spansRejectedByBackend: counter('bridge_spans_rejected_by_backend_total', 'Spans the backend reported as rejected (OTLP partial success).'),
-    exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent, internal).', ['kind']),
-    deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure.'),
+    // Export metrics carry `destination` (its configured name: `otlp`, `console`, `langfuse` without
+    // a BRIDGE_CONFIG file), so one backend's outage shows on its own series.
+    spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted, by destination.', ['destination']),
+    spansRejectedByBackend: counter(
+      'bridge_spans_rejected_by_backend_total',
+      'Spans the backend reported as rejected (OTLP partial success), by destination.',
+      ['destination'],
+    ),
+    exportFailures: counter(
+      'bridge_export_failures_total',
+      'Failed export attempts, by destination and kind (retryable, permanent, internal).',
+      ['destination', 'kind'],
+    ),
+    deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure, by destination.', ['destination']),
+    scoresExported: counter('bridge_scores_exported_total', "Scores a Langfuse destination's scores API accepted, by destination.", ['destination']),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',
       help: 'HTTP request latency, by route and status.',

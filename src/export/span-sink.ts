@@ -47,6 +47,11 @@ export interface OtlpSinkOptions {
   attributeValueLengthLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
   bridgeVersion: string;
+  /**
+   * The instrumentation scope of every span; default `langfuse-otel-bridge` at `bridgeVersion`.
+   * Langfuse's OTLP endpoint reads `langfuse-sdk` as its own SDK's spans.
+   */
+  instrumentationScope?: { name: string; version?: string };
 }
 
 const CONTENT_TYPES = {
@@ -76,7 +81,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
-  const scope = bridgeInstrumentationScope(options.bridgeVersion);
+  const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
