@@ -172,16 +172,15 @@ function langfuseDestination(
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const DURATION = /^([1-9]\d*)(ms|s|m)?$/;
-const durationSchema = z.union(
-  [z.number().int().positive(), z.string().regex(DURATION)],
-  'a duration such as 10s, 500ms or a number of milliseconds',
-);
+const DURATION_WORDS = 'a duration such as 10s, 500ms or a number of milliseconds';
+const durationSchema = z.union([z.number(DURATION_WORDS).int(DURATION_WORDS).positive(DURATION_WORDS), z.string().regex(DURATION, DURATION_WORDS)], DURATION_WORDS);
 
 /** Booleans and whole numbers, also as the text `${env:…}` substitution produces. */
-const booleanSchema = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')], 'true or false');
+const booleanSchema = z.union([z.boolean(), z.enum(['true', 'false'], 'true or false').transform((s) => s === 'true')], 'true or false');
+const POSITIVE_INT_WORDS = 'a whole number of at least 1';
 const positiveIntSchema = z.union(
-  [z.number().int().min(1), z.string().regex(/^[1-9]\d*$/).transform(Number)],
-  'a whole number of at least 1',
+  [z.number().int(POSITIVE_INT_WORDS).min(1, POSITIVE_INT_WORDS), z.string().regex(/^[1-9]\d*$/, POSITIVE_INT_WORDS).transform(Number)],
+  POSITIVE_INT_WORDS,
 );
 
 const commonShape = {
@@ -242,13 +241,20 @@ function readDestinationsFile(file: string, inputs: DestinationInputs, issues: s
     return [];
   }
   const substitutionIssues: string[] = [];
-  const substituted = substituteEnv(yaml.value, inputs.env, [], (at, what) => substitutionIssues.push(`${file}: ${formatYamlPath(at)}: ${what}`));
+  const badPaths = new Set<string>();
+  const substituted = substituteEnv(yaml.value, inputs.env, [], (at, what) => {
+    badPaths.add(formatYamlPath(at));
+    substitutionIssues.push(`${file}: ${formatYamlPath(at)}: ${what}`);
+  });
   const parsed = fileSchema.safeParse(substituted);
   issues.push(...substitutionIssues);
   if (!parsed.success) {
-    issues.push(...formatZodIssues(file, parsed.error.issues, 'a destination whose type is otlp, langfuse or console'));
+    // A value whose substitution failed is reported once, for that.
+    const schemaIssues = parsed.error.issues.filter((issue) => !badPaths.has(formatYamlPath(issue.path)));
+    issues.push(...formatZodIssues(file, schemaIssues, 'a destination whose type is otlp, langfuse or console'));
     return [];
   }
+  if (substitutionIssues.length > 0) return [];
   const before = issues.length;
   const seen = new Map<string, number>();
   const destinations = parsed.data.destinations.map((d, i) => {
