@@ -39,7 +39,8 @@ export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
  * its observations) starts a tree of its own, with its parent's span id.
  */
 export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<ConsoleSinkOptions, 'write'> = {}): string {
-  const maxChars = Math.min(options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS, options.attributeValueLengthLimit ?? Infinity);
+  const maxChars = options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS;
+  const limit = options.attributeValueLengthLimit;
   const byTrace = new Map<string, SpanDraft[]>();
   for (const draft of drafts) {
     const traceId = toTraceId(draft.traceId);
@@ -66,7 +67,7 @@ export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<Conso
         const kids = children.get(toSpanId(draft.span)) ?? [];
         const attributeIndent = `${inner}${kids.length > 0 ? '│ ' : '  '}`;
         for (const [key, value] of Object.entries(draft.attributes).sort(([a], [b]) => (a < b ? -1 : 1))) {
-          lines.push(`${attributeIndent}${key} = ${formatValue(value, maxChars)}`);
+          lines.push(`${attributeIndent}${key} = ${formatValue(value, limit, maxChars)}`);
         }
         walk(kids, inner);
       });
@@ -88,7 +89,9 @@ function describeRef(ref: SpanRef): string {
   return ref.type === 'root' ? ' = root' : '';
 }
 
-function formatValue(value: DraftAttributeValue, maxChars: number): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+/** The value as exported (cut at the attribute length limit), then shortened for the screen. */
+function formatValue(value: DraftAttributeValue, limit: number | undefined, maxChars: number): string {
+  const limited = limit === undefined ? value : typeof value === 'string' ? truncateString(value, limit) : value;
+  const text = typeof limited === 'string' || Array.isArray(limited) ? JSON.stringify(limited) : String(limited);
   return text.length > maxChars ? `${truncateString(text, maxChars)}…` : text;
 }

@@ -77,7 +77,15 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   // Protobuf requests are written by our encoder (the same bytes, natively copied strings);
   // JSON requests and every response go through the official serializers.
   const encode = options.protocol === 'http/json' ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
-  const decodeResponse: DecodeResponse = (body) => toPartialSuccess(serializer.deserializeResponse(body));
+  const decodeResponse: DecodeResponse = (body) => {
+    try {
+      return toPartialSuccess(serializer.deserializeResponse(body));
+    } catch (error) {
+      // Langfuse's OTLP endpoint answers protobuf requests with a JSON body (its queued job).
+      if (options.protocol === 'http/protobuf' && body[0] === 0x7b) return toPartialSuccess(JsonTraceSerializer.deserializeResponse(body));
+      throw error;
+    }
+  };
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
