@@ -7,6 +7,7 @@ import { Agent as HttpsAgent } from 'node:https';
 
 import type { MergedScore } from '../assembly/merge.js';
 import type { JsonObject } from '../ingestion/ingestion-event.js';
+import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
 import { toSpanId, toTraceId } from './ids.js';
@@ -80,30 +81,17 @@ export function createScoreForwarder(options: ScoreForwarderOptions): ScoreForwa
   }
   headers['Authorization'] = basicAuthorization(options.publicKey, options.secretKey);
   headers['Content-Type'] = 'application/json';
-  const inFlight = new Set<Promise<ExportOutcome>>();
-  let isShutDown = false;
-
+  const gate = createAttemptGate('score forwarder', agent);
   return {
-    async send(score) {
-      if (isShutDown) return { kind: 'retryable', reason: 'the score forwarder is shut down' };
+    send(score) {
       const body = Buffer.from(JSON.stringify(score), 'utf8');
-      const pending = postOnce({ url, headers, body, timeoutMillis: options.timeoutMillis, agent }).then(
+      return gate.run(async () => {
+        const attempt = await postOnce({ url, headers, body, timeoutMillis: options.timeoutMillis, agent });
         // The answer is `{"id": …}`; only the status matters.
-        (attempt) => classifyAttempt(attempt, () => ({ rejectedSpans: 0 })),
-        (error: unknown): ExportOutcome => ({ kind: 'retryable', reason: `unexpected score export error: ${String(error)}` }),
-      );
-      inFlight.add(pending);
-      try {
-        return await pending;
-      } finally {
-        inFlight.delete(pending);
-      }
+        return classifyAttempt(attempt, () => ({ rejectedSpans: 0 }));
+      });
     },
-    async shutdown() {
-      isShutDown = true;
-      await Promise.all(inFlight);
-      agent.destroy();
-    },
+    shutdown: () => gate.shutdown(),
   };
 }
 

@@ -11,6 +11,7 @@ import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transforme
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
+import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
@@ -95,8 +96,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
 
-  const inFlight = new Set<Promise<ExportOutcome>>();
-  let isShutDown = false;
+  const gate = createAttemptGate('span sink', agent);
 
   async function exportOnce(drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
     let body: Uint8Array;
@@ -114,28 +114,15 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   }
 
   return {
-    async export(drafts) {
-      // Still in the spool, so retryable: a permanent outcome would dead-letter good data.
-      if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
-      // The spec says not to send empty requests.
-      if (drafts.length === 0) return { kind: 'success', rejectedSpans: 0 };
-
-      const pending = exportOnce(drafts).catch(
-        (error: unknown): ExportOutcome => ({ kind: 'retryable', reason: `unexpected export error: ${errorMessage(error)}` }),
-      );
-      inFlight.add(pending);
-      try {
-        return await pending;
-      } finally {
-        inFlight.delete(pending);
-      }
+    export(drafts) {
+      // Still in the spool, so retryable once shut down: a permanent outcome would dead-letter good data.
+      return gate.run(async () => {
+        // The spec says not to send empty requests.
+        if (drafts.length === 0) return { kind: 'success', rejectedSpans: 0 };
+        return exportOnce(drafts);
+      });
     },
-
-    async shutdown() {
-      isShutDown = true;
-      await Promise.all(inFlight);
-      agent.destroy();
-    },
+    shutdown: () => gate.shutdown(),
   };
 }
 
