@@ -4,6 +4,7 @@
 // worker's. Loads mapping files at startup (through mapping/), never reads the environment.
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import type { DestinationConfig, DestinationType } from '../config/destinations-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
 import { mapRecord } from '../mapping/apply-mapping.js';
 import { compileMapping, type CompiledMapping } from '../mapping/compile-mapping.js';
 import { loadMapping, MappingError } from '../mapping/load-mapping.js';
@@ -120,4 +121,21 @@ export function createDestinations(configs: readonly DestinationConfig[], option
     throw new MappingError(issues);
   }
   return built;
+}
+
+/**
+ * The destinations of a resolved ServiceConfig, with the service-level resource settings:
+ * `service.name` is OTEL_SERVICE_NAME, else a service.name in OTEL_RESOURCE_ATTRIBUTES, else the
+ * sender's (OTel's order, as for the single OTLP sink).
+ */
+export function createServiceDestinations(
+  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes'>,
+  options: Pick<DestinationOptions, 'bridgeVersion' | 'writeConsole' | 'cwd'>,
+): Destination[] {
+  const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
+  return createDestinations(config.destinations, {
+    ...options,
+    resourceAttributes: config.resourceAttributes,
+    ...(serviceName ? { serviceName } : {}),
+  });
 }

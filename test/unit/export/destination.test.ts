@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { DestinationConfig } from '../../../src/config/destinations-config.js';
-import { createDestination, createDestinations, toDestinationItem } from '../../../src/export/destination.js';
+import { loadServiceConfig } from '../../../src/config/service-config.js';
+import { createDestination, createDestinations, createServiceDestinations, toDestinationItem } from '../../../src/export/destination.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
 
 const options = { resourceAttributes: {}, bridgeVersion: '0.0.0-test', writeConsole: () => {} };
@@ -74,6 +75,20 @@ describe('destinations', () => {
       score: { id: 's-1', name: 'quality', value: 1, traceId: expect.stringMatching(/^[0-9a-f]{32}$/), environment: 'default', source: 'API' },
     });
     await destination.shutdown();
+  });
+
+  it('come from a resolved ServiceConfig: OTEL_TRACES_EXPORTER=otlp,console prints as well', async () => {
+    const written: string[] = [];
+    const config = loadServiceConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_SERVICE_NAME: 'my-app', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const destinations = createServiceDestinations(config, { bridgeVersion: '0.0.0-test', writeConsole: (t) => written.push(t) });
+    expect(destinations.map((d) => [d.name, d.type])).toEqual([
+      ['otlp', 'otlp'],
+      ['console', 'console'],
+    ]);
+    const item = toDestinationItem(destinations[1]!, observation);
+    expect(item.kind === 'span' && (await destinations[1]!.sink.export([item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
+    await Promise.all(destinations.map((d) => d.shutdown()));
   });
 
   it('report the mapping problems of every destination at once', () => {
