@@ -19,18 +19,32 @@ export interface ConsoleSinkOptions {
 const DEFAULT_MAX_VALUE_CHARS = 160;
 const NANOS_PER_MILLI = 1_000_000n;
 
+/**
+ * Implements both generations of the SpanSink seam while the durable export queue lands:
+ * `export(drafts)`, and `encode(draft)` (a queueable payload: the draft as JSON, times as
+ * strings) with `send(payloads)`. Whichever the worker calls prints the same tree.
+ */
 export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
   let isShutDown = false;
-  return {
-    async export(drafts): Promise<ExportOutcome> {
-      if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
-      if (drafts.length > 0) options.write(formatSpanTree(drafts, options));
-      return { kind: 'success', rejectedSpans: 0 };
-    },
+  const print = async (drafts: readonly SpanDraft[]): Promise<ExportOutcome> => {
+    if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
+    if (drafts.length > 0) options.write(formatSpanTree(drafts, options));
+    return { kind: 'success', rejectedSpans: 0 };
+  };
+  const sink = {
+    export: print,
+    encode: (draft: SpanDraft): Uint8Array => Buffer.from(JSON.stringify(draft, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))),
+    send: (payloads: readonly Uint8Array[]): Promise<ExportOutcome> => print(payloads.map(decodePayload)),
     async shutdown() {
       isShutDown = true;
     },
   };
+  return sink;
+}
+
+function decodePayload(payload: Uint8Array): SpanDraft {
+  const draft = JSON.parse(Buffer.from(payload).toString('utf8')) as SpanDraft & { startTimeUnixNano: string; endTimeUnixNano: string };
+  return { ...draft, startTimeUnixNano: BigInt(draft.startTimeUnixNano), endTimeUnixNano: BigInt(draft.endTimeUnixNano) };
 }
 
 /**

@@ -17,6 +17,7 @@ import { validateBatch } from '../../src/ingestion/validate-batch.js';
 import type { SpanDraft } from '../../src/mapping/span-draft.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../helpers/fake-langfuse.js';
 import { hasSharedFixtures, readFixture } from '../helpers/shared-fixtures.js';
+import { exportThrough } from '../helpers/export-through.js';
 
 type Body = { batch: Array<{ id: string; type: string; timestamp: string; body: Record<string, unknown> }>; metadata: unknown };
 
@@ -113,7 +114,7 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     const items = completedRecords(body).map((record) => toDestinationItem(dest, record));
     const drafts = items.flatMap((i) => (i.kind === 'span' ? [i.draft] : []));
     const scores = items.flatMap((i) => (i.kind === 'score' ? [i.score] : []));
-    const spanOutcome = await dest.sink.export(drafts);
+    const spanOutcome = await exportThrough(dest.sink, drafts);
     const scoreOutcomes = await Promise.all(scores.map((s) => dest.scores!.send(s)));
     return { drafts, scores, spanOutcome, scoreOutcomes };
   }
@@ -242,6 +243,6 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
       const item = toDestinationItem(destination!, r);
       return item.kind === 'span' ? [item.draft] : [];
     });
-    expect(await destination.sink.export(drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
+    expect(await exportThrough(destination.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
   });
 });

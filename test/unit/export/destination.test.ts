@@ -6,6 +6,7 @@ import type { DestinationConfig } from '../../../src/config/destinations-config.
 import { loadServiceConfig } from '../../../src/config/service-config.js';
 import { createDestination, createDestinations, createServiceDestinations, toDestinationItem } from '../../../src/export/destination.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
+import { exportThrough } from '../../helpers/export-through.js';
 
 const options = { resourceAttributes: {}, bridgeVersion: '0.0.0-test', writeConsole: () => {} };
 const common = { captureContent: true };
@@ -86,7 +87,7 @@ describe('destinations', () => {
       ['console', 'console'],
     ]);
     const item = toDestinationItem(destinations[1]!, observation);
-    expect(item.kind === 'span' && (await destinations[1]!.sink.export([item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(item.kind === 'span' && (await exportThrough(destinations[1]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
     await Promise.all(destinations.map((d) => d.shutdown()));
   });
