@@ -262,17 +262,22 @@ function readDestinationsFile(file: string, inputs: DestinationInputs, issues: s
     const first = seen.get(d.name);
     if (first !== undefined) issues.push(`${at('name')}: expected a unique name ('${d.name}' is also destinations[${first}].name)`);
     else seen.set(d.name, i);
-    return toDestinationConfig(d, inputs, (key, what) => issues.push(`${at(key)}: ${what}`));
+    return toDestinationConfig(d, file, inputs, (key, what) => issues.push(`${at(key)}: ${what}`));
   });
   return issues.length > before ? [] : destinations;
 }
 
-function toDestinationConfig(d: FileDestination, inputs: DestinationInputs, issue: (key: string, what: string) => void): DestinationConfig {
+/** A mapping file named in the destinations file is relative to it; a preset name stays a name. */
+function mappingBesideFile(mapping: string, file: string): string {
+  return /^[\w-]+$/.test(mapping) ? mapping : path.resolve(path.dirname(file), mapping);
+}
+
+function toDestinationConfig(d: FileDestination, file: string, inputs: DestinationInputs, issue: (key: string, what: string) => void): DestinationConfig {
   const { defaults } = inputs;
   const limit = d.attribute_value_length_limit ?? defaults.attributeValueLengthLimit;
   const common: DestinationCommon = {
     name: d.name,
-    mapping: d.mapping ?? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping),
+    mapping: d.mapping === undefined ? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping) : mappingBesideFile(d.mapping, file),
     captureContent: d.capture_content ?? defaults.captureContent,
     ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
   };

@@ -106,7 +106,7 @@ describe('destinations without a file', () => {
 });
 
 describe('the BRIDGE_CONFIG file', () => {
-  it('resolves each destination with its defaults and ${env:…} substitution', () => {
+  it('resolves each destination with its defaults and ${env:…} substitution (mapping files relative to it)', () => {
     const file = configFile(`
 destinations:
   - name: jaeger
@@ -120,7 +120,7 @@ destinations:
     type: otlp
     traces_endpoint: http://tempo:4318/v1/traces
     protocol: http/json
-    mapping: genai
+    mapping: mappings/team.yaml
     capture_content: \${env:TEMPO_CONTENT:-false}
     attribute_value_length_limit: "\${env:TEMPO_LIMIT}"
     timeout: \${env:TEMPO_TIMEOUT}
@@ -157,7 +157,7 @@ destinations:
       {
         type: 'otlp',
         name: 'tempo',
-        mapping: 'genai',
+        mapping: path.join(dir, 'mappings', 'team.yaml'),
         captureContent: false,
         attributeValueLengthLimit: 2048,
         url: 'http://tempo:4318/v1/traces',
