@@ -5,8 +5,8 @@ import type { Server } from 'node:http';
 import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
-import { readFileSync } from 'node:fs';
-import { createService, createSpanSink, DEFAULT_DESTINATION, openSpool } from './service.js';
+import { createServiceDestinations } from './export/destination.js';
+import { createService, openSpool } from './service.js';
 import { BRIDGE_VERSION } from './version.js';
 
 const USAGE = `langfuse-otel-bridge ${BRIDGE_VERSION}
@@ -150,15 +150,17 @@ function listDeadLetters(config: ServiceConfig): number {
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
   const spool = openSpool(config);
-  const sink = createSpanSink(config);
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
+  const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
   let failed = 0;
   try {
     // A letter leaves the store only after the backend took it: a crash or kill part-way through
     // loses nothing, and one still refused stays as it was (its first reason, its first date).
     for (const letter of spool.listDeadLetters()) {
-      if (letter.destination !== DEFAULT_DESTINATION) {
+      const sink = sinks.get(letter.destination);
+      if (!sink) {
         failed++;
-        logger.warn({ id: letter.id, destination: letter.destination }, 'dead letter of a destination this command cannot reach; kept');
+        logger.warn({ id: letter.id, destination: letter.destination }, 'dead letter of a destination that is not configured; kept');
         continue;
       }
       const outcome = await sink.send(letter.payloads);
@@ -172,25 +174,16 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
     }
     return failed === 0 ? 0 : 1;
   } finally {
-    await sink.shutdown();
+    await Promise.all(destinations.map((d) => d.shutdown()));
     spool.close();
   }
 }
 
-/** The cgroup v2 (or v1) memory limit of this process, when it has one. */
+/** The memory limit of this process's cgroup (v1 or v2), when it has one. */
 function readHostFacts(): HostFacts {
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const text = readFileSync(file, 'utf8').trim();
-      const bytes = Number(text);
-      // "max" (v2) or a huge number (v1) means no limit.
-      if (Number.isSafeInteger(bytes) && bytes > 0 && bytes < 2 ** 50) return { cgroupMemoryLimitBytes: bytes };
-      return {};
-    } catch {
-      // Not this cgroup version.
-    }
-  }
-  return {};
+  // Node reports the cgroup limit (or 0, or a huge number, when there is none).
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < 2 ** 50 ? { cgroupMemoryLimitBytes: limit } : {};
 }
 
 main(process.argv.slice(2), process.env).then(

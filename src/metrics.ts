@@ -38,6 +38,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     requestsRejected: counter('bridge_requests_rejected_total', 'Ingestion requests refused as a whole, by reason.', ['reason']),
     duplicateEvents: counter('bridge_duplicate_events_total', 'Events whose envelope id was already merged (client resends).'),
     lateUpdates: counter('bridge_late_updates_total', 'Events for entities already exported; counted, never exported twice.'),
+    // Export metrics carry `destination` (its configured name: `otlp`, `console`, `langfuse` without
+    // a BRIDGE_CONFIG file), so one backend's outage shows on its own series.
     spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted, by destination.', ['destination']),
     spansRejectedByBackend: counter(
       'bridge_spans_rejected_by_backend_total',
@@ -52,6 +54,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters, by destination.', ['destination']),
     quarantinedEntries: counter('bridge_quarantined_entries_total', 'Stored batches that could not be read back at replay (set aside in quarantine).'),
     refolds: counter('bridge_refolded_events_total', 'Events that arrived out of order, so their entity was merged again from the store.'),
+    scoresExported: counter('bridge_scores_exported_total', "Scores a Langfuse destination's scores API accepted, by destination.", ['destination']),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',
       help: 'HTTP request latency, by route and status.',

@@ -4,31 +4,30 @@ import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { createOtlpSpanSink, type SpanSink } from './export/span-sink.js';
+import { createServiceDestinations, toDestinationItem } from './export/destination.js';
+import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
+import type { SpanSink } from './export/span-sink.js';
 import type { Logger } from './logger.js';
-import { compileMapping } from './mapping/compile-mapping.js';
-import { loadMapping } from './mapping/load-mapping.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
-import { createIngestPipeline, type IngestPipeline, type PipelineDestination } from './pipeline/ingest-pipeline.js';
+import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
 import { createApp } from './receiver/app.js';
 import { createMemorySpool } from './spool/memory-spool.js';
 import type { Spool } from './spool/spool.js';
 import { openSqliteSpool } from './spool/sqlite-spool.js';
 import { BRIDGE_VERSION } from './version.js';
 
-/** The name of the destination built from OTEL_EXPORTER_OTLP_* when no config file names others. */
-export const DEFAULT_DESTINATION = 'otlp';
-
 export interface ServiceDeps {
   logger: Logger;
-  /** Replaces the OTLP sink of the default destination (tests). */
+  /** Replaces the sink of the first destination (tests). */
   sink?: SpanSink;
+  /** Where console destinations print (default: stdout). */
+  writeConsole?: (text: string) => void;
   /** Replaces the store chosen by config (tests). */
   spool?: Spool;
   clock?: Clock;
-  /** Resident set size (tests pin it to drive the memory budget). */
-  rssBytes?: () => number;
+  /** Memory in use (tests pin it to drive the memory budget). */
+  memory?: () => MemoryReading;
   /** How often waiting work is looked at (tests shorten it). */
   tickMillis?: number;
   initialBackoffMillis?: number;
@@ -57,22 +56,6 @@ export interface Service {
   shutdown(): Promise<boolean>;
 }
 
-export function createSpanSink(config: ServiceConfig): SpanSink {
-  const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
-  return createOtlpSpanSink({
-    protocol: config.otlp.protocol,
-    url: config.otlp.url,
-    headers: config.otlp.headers,
-    timeoutMillis: config.otlp.timeoutMillis,
-    compression: config.otlp.compression,
-    resourceAttributes: config.resourceAttributes,
-    // OTel's order: OTEL_SERVICE_NAME, then a service.name in OTEL_RESOURCE_ATTRIBUTES, then ours.
-    ...(serviceName ? { serviceNameOverride: serviceName } : {}),
-    ...(config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {}),
-    bridgeVersion: BRIDGE_VERSION,
-  });
-}
-
 export function openSpool(config: ServiceConfig): Spool {
   return config.store === 'memory'
     ? createMemorySpool()
@@ -82,8 +65,8 @@ export function openSpool(config: ServiceConfig): Spool {
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const mapping = compileMapping(loadMapping(config.mapping), { captureContent: config.captureContent });
-  const destinations: PipelineDestination[] = [{ name: DEFAULT_DESTINATION, mapping, sink: deps.sink ?? createSpanSink(config) }];
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
+  if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
   const spool = deps.spool ?? openSpool(config);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
   const assembler = new Assembler({
@@ -92,10 +75,15 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     exportedEnvelopeIds: (key) => spool.getTombstone(key),
     readEntries: (seqs) => spool.readEntries(seqs),
   });
-  const workers = destinations.map((destination) =>
+  // One queue and worker per destination, plus one for a Langfuse destination's scores API.
+  const queues = destinations.flatMap((d) => [
+    { queue: d.name, sink: d.sink },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: scoreSink(d.scores) }] : []),
+  ]);
+  const workers = queues.map((q) =>
     createExportWorker({
-      destination: destination.name,
-      sink: destination.sink,
+      destination: q.queue,
+      sink: q.sink,
       spool,
       metrics,
       logger,
@@ -108,17 +96,26 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const wake = () => {
     for (const worker of workers) worker.wake();
   };
+  const pipelineDestinations: PipelineDestination[] = destinations.map((d) => ({
+    name: d.name,
+    encodeRecord(record) {
+      const item = toDestinationItem(d, record);
+      return item.kind === 'span'
+        ? { queue: d.name, payload: d.sink.encode(item.draft) }
+        : { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+    },
+  }));
   const pipeline = createIngestPipeline({
     spool,
     assembler,
-    destinations,
+    destinations: pipelineDestinations,
     onQueued: wake,
     metrics,
     logger,
     clock,
     spoolMaxBytes: config.spoolMaxBytes,
     memoryLimitBytes: config.memoryLimitBytes,
-    ...(deps.rssBytes ? { rssBytes: deps.rssBytes } : {}),
+    ...(deps.memory ? { memory: deps.memory } : {}),
     ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
   });
   metrics.observe({
@@ -176,10 +173,33 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
       // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
       // the deadline (its spans are still queued).
-      await Promise.all(destinations.map((d) => settlesWithin(clock, d.sink.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
+      await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
       spool.close();
       return complete;
     },
+  };
+}
+
+/** The queue of a Langfuse destination's scores (sent to its scores API, not as spans). */
+function scoresQueueOf(destination: string): string {
+  return `${destination}#scores`;
+}
+
+/** Queued scores through a score forwarder: one call per score, in order; the first failure decides. */
+function scoreSink(forwarder: ScoreForwarder): SpanSink {
+  return {
+    encode: () => {
+      throw new Error('scores are encoded by the pipeline');
+    },
+    async send(payloads) {
+      for (const payload of payloads) {
+        // A resend after a partial failure upserts by id in Langfuse: at least once, never twice in effect.
+        const outcome = await forwarder.send(JSON.parse(Buffer.from(payload).toString('utf8')) as LangfuseScorePayload);
+        if (outcome.kind !== 'success') return outcome;
+      }
+      return { kind: 'success', rejectedSpans: 0 };
+    },
+    shutdown: () => forwarder.shutdown(),
   };
 }
 

@@ -1,6 +1,7 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
+import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -26,17 +27,6 @@ const bool = z
   .transform((s) => s === 'true' || s === '1' || s === 'yes');
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent');
-
-const protocol = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
-
-const url = z.string().refine((s) => {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'an http(s) URL');
 
 /** Each setting: the variable that sets it, its schema, and its default (as the env string). */
 const SETTINGS = {
@@ -70,6 +60,11 @@ const SETTINGS = {
   otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
   otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
   otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
+  configFile: { env: 'BRIDGE_CONFIG', schema: z.string().min(1, 'a file path'), default: '' },
+  tracesExporter: { env: 'OTEL_TRACES_EXPORTER', schema: z.string(), default: '' },
+  langfuseHost: { env: 'BRIDGE_LANGFUSE_HOST', schema: url, default: '' },
+  langfusePublicKey: { env: 'BRIDGE_LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
+  langfuseSecretKey: { env: 'BRIDGE_LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -104,6 +99,11 @@ export interface ServiceConfig {
     timeoutMillis: number;
     compression: 'gzip' | 'none';
   };
+  /**
+   * Where spans go, each with its own mapping and sink: the BRIDGE_CONFIG file's list, or without
+   * one the `otlp` destination above (plus `console` and `langfuse` from the environment).
+   */
+  destinations: DestinationConfig[];
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -162,10 +162,42 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
     );
   }
-  if (issues.length > 0) throw new ConfigError(issues);
-
   // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
   const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
+  const otlp = {
+    url: tracesUrl,
+    protocol: r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf',
+    headers,
+    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
+  } as const;
+  const given = (name: string) => {
+    const value = overrides[name] ?? env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const destinations = resolveDestinations(
+    {
+      ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
+      ...(given('OTEL_TRACES_EXPORTER') !== undefined ? { tracesExporter: given('OTEL_TRACES_EXPORTER')! } : {}),
+      otlpEndpointGiven: given('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || given('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined,
+      otlp,
+      langfuse: {
+        ...(given('BRIDGE_LANGFUSE_HOST') !== undefined ? { host: r.langfuseHost ?? given('BRIDGE_LANGFUSE_HOST')! } : {}),
+        ...(given('BRIDGE_LANGFUSE_PUBLIC_KEY') !== undefined ? { publicKey: r.langfusePublicKey } : {}),
+        ...(given('BRIDGE_LANGFUSE_SECRET_KEY') !== undefined ? { secretKey: r.langfuseSecretKey } : {}),
+      },
+      defaults: {
+        mapping: r.mapping ?? 'genai',
+        captureContent: r.captureContent ?? true,
+        ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+      },
+      env: { ...env, ...overrides },
+      cwd: process.cwd(),
+    },
+    issues,
+  );
+  if (issues.length > 0) throw new ConfigError(issues);
+
   return {
     host: r.host!,
     port: r.port!,
@@ -186,13 +218,8 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
-    otlp: {
-      url: tracesUrl,
-      protocol: r.otlpTracesProtocol ?? r.otlpProtocol!,
-      headers,
-      timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis!,
-      compression: r.otlpTracesCompression ?? r.otlpCompression!,
-    },
+    otlp,
+    destinations,
   };
 }
 

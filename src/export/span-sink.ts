@@ -13,6 +13,7 @@ import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transforme
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
+import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
@@ -66,6 +67,11 @@ export interface OtlpSinkOptions {
   attributeValueLengthLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
   bridgeVersion: string;
+  /**
+   * The instrumentation scope of every span; default `langfuse-otel-bridge` at `bridgeVersion`.
+   * Langfuse's OTLP endpoint reads `langfuse-sdk` as its own SDK's spans.
+   */
+  instrumentationScope?: { name: string; version?: string };
 }
 
 const CONTENT_TYPES = {
@@ -93,18 +99,25 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   // JSON requests and every response go through the official serializers.
   const encodeSpans = json ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
   const join = json ? joinJsonRequests : joinProtobufRequests;
-  const decodeResponse: DecodeResponse = (body) => toPartialSuccess(serializer.deserializeResponse(body));
+  const decodeResponse: DecodeResponse = (body) => {
+    try {
+      return toPartialSuccess(serializer.deserializeResponse(body));
+    } catch (error) {
+      // Langfuse's OTLP endpoint answers protobuf requests with a JSON body (its queued job).
+      if (!json && body[0] === 0x7b) return toPartialSuccess(JsonTraceSerializer.deserializeResponse(body));
+      throw error;
+    }
+  };
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
-  const scope = bridgeInstrumentationScope(options.bridgeVersion);
+  const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
 
-  const inFlight = new Set<Promise<ExportOutcome>>();
-  let isShutDown = false;
+  const gate = createAttemptGate('span sink', agent);
 
   async function sendOnce(payloads: readonly Uint8Array[]): Promise<ExportOutcome> {
     let body: Uint8Array;
@@ -126,28 +139,15 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
       return encoded;
     },
 
-    async send(payloads) {
-      // Still queued, so retryable: a permanent outcome would dead-letter good data.
-      if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
-      // The spec says not to send empty requests.
-      if (payloads.length === 0) return { kind: 'success', rejectedSpans: 0 };
-
-      const pending = sendOnce(payloads).catch(
-        (error: unknown): ExportOutcome => ({ kind: 'retryable', reason: `unexpected export error: ${errorMessage(error)}` }),
-      );
-      inFlight.add(pending);
-      try {
-        return await pending;
-      } finally {
-        inFlight.delete(pending);
-      }
+    send(payloads) {
+      // Still queued, so retryable once shut down: a permanent outcome would dead-letter good data.
+      return gate.run(async () => {
+        // The spec says not to send empty requests.
+        if (payloads.length === 0) return { kind: 'success', rejectedSpans: 0 };
+        return sendOnce(payloads);
+      });
     },
-
-    async shutdown() {
-      isShutDown = true;
-      await Promise.all(inFlight);
-      agent.destroy();
-    },
+    shutdown: () => gate.shutdown(),
   };
 }
 

@@ -2,20 +2,17 @@
 // path; then, off it and in slices, completed records → mapping (per destination) → encoding →
 // export queue, in one store transaction with the log rows it releases. The only module that
 // orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
+import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import type { Clock } from '../clock.js';
-import type { SpanSink } from '../export/span-sink.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import { toRequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
-import { mapRecord } from '../mapping/apply-mapping.js';
-import type { CompiledMapping } from '../mapping/compile-mapping.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
-import { encodeDrafts } from './draft-codec.js';
 
 /** A Commit being built (its lists still growing). */
 interface QueueCommit extends Commit {
@@ -25,11 +22,11 @@ interface QueueCommit extends Commit {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
-/** One place spans go: its own mapping, its own encoding and sink, its own part of the queue. */
+/** One place spans go: its own mapping and encoding, its own part (or parts) of the queue. */
 export interface PipelineDestination {
   name: string;
-  mapping: CompiledMapping;
-  sink: SpanSink;
+  /** Maps and encodes a record for this destination; `queue` names the worker that sends it. Throws when it cannot. */
+  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array };
 }
 
 export interface IngestRequest {
@@ -73,8 +70,8 @@ export interface IngestPipelineOptions {
   spool: Spool;
   assembler: Assembler;
   destinations: readonly PipelineDestination[];
-  /** Spans were queued for these destinations. */
-  onQueued: (destinations: readonly string[]) => void;
+  /** Spans were queued. */
+  onQueued: () => void;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -82,8 +79,8 @@ export interface IngestPipelineOptions {
   spoolMaxBytes: number;
   /** The memory budget (soft): past it, batches are refused until it is back under. */
   memoryLimitBytes: number;
-  /** Resident set size now (tests pin it). */
-  rssBytes?: () => number;
+  /** Memory in use now (tests pin it). @defaultValue {@link processMemory} */
+  memory?: () => MemoryReading;
   validationLimits?: Partial<ValidationLimits>;
   /** How often waiting work is looked at. @defaultValue 100 */
   tickMillis?: number;
@@ -109,28 +106,49 @@ export function refusalMessage(reason: RefusalReason): string {
  */
 const RECORDS_PER_SLICE = 64;
 const SLICE_MILLIS = 4;
-/** RSS is read at most this often (process.memoryUsage.rss() is cheap, not free). */
-const RSS_SAMPLE_MILLIS = 50;
+/** Memory is read at most this often (cheap, not free). */
+const MEMORY_SAMPLE_MILLIS = 50;
+
+export interface MemoryReading {
+  rssBytes: number;
+  /** V8 heap in use and its limit: under a cgroup limit V8 sizes its heap below the RSS budget. */
+  heapUsedBytes: number;
+  heapLimitBytes: number;
+}
+
+/** This process's memory. */
+export function processMemory(): MemoryReading {
+  const heap = getHeapStatistics();
+  return { rssBytes: process.memoryUsage.rss(), heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit };
+}
+
+/**
+ * The heap's share that counts as full. Measured (bench:outage, 512 MiB cgroup): Node 20 sets a
+ * 259 MiB heap limit there, so an RSS budget of 410 MiB alone let V8 abort first; 85% leaves the
+ * garbage collector room to work before the limit.
+ */
+const HEAP_FULL_RATIO = 0.85;
 
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
   const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
-  const rssBytes = options.rssBytes ?? (() => process.memoryUsage.rss());
+  const readMemory = options.memory ?? processMemory;
   const tickMillis = options.tickMillis ?? 100;
   let shuttingDown = false;
   let replaying = false;
   let stopped = false;
   let sliceScheduled = false;
   let cancelTick: (() => void) | undefined;
-  let rssAt = -Infinity;
-  let rss = 0;
+  let sampledAt = -Infinity;
+  let over = false;
 
   function overMemory(): boolean {
     const t = performance.now();
-    if (t - rssAt >= RSS_SAMPLE_MILLIS) {
-      rss = rssBytes();
-      rssAt = t;
+    if (t - sampledAt >= MEMORY_SAMPLE_MILLIS) {
+      const m = readMemory();
+      over = m.rssBytes >= memoryLimitBytes || m.heapUsedBytes >= m.heapLimitBytes * HEAP_FULL_RATIO;
+      sampledAt = t;
     }
-    return rss >= memoryLimitBytes;
+    return over;
   }
 
   function notAcceptingReason(): RefusalReason | undefined {
@@ -173,19 +191,18 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     }
     spool.commit(commit, clock.now());
     assembler.confirm(collected);
-    if (commit.spans.length > 0) options.onQueued(destinations.map((d) => d.name));
+    if (commit.spans.length > 0) options.onQueued();
     return collected.keys.length;
   }
 
   function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
-    let draft;
     try {
-      draft = mapRecord(destination.mapping, record);
-      commit.spans.push({ destination: destination.name, payload: destination.sink.encode(draft) });
+      const item = destination.encodeRecord(record);
+      commit.spans.push({ destination: item.queue, payload: item.payload });
     } catch (error) {
-      // The same record would fail the same way again: it is kept aside, never retried in a loop.
-      const reason = `could not ${draft ? 'encode' : 'map'} the span: ${error instanceof Error ? error.message : String(error)}`;
-      const kept = draft ? encodeDrafts([draft]) : JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
+      const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
+      const kept = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
       commit.deadLetters.push({ destination: destination.name, reason, payloads: [Buffer.from(kept)], spanCount: 1 });
       metrics.deadLettered.inc({ destination: destination.name });
       logger.error({ destination: destination.name, reason }, 'a completed record could not be exported; moved to dead letters');
