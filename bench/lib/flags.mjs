@@ -1,0 +1,26 @@
+// Command-line flags for the benchmarks (node:util parseArgs) and their --help text.
+import { parseArgs } from 'node:util';
+
+/** `spec`: name → { type, default, help, multiple? }. Exits after printing help on --help. */
+export function parseFlags(usage, spec) {
+  const all = { ...spec, help: { type: 'boolean', default: false, help: 'this text' } };
+  const options = Object.fromEntries(Object.entries(all).map(([name, s]) => [name, { type: s.type, default: s.default, multiple: s.multiple ?? false }]));
+  let values;
+  try {
+    ({ values } = parseArgs({ options }));
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    const shown = (s) => (s.multiple || s.default === '' || s.type === 'boolean' ? '' : ` (default ${s.default})`);
+    process.stdout.write(`${usage}\n${Object.entries(all).map(([name, s]) => `  --${name.padEnd(26)} ${s.help}${shown(s)}`).join('\n')}\n`);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** KEY=VALUE strings → an env object. */
+export function envPairs(pairs) {
+  return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
