@@ -20,7 +20,7 @@ import { bridgeMetrics, closedPortUrl, diskBytes, httpRequest, pinCores, startBr
 import { envPairs, parseFlags } from './lib/flags.mjs';
 import { createBodyStream } from './lib/litellm-bodies.mjs';
 import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
-import { createMemoryLimit } from './lib/memory-limit.mjs';
+import { createMemoryLimit, heapLimitMib } from './lib/memory-limit.mjs';
 import { startSinkProcess } from './lib/otlp-sink.mjs';
 
 const flags = parseFlags('npm run bench:outage -- [flags]   (or: node bench/outage.mjs [flags] after npm run build)', {
@@ -88,17 +88,25 @@ function tcpListening(port) {
   });
 }
 
-function describeExit(bridge, limit, oomBefore = 0) {
+/** How the bridge ended, if it did: the kernel's OOM killer, V8's heap limit, or a signal/code. */
+function describeExit(bridge, limit) {
   const oomKills = limit.oomKills();
-  const unknown = limit.kind === 'none' ? 'n/a (no limit)' : 'unknown (see exit: SIGKILL)';
-  return { exit: bridge.exit ?? 'running', oomKills: oomKills === undefined ? unknown : oomKills - oomBefore };
+  const unknown = limit.kind === 'none' ? 'n/a (no limit)' : 'unknown';
+  let death;
+  if (bridge.exit) {
+    failed = true;
+    if (oomKills > 0) death = 'kernel OOM kill';
+    else if (bridge.events.heapOutOfMemory) death = 'V8 heap limit (JavaScript heap out of memory)';
+    else death = `exit ${JSON.stringify(bridge.exit)}`;
+  }
+  return { exit: bridge.exit ?? 'running', death, oomKills: oomKills === undefined ? unknown : oomKills };
 }
 
 async function outage(dataDir) {
   await sink.reset();
   if (flags.backend !== 'closed') await sink.setStatus(503);
   const limit = createMemoryLimit('outage', num('memory-mib'));
-  console.log(`memory limit: ${limit.note}`);
+  console.log(`memory limit: ${limit.note}; V8 heap limit of node inside it: ${heapLimitMib(limit) ?? '?'} MiB`);
   const bridge = await startBridge({ dataDir, otlpUrl: downUrl, env: bridgeEnv, cpu, limit });
   const rows = [];
   try {
@@ -165,9 +173,8 @@ async function outage(dataDir) {
       rows,
     };
     console.log(
-      `outage: ${result.acceptedEvents} events (${result.acceptedMb} MB) accepted; first refusal ${JSON.stringify(firstRefusal)}; /ready when full ${readyWhenFull.status}; peak RSS ${result.peakRssMb} MB (cgroup peak ${result.cgroupPeakMb ?? '-'} MB); store ${result.diskMb} MB on disk; exit ${JSON.stringify(result.exit)}, oom_kill ${result.oomKills}`,
+      `outage: ${result.acceptedEvents} events (${result.acceptedMb} MB) accepted; first refusal ${JSON.stringify(firstRefusal)}; /ready when full ${readyWhenFull.status}; peak RSS ${result.peakRssMb} MB (cgroup peak ${result.cgroupPeakMb ?? '-'} MB); store ${result.diskMb} MB on disk; ${result.death ? `DIED: ${result.death}` : 'alive'}, oom_kill ${result.oomKills}`,
     );
-    if (bridge.exit) console.log(`  last lines: ${bridge.tail.slice(-3).join(' | ')}`);
     return { result, bridge, limit };
   } catch (error) {
     await bridge.stop('SIGKILL');
@@ -239,11 +246,10 @@ async function restart(dataDir, expectedSpans) {
     };
     const s = (ms) => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`);
     console.log(
-      `restart with ${mb(diskBytes(dataDir))} MB on disk (${limit.note}, backend ${result.backend}): listening ${s(result.listeningMs)} (log line ${s(result.listeningLogMs)}), health ${s(result.healthMs)}, ready ${s(result.readyMs)}; RSS at ready ${result.rssAtReadyMb ?? '-'} MB, peak ${result.peakRssMb} MB (cgroup peak ${result.cgroupPeakMb ?? '-'} MB); exit ${JSON.stringify(result.exit)}, oom_kill ${result.oomKills}`,
+      `restart with ${mb(diskBytes(dataDir))} MB on disk (${limit.note}, backend ${result.backend}): listening ${s(result.listeningMs)} (log line ${s(result.listeningLogMs)}), health ${s(result.healthMs)}, ready ${s(result.readyMs)}; RSS at ready ${result.rssAtReadyMb ?? '-'} MB, peak ${result.peakRssMb} MB (cgroup peak ${result.cgroupPeakMb ?? '-'} MB); ${result.death ? `DIED: ${result.death}` : 'alive'}, oom_kill ${result.oomKills}`,
     );
     if (result.notReadyAnswer) console.log(`  not ready: ${JSON.stringify(result.notReadyAnswer)}`);
     if (drain) console.log(`  drain: ${drain.distinctExported}/${drain.expected} acknowledged spans exported (${drain.missing} missing, ${drain.duplicates} duplicates) ${drain.secondsAfterSettle} s after the settle`);
-    if (bridge.exit) console.log(`  last lines: ${bridge.tail.slice(-3).join(' | ')}`);
     return result;
   } finally {
     await bridge.stop('SIGKILL');
@@ -299,7 +305,7 @@ async function soak() {
     };
     if (result.spans.missing > 0) failed = true;
     console.log(
-      `soak: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests (non-207 ${result.non207}, failed ${result.failed}); peak RSS ${result.peakRssMb} MB; ${result.spans.distinctExported}/${result.spans.expected} spans exported (${result.spans.missing} missing); exit ${JSON.stringify(result.exit)}, oom_kill ${result.oomKills}`,
+      `soak: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests (non-207 ${result.non207}, failed ${result.failed}); peak RSS ${result.peakRssMb} MB; ${result.spans.distinctExported}/${result.spans.expected} spans exported (${result.spans.missing} missing); ${result.death ? `DIED: ${result.death}` : 'alive'}, oom_kill ${result.oomKills}`,
     );
     return result;
   } finally {

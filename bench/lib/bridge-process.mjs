@@ -115,8 +115,9 @@ export async function startBridge({ dataDir, otlpUrl, env = {}, cpu, limit, logL
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail = [];
-  const events = { listeningLogMillis: undefined };
+  const events = { listeningLogMillis: undefined, heapOutOfMemory: false };
   const keep = (line) => {
+    if (line.includes('heap out of memory')) events.heapOutOfMemory = true;
     tail.push(line);
     if (tail.length > 20) tail.shift();
   };

@@ -5,6 +5,7 @@
 // MemoryMax=`; else no limit (said so). Reports the kernel's oom_kill count and the peak usage.
 // Needs root. Owns only the cgroup directories it creates, and removes them.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -130,4 +131,12 @@ export function createMemoryLimit(label, limitMib) {
     };
   }
   return none(`could not impose ${limitMib} MiB: no writable cgroup memory controller (needs root) and no systemd`);
+}
+
+/** V8's heap limit for a node started inside `limit` (Node sizes it from the cgroup limit). */
+export function heapLimitMib(limit) {
+  const argv = limit.wrap([process.execPath, '-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"]);
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  const bytes = Number(result.stdout);
+  return result.status === 0 && bytes > 0 ? Math.round(bytes / 1048576) : undefined;
 }
