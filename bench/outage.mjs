@@ -14,10 +14,10 @@
 // Ends with one JSON line with every figure. Flags: node bench/outage.mjs --help
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bridgeMetrics, closedPortUrl, diskBytes, httpRequest, pinCores, startBridge } from './lib/bridge-process.mjs';
-import { envPairs, parseFlags } from './lib/flags.mjs';
+import { COMMON_FLAGS, envPairs, parseFlags } from './lib/flags.mjs';
 import { createBodyStream } from './lib/litellm-bodies.mjs';
 import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
 import { createMemoryLimit, heapLimitMib } from './lib/memory-limit.mjs';
@@ -43,10 +43,7 @@ const flags = parseFlags('npm run bench:outage -- [flags]   (or: node bench/outa
   'soak-seconds': { type: 'string', default: '180', help: 'duration of the soak (0: skip it)' },
   'soak-memory-mib': { type: 'string', default: '0', help: 'memory limit of the bridge during the soak (0: none)' },
   'sample-seconds': { type: 'string', default: '10', help: 'soak: a row every this many seconds' },
-  'trace-idle-ms': { type: 'string', default: '200', help: 'BRIDGE_TRACE_IDLE_MS' },
-  'bridge-cpu': { type: 'string', default: '0', help: 'core for the bridge' },
-  'load-cpu': { type: 'string', default: '1', help: 'core for the load generator and the sink' },
-  env: { type: 'string', multiple: true, default: [], help: 'extra bridge setting KEY=VALUE (repeatable)' },
+  ...COMMON_FLAGS,
   skip: { type: 'string', multiple: true, default: [], help: 'skip a part: outage (and so restart), restart, soak (repeatable)' },
 });
 const num = (name) => Number(flags[name]);
@@ -213,20 +210,8 @@ async function restart(dataDir, expectedSpans) {
     let drain;
     if (up && !bridge.exit) {
       const drainStart = performance.now();
-      const drainDeadline = drainStart + num('drain-timeout-seconds') * 1000;
-      let stats = await sink.stats();
-      while (!bridge.exit && stats.distinctSpans < expectedSpans && performance.now() < drainDeadline) {
-        await sleep(250);
-        stats = await sink.stats();
-      }
-      drain = {
-        expected: expectedSpans,
-        distinctExported: stats.distinctSpans,
-        missing: Math.max(0, expectedSpans - stats.distinctSpans),
-        duplicates: stats.spans - stats.distinctSpans,
-        secondsAfterSettle: +((performance.now() - drainStart) / 1000).toFixed(1),
-        complete: stats.distinctSpans >= expectedSpans,
-      };
+      const done = await sink.waitForSpans(expectedSpans, num('drain-timeout-seconds') * 1000, () => Boolean(bridge.exit));
+      drain = { ...done.check, secondsAfterSettle: +((performance.now() - drainStart) / 1000).toFixed(1), complete: done.at !== undefined };
       if (!drain.complete) failed = true;
     }
     const result = {
@@ -283,12 +268,7 @@ async function soak() {
         console.log(`  ${String(r.atSeconds).padStart(4)} | ${String(r.p50).padStart(6)} | ${String(r.p99).padStart(6)} | ${String(r.max).padStart(6)} | ${String(r.inFlight).padStart(9)} | ${String(r.rssMb ?? 'dead').padStart(6)} | ${String(r.exported).padStart(8)} | ${gauges}`);
       },
     });
-    const drainDeadline = performance.now() + num('drain-timeout-seconds') * 1000;
-    let stats = await sink.stats();
-    while (!bridge.exit && stats.distinctSpans < load.accepted && performance.now() < drainDeadline) {
-      await sleep(250);
-      stats = await sink.stats();
-    }
+    const done = await sink.waitForSpans(load.accepted, num('drain-timeout-seconds') * 1000, () => Boolean(bridge.exit));
     const result = {
       memoryLimit: limit.note,
       eventsPerSecond: num('soak-rate'),
@@ -299,7 +279,7 @@ async function soak() {
       failed: load.failed,
       latencyMs: latencySummary(load.latencies),
       peakRssMb: +bridge.peakRssMb().toFixed(1),
-      spans: { expected: load.accepted, distinctExported: stats.distinctSpans, missing: Math.max(0, load.accepted - stats.distinctSpans), duplicates: stats.spans - stats.distinctSpans },
+      spans: done.check,
       ...describeExit(bridge, limit),
       rows,
     };
@@ -316,7 +296,8 @@ async function soak() {
 }
 
 try {
-  console.log(`pinning: ${pinning.note}`);
+  console.log(`pinning: ${pinning.note}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
+  results.loadAverage = loadavg();
   if (!flags.skip.includes('outage')) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-outage-'));
     try {

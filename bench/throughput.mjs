@@ -11,11 +11,11 @@
 // Flags: node bench/throughput.mjs --help
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { hasTaskset, pinCores, ROOT, startBridge } from './lib/bridge-process.mjs';
 import { createBodyStream } from './lib/litellm-bodies.mjs';
-import { envPairs, parseFlags } from './lib/flags.mjs';
+import { COMMON_FLAGS, envPairs, parseFlags } from './lib/flags.mjs';
 import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
 import { startSinkProcess } from './lib/otlp-sink.mjs';
 
@@ -28,11 +28,7 @@ const FLAGS = {
   'latency-batch': { type: 'string', default: '15', help: 'events per request of the latency run' },
   'latency-seconds': { type: 'string', default: '20', help: 'duration of the latency run' },
   'latency-warmup-seconds': { type: 'string', default: '2', help: 'first seconds left out of the percentiles' },
-  'trace-idle-ms': { type: 'string', default: '200', help: 'BRIDGE_TRACE_IDLE_MS (a root span waits this long)' },
-  'drain-timeout-seconds': { type: 'string', default: '180', help: 'longest wait for every span to reach the sink' },
-  'bridge-cpu': { type: 'string', default: '0', help: 'core for the bridge' },
-  'load-cpu': { type: 'string', default: '1', help: 'core for the load generator and the sink' },
-  env: { type: 'string', multiple: true, default: [], help: 'extra bridge setting KEY=VALUE (repeatable)' },
+  ...COMMON_FLAGS,
   skip: { type: 'string', multiple: true, default: [], help: 'skip a part: e2e, ceiling, latency (repeatable)' },
 };
 
@@ -44,45 +40,40 @@ const bridgeCpu = num('bridge-cpu');
 const pinning = pinCores(bridgeCpu, num('load-cpu'));
 const cpu = pinning.pinned ? bridgeCpu : undefined;
 const mb = (bytes) => +(bytes / 1048576).toFixed(1);
-const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, millis));
 
 const sink = await startSinkProcess();
 const results = { bench: 'throughput', pinning: pinning.note, settings: { ...flags, help: undefined } };
 let failed = false;
 
-/** Waits until the sink holds `expected` distinct spans; resolves when (ms, performance.now()) or undefined. */
-async function waitForSpans(expected) {
-  const deadline = performance.now() + num('drain-timeout-seconds') * 1000;
-  for (;;) {
-    const stats = await sink.stats();
-    if (stats.distinctSpans >= expected) return { at: performance.now(), stats };
-    if (performance.now() > deadline) return { at: undefined, stats };
-    await sleep(20);
-  }
+/** Waits for every acknowledged span at the sink; a missing one fails the run. */
+async function spansArrived(expected) {
+  const done = await sink.waitForSpans(expected, num('drain-timeout-seconds') * 1000);
+  if (done.check.missing > 0 || done.check.undecodableRequests > 0) failed = true;
+  return done;
 }
 
-function spanCheck(expected, stats) {
-  const check = { expected, distinctExported: stats.distinctSpans, missing: Math.max(0, expected - stats.distinctSpans), duplicates: stats.spans - stats.distinctSpans, undecodableRequests: stats.undecodable };
-  if (check.missing > 0 || check.undecodableRequests > 0) failed = true;
-  return check;
-}
-
-function withDataDir(prefix) {
-  return mkdtempSync(path.join(tmpdir(), prefix));
-}
-
-async function endToEnd() {
+/** A fresh bridge on a fresh store, ready, for `run(bridge)`; stopped and removed after. */
+async function withFreshBridge(prefix, run) {
   await sink.reset();
-  const dataDir = withDataDir('bridge-bench-e2e-');
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu });
   try {
     await bridge.ready();
+    return await run(bridge);
+  } finally {
+    await bridge.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function endToEnd() {
+  return withFreshBridge('bridge-bench-e2e-', async (bridge) => {
     const baseRssMb = bridge.memory().rssKb / 1024;
     const stream = createBodyStream();
     const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
     const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
     // One span per event: a generation, or the root span of its trace.
-    const done = await waitForSpans(load.accepted);
+    const done = await spansArrived(load.accepted);
     const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
     const result = {
       events: load.accepted,
@@ -100,21 +91,18 @@ async function endToEnd() {
       baseRssMb: +baseRssMb.toFixed(1),
       burstPeakRssMb: +bridge.peakRssMb().toFixed(1),
       otlp: { requests: done.stats.requests, megabytes: mb(done.stats.bytes), bytesPerSpan: Math.round(done.stats.bytes / Math.max(1, done.stats.spans)) },
-      spans: spanCheck(load.accepted, done.stats),
+      spans: done.check,
     };
     console.log(`end to end: ${result.events} events (${result.bytesPerEvent} B/event, ${result.eventsPerRequest}/request, ${result.concurrency} clients) acknowledged in ${result.acksSeconds} s = ${result.acksPerSecond} acks/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end`);
     console.log(`  spans: ${result.spans.distinctExported}/${result.spans.expected} distinct exported, ${result.spans.missing} missing, ${result.spans.duplicates} duplicates; OTLP ${result.otlp.requests} requests, ${result.otlp.megabytes} MB, ${result.otlp.bytesPerSpan} B/span`);
     console.log(`  burst: peak RSS ${result.burstPeakRssMb} MB (idle ${result.baseRssMb} MB); request latency p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; 503s ${result.refused503}`);
     return result;
-  } finally {
-    await bridge.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function ceiling() {
   await sink.reset();
-  const dataDir = withDataDir('bridge-bench-ceiling-');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-ceiling-'));
   const events = Number(flags['ceiling-events'] || flags.events);
   const argv = [process.execPath, path.join(ROOT, 'bench', 'lib', 'in-process-ceiling.mjs'), sink.tracesUrl, dataDir, String(events), flags.batch, flags['trace-idle-ms']];
   const pinned = cpu !== undefined && hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv;
@@ -145,7 +133,7 @@ async function ceiling() {
         throw new Error(`in-process ceiling exited early: ${JSON.stringify(exit)}`);
       }),
     ]);
-    const done = await waitForSpans(finished.accepted);
+    const done = await spansArrived(finished.accepted);
     const seconds = done.at === undefined ? undefined : (done.at - startedAt) / 1000;
     const result = {
       events: finished.accepted,
@@ -154,7 +142,7 @@ async function ceiling() {
       ingestEventsPerSecond: Math.round(finished.accepted / (finished.ingestMillis / 1000)),
       endToEndSeconds: seconds === undefined ? undefined : +seconds.toFixed(2),
       endToEndEventsPerSecond: seconds === undefined ? undefined : Math.round(finished.accepted / seconds),
-      spans: spanCheck(finished.accepted, done.stats),
+      spans: done.check,
     };
     console.log(`in-process ceiling (no HTTP, same bodies, one core): ${result.events} events ingested at ${result.ingestEventsPerSecond} events/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end (${result.spans.missing} missing)`);
     return result;
@@ -164,12 +152,8 @@ async function ceiling() {
   }
 }
 
-async function latency() {
-  await sink.reset();
-  const dataDir = withDataDir('bridge-bench-latency-');
-  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu });
-  try {
-    await bridge.ready();
+function latency() {
+  return withFreshBridge('bridge-bench-latency-', async (bridge) => {
     const load = await openLoop({
       baseUrl: bridge.url,
       stream: createBodyStream(),
@@ -178,7 +162,7 @@ async function latency() {
       seconds: num('latency-seconds'),
       warmupSeconds: num('latency-warmup-seconds'),
     });
-    const done = await waitForSpans(load.accepted);
+    const done = await spansArrived(load.accepted);
     const result = {
       eventsPerSecond: num('latency-rate'),
       eventsPerRequest: num('latency-batch'),
@@ -189,18 +173,16 @@ async function latency() {
       latencyMs: latencySummary(load.latencies),
       serviceLatencyMs: latencySummary(load.serviceLatencies),
       peakRssMb: +bridge.peakRssMb().toFixed(1),
-      spans: spanCheck(load.accepted, done.stats),
+      spans: done.check,
     };
     console.log(`latency at ${result.eventsPerSecond} events/s in batches of ${result.eventsPerRequest} for ${result.seconds} s (open loop, from the scheduled send): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests; non-207 ${result.non207}, failed ${result.failed}; peak RSS ${result.peakRssMb} MB; ${result.spans.missing} spans missing`);
     return result;
-  } finally {
-    await bridge.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 try {
-  console.log(`pinning: ${pinning.note}`);
+  console.log(`pinning: ${pinning.note}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
+  results.loadAverage = loadavg();
   if (!flags.skip.includes('e2e')) results.endToEnd = await endToEnd();
   if (!flags.skip.includes('ceiling')) results.ceiling = await ceiling();
   if (!flags.skip.includes('latency')) results.latency = await latency();

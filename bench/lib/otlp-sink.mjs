@@ -144,6 +144,25 @@ export async function startSinkProcess() {
     stats: () => call('GET', '/stats'),
     setStatus: (status) => call('POST', `/mode?status=${status}`),
     reset: () => call('POST', '/reset'),
+    /**
+     * Waits until the sink holds `expected` distinct spans, `timeoutMillis` passed or `stopIf()`.
+     * Resolves `at` (performance.now(), undefined when incomplete) and the check of the counts.
+     */
+    async waitForSpans(expected, timeoutMillis, stopIf = () => false) {
+      const deadline = performance.now() + timeoutMillis;
+      for (;;) {
+        const stats = await call('GET', '/stats');
+        const complete = stats.distinctSpans >= expected;
+        if (complete || performance.now() > deadline || stopIf()) {
+          return {
+            at: complete ? performance.now() : undefined,
+            stats,
+            check: { expected, distinctExported: stats.distinctSpans, missing: Math.max(0, expected - stats.distinctSpans), duplicates: stats.spans - stats.distinctSpans, undecodableRequests: stats.undecodable },
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
