@@ -277,6 +277,7 @@ async function soak() {
       requests: load.requests,
       non207: load.non207,
       failed: load.failed,
+      failures: load.failures,
       latencyMs: latencySummary(load.latencies),
       peakRssMb: +bridge.peakRssMb().toFixed(1),
       spans: done.check,
@@ -285,7 +286,7 @@ async function soak() {
     };
     if (result.spans.missing > 0) failed = true;
     console.log(
-      `soak: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests (non-207 ${result.non207}, failed ${result.failed}); peak RSS ${result.peakRssMb} MB; ${result.spans.distinctExported}/${result.spans.expected} spans exported (${result.spans.missing} missing); ${result.death ? `DIED: ${result.death}` : 'alive'}, oom_kill ${result.oomKills}`,
+      `soak: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests (non-207 ${result.non207}, failed ${result.failed}${result.failed ? ` ${JSON.stringify(result.failures)}` : ''}); peak RSS ${result.peakRssMb} MB; ${result.spans.distinctExported}/${result.spans.expected} spans exported (${result.spans.missing} missing); ${result.death ? `DIED: ${result.death}` : 'alive'}, oom_kill ${result.oomKills}`,
     );
     return result;
   } finally {

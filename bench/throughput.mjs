@@ -170,12 +170,13 @@ function latency() {
       requests: load.requests,
       non207: load.non207,
       failed: load.failed,
+      failures: load.failures,
       latencyMs: latencySummary(load.latencies),
       serviceLatencyMs: latencySummary(load.serviceLatencies),
       peakRssMb: +bridge.peakRssMb().toFixed(1),
       spans: done.check,
     };
-    console.log(`latency at ${result.eventsPerSecond} events/s in batches of ${result.eventsPerRequest} for ${result.seconds} s (open loop, from the scheduled send): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests; non-207 ${result.non207}, failed ${result.failed}; peak RSS ${result.peakRssMb} MB; ${result.spans.missing} spans missing`);
+    console.log(`latency at ${result.eventsPerSecond} events/s in batches of ${result.eventsPerRequest} for ${result.seconds} s (open loop, from the scheduled send): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests; non-207 ${result.non207}, failed ${result.failed}${result.failed ? ` ${JSON.stringify(result.failures)}` : ''}; peak RSS ${result.peakRssMb} MB; ${result.spans.missing} spans missing`);
     return result;
   });
 }

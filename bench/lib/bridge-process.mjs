@@ -63,8 +63,12 @@ export function diskBytes(dir) {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-/** One HTTP request on a keep-alive connection; never rejects. */
-export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMillis = 30_000 } = {}) {
+/**
+ * One HTTP request on a keep-alive connection; never rejects. A reused connection the server
+ * closed as idle just as it was picked (ECONNRESET) is retried (up to 3 times), as Node's
+ * documentation advises; ingestion is idempotent (envelope ids), so a resend is safe.
+ */
+export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMillis = 30_000 } = {}, retries = 0) {
   return new Promise((resolve) => {
     const req = request(url, { method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } : headers, timeout: timeoutMillis }, (res) => {
       const chunks = [];
@@ -73,7 +77,10 @@ export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMi
       res.on('error', (error) => resolve({ status: 0, error: error.message }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve({ status: 0, error: error.message }));
+    req.on('error', (error) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET' && retries < 3) resolve(httpRequest(url, { method, body, headers, timeoutMillis }, retries + 1));
+      else resolve({ status: 0, error: error.message });
+    });
     req.end(body);
   });
 }

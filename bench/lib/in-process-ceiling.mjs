@@ -27,8 +27,8 @@ async function openService() {
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
   });
   const service = await createService(config, { logger: createSilentLogger() });
-  // A service that becomes ready after an asynchronous replay exposes it as a promise.
-  if (service.ready && typeof service.ready.then === 'function') await service.ready;
+  // The issue-7 service replays and starts its workers in start(); the older one did in createService.
+  if (typeof service.start === 'function') await service.start();
   return service;
 }
 
@@ -37,8 +37,9 @@ async function ingest(service, text) {
   const body = JSON.parse(text);
   const answer = await service.pipeline.ingest({ batch: body.batch, metadata: body.metadata, headers: { 'content-type': 'application/json' } });
   JSON.stringify(answer.body ?? answer);
-  if (answer.status === 503 || /refus|unavailable|full|busy/i.test(String(answer.kind ?? ''))) return { refused: true, retryAfterSeconds: answer.retryAfterSeconds ?? 1 };
-  const successes = answer.body?.successes ?? answer.successes ?? [];
+  // Old pipeline: an HTTP-like { status }; issue-7 pipeline: { kind: 'accepted' | 'refused' }.
+  if (answer.status === 503 || answer.kind === 'refused') return { refused: true, retryAfterSeconds: answer.retryAfterSeconds ?? 1 };
+  const successes = answer.body?.successes ?? [];
   return { refused: false, acknowledged: successes.length };
 }
 

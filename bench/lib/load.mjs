@@ -82,7 +82,7 @@ export async function closedLoop({ baseUrl, stream, events, batch, concurrency, 
  */
 export async function openLoop({ baseUrl, stream, eventsPerSecond, batch, seconds, warmupSeconds = 0, intervalSeconds = 0, onInterval, maxInFlight = 2000 }) {
   const perSecond = eventsPerSecond / batch;
-  const out = { accepted: 0, rejectedEvents: 0, non207: 0, failed: 0, requests: 0, latencies: [], serviceLatencies: [] };
+  const out = { accepted: 0, rejectedEvents: 0, non207: 0, failed: 0, failures: {}, requests: 0, latencies: [], serviceLatencies: [] };
   let interval = [];
   let inFlight = 0;
   const pending = new Set();
@@ -99,8 +99,10 @@ export async function openLoop({ baseUrl, stream, eventsPerSecond, batch, second
       if (answer.status === 207) {
         out.accepted += answer.successes;
         out.rejectedEvents += answer.errors;
-      } else if (answer.status === 0) out.failed++;
-      else out.non207++;
+      } else if (answer.status === 0) {
+        out.failed++;
+        out.failures[answer.error] = (out.failures[answer.error] ?? 0) + 1;
+      } else out.non207++;
       if (scheduledAt - start >= warmupSeconds * 1000) {
         out.latencies.push(latency);
         out.serviceLatencies.push(answer.latencyMillis);
