@@ -20,11 +20,15 @@ export interface CompiledMapping {
   observation: (type: ObservationTypeKey, view: RecordView) => SpanShape;
   score: ShapeFn;
   inferProvider: ProviderInference;
+  /** Estimate costs from usage when the client sent none. */
+  estimateCost: boolean;
   sources: string[];
 }
 
 export interface CompileOptions {
   captureContent: boolean;
+  /** BRIDGE_ESTIMATE_COST; default true. */
+  estimateCost?: boolean;
 }
 
 type Getter = (view: RecordView) => unknown;
@@ -57,6 +61,7 @@ export function compileMapping(mapping: ResolvedMapping, options: CompileOptions
     observation: (type, view) => compileType(type)(view),
     score: compileSpanRule(spans.score ?? {}, options, 'score'),
     inferProvider: compileProviderInference(mapping.providers),
+    estimateCost: options.estimateCost ?? true,
     sources: mapping.sources,
   };
 }
