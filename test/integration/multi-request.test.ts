@@ -92,7 +92,7 @@ describe('assembly across requests', () => {
     expect(root.attributes['langfuse.trace.input']).toBe('{"q":"hi"}');
     expect(gen.attributes['gen_ai.usage.input_tokens']).toBe(16);
     expect(gen.attributes['gen_ai.usage.cost']).toBe(0.002);
-    expect(gen.attributes['gen_ai.output.messages']).toBe('[{"role":"assistant","parts":[{"type":"text","content":"hello"}]}]');
+    expect(gen.attributes['gen_ai.output.messages']).toBe('[{"role":"assistant","parts":[{"type":"text","content":"hello"}],"finish_reason":"stop"}]');
     expect(span.attributes['langfuse.observation.output']).toBe('{"docs":2}');
     expect(score.attributes['gen_ai.evaluation.score.value']).toBe(0.9);
   });
