@@ -46,6 +46,8 @@ const SETTINGS = {
   traceIdleMillis: { env: 'BRIDGE_TRACE_IDLE_MS', schema: intFrom(0), default: '10000' },
   observationTimeoutMillis: { env: 'BRIDGE_OBSERVATION_TIMEOUT_MS', schema: intFrom(1), default: '600000' },
   captureContent: { env: 'BRIDGE_CAPTURE_CONTENT', schema: bool, default: 'true' },
+  estimateCost: { env: 'BRIDGE_ESTIMATE_COST', schema: bool, default: 'true' },
+  metricsEnabled: { env: 'BRIDGE_METRICS', schema: bool, default: 'true' },
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
@@ -69,6 +71,11 @@ const SETTINGS = {
   otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
   otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
   otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
+  otlpMetricsEndpoint: { env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', schema: url, default: '' },
+  otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
+  otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
+  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
+  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -81,6 +88,8 @@ export interface ServiceConfig {
   traceIdleMillis: number;
   observationTimeoutMillis: number;
   captureContent: boolean;
+  /** Estimate a cost from usage when the client sent none (@pydantic/genai-prices). */
+  estimateCost: boolean;
   dataDir: string;
   store: 'sqlite' | 'memory';
   spoolMaxBytes: number;
@@ -100,6 +109,15 @@ export interface ServiceConfig {
     headers: Record<string, string>;
     timeoutMillis: number;
     compression: 'gzip' | 'none';
+  };
+  /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
+  metrics: {
+    enabled: boolean;
+    url: string;
+    protocol: 'http/protobuf' | 'http/json';
+    headers: Record<string, string>;
+    timeoutMillis: number;
+    exportIntervalMillis: number;
   };
 }
 
@@ -132,6 +150,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
   const r = raw as Raw;
 
   const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
+  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', issues);
   const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
   const publicKey = String(r.publicKey ?? '');
   const secretKey = String(r.secretKey ?? '');
@@ -144,6 +163,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
 
   // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
   const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
+  const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
   return {
     host: r.host!,
     port: r.port!,
@@ -151,6 +171,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
     traceIdleMillis: r.traceIdleMillis!,
     observationTimeoutMillis: r.observationTimeoutMillis!,
     captureContent: r.captureContent!,
+    estimateCost: r.estimateCost!,
     dataDir: r.dataDir!,
     store: r.store!,
     spoolMaxBytes: r.spoolMaxBytes!,
@@ -169,6 +190,14 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
       headers,
       timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis!,
       compression: r.otlpTracesCompression ?? r.otlpCompression!,
+    },
+    metrics: {
+      enabled: r.metricsEnabled!,
+      url: metricsUrl,
+      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol!,
+      headers: metricsHeaders,
+      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
+      exportIntervalMillis: r.metricExportIntervalMillis!,
     },
   };
 }
