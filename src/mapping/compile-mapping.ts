@@ -131,7 +131,14 @@ function compilePath(path: string): Getter {
 
 function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>): AttributeWriter {
   const spec = typeof rule === 'string' ? { from: rule } : rule;
-  const get: Getter = spec.from !== undefined ? compilePath(spec.from) : () => spec.value;
+  const read: Getter = spec.from !== undefined ? compilePath(spec.from) : () => spec.value;
+  const table = spec.map ? new Map(Object.entries(spec.map)) : undefined;
+  const get: Getter = table
+    ? (view) => {
+        const value = read(view);
+        return typeof value === 'string' ? (table.get(value) ?? value) : value;
+      }
+    : read;
   const coerce = coercer(spec.type);
   const skip = new Set(spec.skip_values ?? []);
   if (spec.flatten) {

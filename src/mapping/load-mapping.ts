@@ -80,7 +80,7 @@ function formatPath(segments: ReadonlyArray<PropertyKey>): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union') return 'expected a path string, an attribute rule object (from, value, type, flatten, content, skip_values) or null';
+  if (issue.code === 'invalid_union') return 'expected a path string, an attribute rule object (from, value, type, flatten, content, skip_values, map) or null';
   return `expected ${issue.message.replace(/^Invalid input: expected /, '')}`;
 }
 

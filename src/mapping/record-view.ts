@@ -4,7 +4,8 @@
 import type { MergedObservation, MergedScore, MergedTrace } from '../assembly/merge.js';
 import type { TopLevelSummary } from '../assembly/completed-record.js';
 import { estimateCostUsd } from './cost-estimate.js';
-import { toFinishReasons, toInputMessages, toOutputMessages, type ConvertedInput } from './messages.js';
+import { toFinishReasons, toInputMessages, toOutputMessages, type ConvertedInput, type GenAiMessage } from './messages.js';
+import { toOpenInferenceMessages, toOpenInferenceTools } from './openinference-messages.js';
 import type { ProviderGuess, ProviderInference } from './provider-inference.js';
 
 export type RecordView = Record<string, unknown>;
@@ -45,6 +46,12 @@ function toJsonText(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** OpenInference mime type of a value given as `input.value`/`output.value`. */
+function toMimeType(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? 'text/plain' : 'application/json';
 }
 
 export interface TokenUsage {
@@ -319,6 +326,22 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
     const messages = toOutputMessages(d.get('reply'), true, d.get<string[] | undefined>('finish_reasons'));
     return messages ? JSON.stringify(messages) : undefined;
   },
+  // OpenInference: flattened messages (`<i>.message.*`), tools, and the raw values with mime types.
+  oi_input_messages: (_ctx, d) => {
+    const input = d.get<ConvertedInput | undefined>('chat_input');
+    if (!input || d.get('operation') === 'embeddings') return undefined;
+    const system: GenAiMessage[] = input.systemInstructions ? [{ role: 'system', parts: input.systemInstructions }] : [];
+    return toOpenInferenceMessages([...system, ...input.messages]);
+  },
+  oi_output_messages: (_ctx, d) => {
+    const op = d.get('operation');
+    return op && op !== 'embeddings' ? toOpenInferenceMessages(toOutputMessages(d.get('reply'), true)) : undefined;
+  },
+  oi_tools: (_ctx, d) => toOpenInferenceTools(d.get<ConvertedInput | undefined>('chat_input')?.toolDefinitions),
+  input_value: ({ obs }) => toJsonText(obs.input),
+  input_mime_type: ({ obs }) => toMimeType(obs.input),
+  output_value: (_ctx, d) => toJsonText(d.get('reply')),
+  output_mime_type: (_ctx, d) => toMimeType(d.get('reply')),
   // Content that is not chat messages stays JSON in langfuse.observation.input/output.
   input_json: ({ obs }, d) => (d.get('input_messages') ? undefined : toJsonText(obs.input)),
   output_json: (_ctx, d) => (d.get('output_messages') ? undefined : toJsonText(d.get('reply'))),
@@ -333,6 +356,7 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   incomplete: ({ options }) => (options.incomplete ? true : undefined),
   prompt_version: ({ obs }) => (obs.promptVersion != null ? String(obs.promptVersion) : undefined),
   model_parameters_json: ({ obs }) => (obs.modelParameters ? JSON.stringify(obs.modelParameters) : undefined),
+  metadata_json: ({ obs }) => toJsonText(obs.metadata),
   input_raw_json: ({ obs }) => toJsonText(obs.input),
   output_raw_json: ({ obs }) => toJsonText(obs.output),
   usage_details_json: ({ obs }) => jsonOfNonEmpty(toLangfuseUsageDetails(obs)),
@@ -361,6 +385,11 @@ const ROOT_DERIVED: Getters<RootContext> = {
   public: ({ trace }) => (trace?.public ? true : undefined),
   synthetic: ({ trace }) => (trace ? undefined : true),
   timestamp: ({ trace }) => (trace ? toIsoMicros(trace.timestampNanos) : undefined),
+  input_value: ({ trace }) => toJsonText(trace?.input),
+  input_mime_type: ({ trace }) => toMimeType(trace?.input),
+  output_value: ({ trace }) => toJsonText(trace?.output),
+  output_mime_type: ({ trace }) => toMimeType(trace?.output),
+  metadata_json: ({ trace }) => toJsonText(trace?.metadata),
 };
 
 export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: TopLevelSummary | undefined): RecordView {
