@@ -79,9 +79,41 @@ function formatPath(segments: ReadonlyArray<PropertyKey>): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeysAt(issue.path);
+    return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}${allowed ? `; expected one of ${allowed.join(', ')}` : ''}`;
+  }
+  if (issue.code === 'invalid_value') return `expected ${issue.message.replace(/^Invalid (option|input): expected /, '')}`;
   if (issue.code === 'invalid_union') return 'expected a path string, an attribute rule object (from, value, type, flatten, content, skip_values, map) or null';
   return `expected ${issue.message.replace(/^Invalid input: expected /, '')}`;
+}
+
+/** The keys the schema allows at a YAML path, for "unknown key" messages. */
+function allowedKeysAt(segments: ReadonlyArray<PropertyKey>): string[] | undefined {
+  let schema: z.core.$ZodType | undefined = mappingFileSchema;
+  const unwrap = (s: z.core.$ZodType | undefined): z.core.$ZodType | undefined => {
+    let current = s;
+    while (current && (current._zod.def.type === 'optional' || current._zod.def.type === 'nullable')) {
+      current = (current._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+    }
+    if (current && current._zod.def.type === 'union') {
+      const options = (current._zod.def as unknown as { options: z.core.$ZodType[] }).options;
+      current = options.find((o) => o._zod.def.type === 'object') ?? current;
+    }
+    return current;
+  };
+  for (const segment of segments) {
+    schema = unwrap(schema);
+    if (!schema) return undefined;
+    const def = schema._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType; element?: z.core.$ZodType };
+    if (def.type === 'object') schema = def.shape?.[String(segment)];
+    else if (def.type === 'record') schema = def.valueType;
+    else if (def.type === 'array') schema = def.element;
+    else return undefined;
+  }
+  schema = unwrap(schema);
+  const def = schema?._zod.def as unknown as { type: string; shape?: Record<string, unknown> } | undefined;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
 
 function mergeMappings(parent: ResolvedMapping, child: MappingFile, file: string): ResolvedMapping {

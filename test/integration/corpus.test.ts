@@ -25,7 +25,8 @@ const EXPECTED: Record<string, { provider: string; operation: string; model: str
   'completion_with_router.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
   'completion_with_tags.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
   'completion_with_tags_stream.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
-  'completion_with_vertex_call.json': { provider: 'gcp.gen_ai', operation: 'chat', model: 'gemini-2.0-flash-001' },
+  // LiteLLM's hidden_params.litellm_model_name says vertex_ai/… even though the model is bare.
+  'completion_with_vertex_call.json': { provider: 'gcp.vertex_ai', operation: 'chat', model: 'gemini-2.0-flash-001' },
   'complex_metadata.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
   'complex_metadata_2.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
   'custom_generation.json': { provider: 'openai', operation: 'chat', model: 'gpt-3.5-turbo' },
