@@ -27,16 +27,23 @@ function litellmBatch(trace: Record<string, unknown>, generation: Record<string,
 }
 
 describe('finding 1: LiteLLM text completions are text_completion, not chat', () => {
-  it('names a /v1/completions call by LiteLLM name and text-completion-openai/ prefix', () => {
+  // LiteLLM 1.103.11 captured: `text_completion()` sends `litellm-text_completion`, the async call
+  // `litellm-atext_completion`; the proxy routes with the `text-completion-openai/` prefix; the
+  // output is the first choice as a message or its text.
+  it.each([
+    ['litellm-atext_completion', 'text-completion-openai/gpt-3.5-turbo-instruct', '\n\nThis is a test.'],
+    ['litellm-text_completion', 'gpt-3.5-turbo-instruct', { content: 'This is a test.', role: 'assistant', tool_calls: null, function_call: null, provider_specific_fields: null }],
+    ['litellm:proxy-key-alias', 'text-completion-openai/gpt-3.5-turbo-instruct', 'This is a test.'],
+  ])('names a /v1/completions call %s with model %s text_completion', (name, model, output) => {
     const drafts = mapBatch(
       litellmBatch(
-        { name: 'litellm-atext_completion', input: { messages: [{ role: 'user', content: 'Say this is a test' }] } },
+        { name, input: { messages: [{ role: 'user', content: 'Say this is a test' }] } },
         {
-          name: 'litellm-atext_completion',
-          model: 'text-completion-openai/gpt-3.5-turbo-instruct',
+          name,
+          model,
           modelParameters: { max_tokens: 7, extra_body: '{}' },
           input: { messages: [{ role: 'user', content: 'Say this is a test' }] },
-          output: '\n\nThis is a test.',
+          output,
           usage: { input: 5, output: 7, unit: 'TOKENS', totalCost: 0.000021 },
         },
       ),
