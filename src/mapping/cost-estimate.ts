@@ -1,8 +1,14 @@
 // Estimates the cost of a generation from its token usage when the client sent none, as Langfuse
 // does from its model table. Prices come from the maintained @pydantic/genai-prices data bundled
 // in the package (no network). Pure; owns only the provider-name translation.
-import { calcPrice } from '@pydantic/genai-prices';
+import { createRequire } from 'node:module';
+import type * as GenAiPrices from '@pydantic/genai-prices';
 import type { TokenUsage } from './record-view.js';
+
+// The price table costs ~14 MB of RSS: loaded (synchronously, its CommonJS build) on the first
+// estimate, so BRIDGE_ESTIMATE_COST=false or clients that always send costs never pay for it.
+let prices: typeof GenAiPrices | undefined;
+const loadPrices = (): typeof GenAiPrices => (prices ??= createRequire(import.meta.url)('@pydantic/genai-prices') as typeof GenAiPrices);
 
 /** gen_ai.provider.name values → genai-prices provider ids (where they differ or exist). */
 const PRICE_PROVIDER_IDS: Readonly<Record<string, string>> = {
@@ -49,6 +55,7 @@ export function estimateCostUsd(input: CostEstimateInput): number | undefined {
   };
   const providerId = input.provider ? PRICE_PROVIDER_IDS[input.provider] : undefined;
   try {
+    const { calcPrice } = loadPrices();
     const result =
       (providerId ? calcPrice(priced, model, { providerId, timestamp: input.at }) : null) ?? calcPrice(priced, model, { timestamp: input.at });
     return result && Number.isFinite(result.total_price) ? result.total_price : undefined;
