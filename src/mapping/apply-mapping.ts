@@ -33,7 +33,7 @@ export function toObservationDraft(mapping: CompiledMapping, obs: MergedObservat
   const incomplete = obs.endTimeNanos === undefined;
   const view = observationView(obs, {
     inferProvider: mapping.inferProvider,
-    estimateCost: mapping.estimateCost,
+    estimateCost: mapping.estimateCost === true,
     ...(options.trace !== undefined ? { trace: options.trace } : {}),
     incomplete,
   });

@@ -20,8 +20,8 @@ export interface CompiledMapping {
   observation: (type: ObservationTypeKey, view: RecordView) => SpanShape;
   score: ShapeFn;
   inferProvider: ProviderInference;
-  /** Estimate costs from usage when the client sent none. */
-  estimateCost: boolean;
+  /** Estimate costs from usage when the client sent none (absent: no estimates). */
+  estimateCost?: boolean;
   sources: string[];
 }
 
