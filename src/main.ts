@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The process: reads the environment, listens, handles signals, exits. Nothing else does.
-// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
+// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`; the offline
+// commands live in src/cli/, one file each, dispatched here.
 import type { Server } from 'node:http';
+import { runCheckMapping } from './cli/check-mapping.js';
+import { runConvert } from './cli/convert.js';
 import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
@@ -15,6 +18,10 @@ Usage:
   langfuse-otel-bridge [serve]              run the bridge (settings from the environment)
   langfuse-otel-bridge dead-letters list    show spans the backend refused for good
   langfuse-otel-bridge dead-letters retry   send them again (kept when the backend still refuses)
+  langfuse-otel-bridge convert <batch.json|-> [--mapping NAME|FILE] [--format otlp-json|tree]
+                                            print what the bridge would export, offline
+  langfuse-otel-bridge check-mapping <file> validate a mapping file
+  langfuse-otel-bridge <command> --help
   langfuse-otel-bridge --help | --version
 
 Settings (environment variable = default):
@@ -33,6 +40,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`${BRIDGE_VERSION}\n`);
     return 0;
   }
+  // Offline commands: no settings, no store, no network.
+  const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() };
+  if (command === 'convert') return runConvert(argv.slice(1), io);
+  if (command === 'check-mapping') return runCheckMapping(argv.slice(1), io);
   let config: ServiceConfig;
   try {
     config = loadServiceConfig(env, {}, readHostFacts());

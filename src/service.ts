@@ -6,7 +6,9 @@ import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createServiceDestinations, toDestinationItem } from './export/destination.js';
 import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
+import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
 import type { SpanSink } from './export/span-sink.js';
+import type { SpanDraft } from './mapping/span-draft.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
@@ -96,20 +98,34 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const wake = () => {
     for (const worker of workers) worker.wake();
   };
-  const pipelineDestinations: PipelineDestination[] = destinations.map((d) => ({
+  // GenAI metrics are derived once per span, from the first destination's drafts, when they are
+  // queued (the queue then delivers them at least once); recorded after the commit succeeded.
+  const recorder = config.metrics.enabled ? createGenAiMetricsRecorder({
+    ...config.metrics,
+    resourceAttributes: config.resourceAttributes,
+    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
+    bridgeVersion: BRIDGE_VERSION,
+  }) : undefined;
+  let metricDrafts: SpanDraft[] = [];
+  const pipelineDestinations: PipelineDestination[] = destinations.map((d, index) => ({
     name: d.name,
     encodeRecord(record) {
       const item = toDestinationItem(d, record);
-      return item.kind === 'span'
-        ? { queue: d.name, payload: d.sink.encode(item.draft) }
-        : { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+      if (item.kind === 'score') return { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+      if (recorder && index === 0) metricDrafts.push(item.draft);
+      return { queue: d.name, payload: d.sink.encode(item.draft) };
     },
   }));
+  const onQueued = () => {
+    if (recorder && metricDrafts.length > 0) recorder.record(metricDrafts);
+    metricDrafts = [];
+    wake();
+  };
   const pipeline = createIngestPipeline({
     spool,
     assembler,
     destinations: pipelineDestinations,
-    onQueued: wake,
+    onQueued,
     metrics,
     logger,
     clock,
@@ -174,6 +190,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
       // the deadline (its spans are still queued).
       await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
+      await recorder?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
       spool.close();
       return complete;
     },

@@ -36,6 +36,8 @@ const SETTINGS = {
   traceIdleMillis: { env: 'BRIDGE_TRACE_IDLE_MS', schema: intFrom(0), default: '10000' },
   observationTimeoutMillis: { env: 'BRIDGE_OBSERVATION_TIMEOUT_MS', schema: intFrom(1), default: '600000' },
   captureContent: { env: 'BRIDGE_CAPTURE_CONTENT', schema: bool, default: 'true' },
+  estimateCost: { env: 'BRIDGE_ESTIMATE_COST', schema: bool, default: 'true' },
+  metricsEnabled: { env: 'BRIDGE_METRICS', schema: bool, default: 'true' },
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
@@ -65,6 +67,11 @@ const SETTINGS = {
   langfuseHost: { env: 'BRIDGE_LANGFUSE_HOST', schema: url, default: '' },
   langfusePublicKey: { env: 'BRIDGE_LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   langfuseSecretKey: { env: 'BRIDGE_LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
+  otlpMetricsEndpoint: { env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', schema: url, default: '' },
+  otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
+  otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
+  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
+  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -77,6 +84,8 @@ export interface ServiceConfig {
   traceIdleMillis: number;
   observationTimeoutMillis: number;
   captureContent: boolean;
+  /** Estimate a cost from usage when the client sent none (@pydantic/genai-prices). */
+  estimateCost: boolean;
   dataDir: string;
   store: 'sqlite' | 'memory';
   spoolMaxBytes: number;
@@ -104,6 +113,15 @@ export interface ServiceConfig {
    * one the `otlp` destination above (plus `console` and `langfuse` from the environment).
    */
   destinations: DestinationConfig[];
+  /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
+  metrics: {
+    enabled: boolean;
+    url: string;
+    protocol: 'http/protobuf' | 'http/json';
+    headers: Record<string, string>;
+    timeoutMillis: number;
+    exportIntervalMillis: number;
+  };
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -154,6 +172,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
   const r = raw as Raw;
 
   const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
+  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', issues);
   const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
   const publicKey = String(r.publicKey ?? '');
   const secretKey = String(r.secretKey ?? '');
@@ -196,6 +215,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
   );
+  const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
@@ -205,6 +225,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     traceIdleMillis: r.traceIdleMillis!,
     observationTimeoutMillis: r.observationTimeoutMillis!,
     captureContent: r.captureContent!,
+    estimateCost: r.estimateCost!,
     dataDir: r.dataDir!,
     store: r.store!,
     spoolMaxBytes: r.spoolMaxBytes!,
@@ -220,6 +241,14 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
     otlp,
     destinations,
+    metrics: {
+      enabled: r.metricsEnabled!,
+      url: metricsUrl,
+      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol!,
+      headers: metricsHeaders,
+      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
+      exportIntervalMillis: r.metricExportIntervalMillis!,
+    },
   };
 }
 

@@ -47,6 +47,8 @@ export interface DestinationOptions {
   writeConsole: (text: string) => void;
   /** Base directory of relative mapping paths. */
   cwd?: string;
+  /** BRIDGE_ESTIMATE_COST: price usage without a cost with genai-prices. @defaultValue true */
+  estimateCost?: boolean;
 }
 
 /** The instrumentation scope Langfuse reads as its own SDK's (`langfuse-sdk*`: no raw attribute copy in metadata). */
@@ -56,7 +58,10 @@ export const LANGFUSE_INGESTION_VERSION = '4';
 
 /** Builds one destination. Throws MappingError for a bad mapping, Error for bad sink options. */
 export function createDestination(config: DestinationConfig, options: DestinationOptions): Destination {
-  const mapping = compileMapping(loadMapping(config.mapping, options.cwd), { captureContent: config.captureContent });
+  const mapping = compileMapping(loadMapping(config.mapping, options.cwd), {
+    captureContent: config.captureContent,
+    ...(options.estimateCost !== undefined ? { estimateCost: options.estimateCost } : {}),
+  });
   const limit = config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {};
   const base = { name: config.name, type: config.type, mapping, captureContent: config.captureContent };
   if (config.type === 'console') {
@@ -129,13 +134,14 @@ export function createDestinations(configs: readonly DestinationConfig[], option
  * sender's (OTel's order, as for the single OTLP sink).
  */
 export function createServiceDestinations(
-  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes'>,
+  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes' | 'estimateCost'>,
   options: Pick<DestinationOptions, 'bridgeVersion' | 'writeConsole' | 'cwd'>,
 ): Destination[] {
   const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
   return createDestinations(config.destinations, {
     ...options,
     resourceAttributes: config.resourceAttributes,
+    estimateCost: config.estimateCost,
     ...(serviceName ? { serviceName } : {}),
   });
 }

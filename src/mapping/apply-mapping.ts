@@ -10,9 +10,10 @@ import type { DraftAttributes, SpanDraft } from './span-draft.js';
 
 /** Resource attributes for the sender of a batch (DESIGN §4 "Resource"). */
 function toResourceAttributes(source: RequestSource | undefined, environment: string | undefined): DraftAttributes {
-  const integration = source?.sdkIntegration;
-  // The JS SDK sends `DEFAULT`, which names no integration.
-  const serviceName = integration && integration.toUpperCase() !== 'DEFAULT' ? integration : 'langfuse';
+  // Integrations are named per language (`LANGCHAIN` from JS, `langchain` from Python): one
+  // service either way. The JS SDK sends `DEFAULT`, which names no integration.
+  const integration = source?.sdkIntegration?.trim().toLowerCase();
+  const serviceName = integration && integration !== 'default' ? integration : 'langfuse';
   const attributes: DraftAttributes = { 'service.name': serviceName };
   if (environment && environment !== 'default') attributes['deployment.environment.name'] = environment;
   if (source?.sdkName) attributes['langfuse.sdk.name'] = source.sdkName;
@@ -32,6 +33,7 @@ export function toObservationDraft(mapping: CompiledMapping, obs: MergedObservat
   const incomplete = obs.endTimeNanos === undefined;
   const view = observationView(obs, {
     inferProvider: mapping.inferProvider,
+    estimateCost: mapping.estimateCost === true,
     ...(options.trace !== undefined ? { trace: options.trace } : {}),
     incomplete,
   });
@@ -65,13 +67,16 @@ export interface RootDraftInput {
   source?: RequestSource;
 }
 
-/** The root span starts at the earliest of the trace timestamp and its observations, ends at the latest end. */
+/**
+ * The root span spans its observations, as Langfuse computes a trace's latency from them: a
+ * trace-create sent late (Dify's background task, seconds after the workflow) must not stretch
+ * it. Only a trace without observations takes its time from the trace timestamp.
+ */
 export function toRootDraft(mapping: CompiledMapping, input: RootDraftInput): SpanDraft {
   const shape = mapping.root(rootView(input.trace, input.traceId, input.firstTopLevel));
-  const candidatesStart = [input.trace?.timestampNanos, input.observationsStartNanos].filter((t): t is bigint => t !== undefined);
-  const start = candidatesStart.reduce((a, b) => (b < a ? b : a));
-  const candidatesEnd = [start, input.trace?.timestampNanos, input.observationsEndNanos].filter((t): t is bigint => t !== undefined);
-  const end = candidatesEnd.reduce((a, b) => (b > a ? b : a));
+  const start = input.observationsStartNanos ?? input.trace?.timestampNanos ?? input.observationsEndNanos ?? 0n;
+  const latest = input.observationsEndNanos ?? (input.observationsStartNanos === undefined ? input.trace?.timestampNanos : undefined);
+  const end = latest !== undefined && latest > start ? latest : start;
   return {
     traceId: input.traceId,
     span: { type: 'root', traceId: input.traceId },

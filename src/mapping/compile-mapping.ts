@@ -20,11 +20,15 @@ export interface CompiledMapping {
   observation: (type: ObservationTypeKey, view: RecordView) => SpanShape;
   score: ShapeFn;
   inferProvider: ProviderInference;
+  /** Estimate costs from usage when the client sent none (absent: no estimates). */
+  estimateCost?: boolean;
   sources: string[];
 }
 
 export interface CompileOptions {
   captureContent: boolean;
+  /** BRIDGE_ESTIMATE_COST; default true. */
+  estimateCost?: boolean;
 }
 
 type Getter = (view: RecordView) => unknown;
@@ -57,6 +61,7 @@ export function compileMapping(mapping: ResolvedMapping, options: CompileOptions
     observation: (type, view) => compileType(type)(view),
     score: compileSpanRule(spans.score ?? {}, options, 'score'),
     inferProvider: compileProviderInference(mapping.providers),
+    estimateCost: options.estimateCost ?? true,
     sources: mapping.sources,
   };
 }
@@ -126,7 +131,14 @@ function compilePath(path: string): Getter {
 
 function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>): AttributeWriter {
   const spec = typeof rule === 'string' ? { from: rule } : rule;
-  const get: Getter = spec.from !== undefined ? compilePath(spec.from) : () => spec.value;
+  const read: Getter = spec.from !== undefined ? compilePath(spec.from) : () => spec.value;
+  const table = spec.map ? new Map(Object.entries(spec.map)) : undefined;
+  const get: Getter = table
+    ? (view) => {
+        const value = read(view);
+        return typeof value === 'string' ? (table.get(value) ?? value) : value;
+      }
+    : read;
   const coerce = coercer(spec.type);
   const skip = new Set(spec.skip_values ?? []);
   if (spec.flatten) {

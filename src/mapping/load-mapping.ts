@@ -54,7 +54,7 @@ function readMappingFile(file: string): MappingFile {
   const parsed = mappingFileSchema.safeParse(yaml.value);
   if (!parsed.success) {
     throw new MappingError(
-      formatZodIssues(file, parsed.error.issues, 'a path string, an attribute rule object (from, value, type, flatten, content, skip_values) or null'),
+      formatZodIssues(file, parsed.error.issues, 'a path string, an attribute rule object (from, value, type, flatten, content, skip_values, map) or null', mappingFileSchema),
     );
   }
   const regexIssues: string[] = [];

@@ -22,6 +22,8 @@ const attributeRule = z.union([
     content: z.boolean().optional(),
     /** Values that are left out (e.g. the default level). */
     skip_values: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** Translates string values (`aws.bedrock: aws`); values not listed pass as they are. */
+    map: z.record(z.string(), z.string()).optional(),
   }),
   // `null` in a file that `extends` another drops the inherited rule.
   z.null(),

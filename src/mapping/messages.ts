@@ -14,6 +14,8 @@ export interface GenAiMessage {
   role: string;
   parts: MessagePart[];
   name?: string;
+  /** Output messages only: why the model stopped (required by the GenAI output-message schema). */
+  finish_reason?: string;
 }
 
 export interface ConvertedInput {
@@ -52,8 +54,22 @@ export function toInputMessages(input: unknown): ConvertedInput | undefined {
   return result;
 }
 
-/** Chat output: one message object, a list of them, or (for completions) a plain string. */
-export function toOutputMessages(output: unknown, allowPlainText: boolean): GenAiMessage[] | undefined {
+/**
+ * Chat output: one message object, a list of them, a `{text, …}` result (Dify's LLM node:
+ * `{text, usage, finish_reason}`) or (for completions) a plain string. Each message gets the
+ * `finish_reason` the schema requires: the one the client sent for that choice, else
+ * `tool_call` when it calls tools, else `stop`.
+ */
+export function toOutputMessages(output: unknown, allowPlainText: boolean, finishReasons?: readonly string[]): GenAiMessage[] | undefined {
+  const messages = toOutputMessageList(output, allowPlainText);
+  return messages?.map((message, i) => {
+    const sent = finishReasons?.[i] ?? (messages.length === 1 ? finishReasons?.[0] : undefined);
+    const finish = sent !== undefined ? toSchemaFinishReason(sent) : message.parts.some((p) => p.type === 'tool_call') ? 'tool_call' : 'stop';
+    return { ...message, finish_reason: finish };
+  });
+}
+
+function toOutputMessageList(output: unknown, allowPlainText: boolean): GenAiMessage[] | undefined {
   if (typeof output === 'string') {
     return allowPlainText ? [{ role: 'assistant', parts: [{ type: 'text', content: output }] }] : undefined;
   }
@@ -61,7 +77,55 @@ export function toOutputMessages(output: unknown, allowPlainText: boolean): GenA
   if (isObj(output) && (typeof output.role === 'string' || 'content' in output || 'tool_calls' in output)) {
     return [toMessage({ role: 'assistant', ...output, ...(typeof output.role === 'string' ? {} : { role: 'assistant' }) })];
   }
+  if (isObj(output) && typeof output.text === 'string') return [{ role: 'assistant', parts: [{ type: 'text', content: output.text }] }];
   return undefined;
+}
+
+/** Provider spellings → the output-message schema's values (stop, length, content_filter, tool_call, error). */
+const SCHEMA_FINISH_REASONS: Readonly<Record<string, string>> = {
+  stop: 'stop',
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  eos: 'stop',
+  length: 'length',
+  max_tokens: 'length',
+  model_length: 'length',
+  content_filter: 'content_filter',
+  safety: 'content_filter',
+  recitation: 'content_filter',
+  tool_calls: 'tool_call',
+  tool_call: 'tool_call',
+  tool_use: 'tool_call',
+  function_call: 'tool_call',
+  error: 'error',
+};
+
+function toSchemaFinishReason(reason: string): string {
+  return SCHEMA_FINISH_REASONS[reason.toLowerCase()] ?? reason;
+}
+
+/**
+ * Finish reasons as the client sent them, one per choice: `finish_reason`/`stop_reason` of the
+ * output (Dify, Anthropic-shaped), `choices[].finish_reason` (a whole response), or metadata.
+ */
+export function toFinishReasons(output: unknown, metadata: unknown): string[] | undefined {
+  const one = (holder: unknown): string | undefined => {
+    if (!isObj(holder)) return undefined;
+    const value = holder.finish_reason ?? holder.finishReason ?? holder.stop_reason;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  if (isObj(output) && Array.isArray(output.choices)) {
+    const reasons = output.choices.map(one).filter((r): r is string => r !== undefined);
+    if (reasons.length > 0) return reasons;
+  }
+  if (Array.isArray(output)) {
+    const reasons = output.map(one);
+    if (reasons.length > 0 && reasons.every((r) => r !== undefined)) return reasons as string[];
+  }
+  const single = one(output) ?? one(metadata);
+  if (single) return [single];
+  const list = isObj(metadata) ? metadata.finish_reasons : undefined;
+  return Array.isArray(list) && list.length > 0 && list.every((r) => typeof r === 'string') ? (list as string[]) : undefined;
 }
 
 function toMessage(message: Obj): GenAiMessage {

@@ -32,21 +32,26 @@ export function compileProviderInference(tables: ResolvedMapping['providers']): 
     return hosts.find(([suffix]) => host === suffix || host.endsWith(`.${suffix}`) || host.endsWith(suffix))?.[1];
   };
 
+  const fromPrefix = (name: unknown): { provider: string; bare: string } | undefined => {
+    const slash = typeof name === 'string' ? name.indexOf('/') : -1;
+    if (typeof name !== 'string' || slash <= 0) return undefined;
+    const known = prefixes.get(name.slice(0, slash).toLowerCase());
+    return known ? { provider: known, bare: name.slice(slash + 1) } : undefined;
+  };
+
   return (model, metadata, modelParameters) => {
     let bare = model;
     let provider: string | undefined;
-    // 1. LiteLLM routing prefix: the first path segment names the provider.
-    const slash = model?.indexOf('/') ?? -1;
-    if (model && slash > 0) {
-      const known = prefixes.get(model.slice(0, slash).toLowerCase());
-      if (known) {
-        provider = known;
-        bare = model.slice(slash + 1);
-      }
-    }
-    // 2. LiteLLM metadata: an explicit provider value, then keys only one provider sets.
     const meta = isObj(metadata) ? metadata : {};
     const hidden = isObj(meta.hidden_params) ? meta.hidden_params : {};
+    // 1. LiteLLM routing prefix: the first path segment names the provider; else the prefix of
+    //    the model LiteLLM says it called (Vertex logs the bare model, `vertex_ai/…` there).
+    const routed = fromPrefix(model);
+    if (routed) {
+      provider = routed.provider;
+      bare = routed.bare;
+    } else provider = fromPrefix(hidden.litellm_model_name)?.provider;
+    // 2. LiteLLM metadata: an explicit provider value, then keys only one provider sets.
     const modelInfo = isObj(meta.model_info) ? meta.model_info : {};
     if (!provider) {
       for (const candidate of [meta.custom_llm_provider, hidden.custom_llm_provider, modelInfo.litellm_provider, meta.litellm_provider]) {

@@ -3,7 +3,9 @@
 // Derived values are computed lazily, once, and only when a rule asks for them.
 import type { MergedObservation, MergedScore, MergedTrace } from '../assembly/merge.js';
 import type { TopLevelSummary } from '../assembly/completed-record.js';
-import { toInputMessages, toOutputMessages, type ConvertedInput } from './messages.js';
+import { estimateCostUsd } from './cost-estimate.js';
+import { toFinishReasons, toInputMessages, toOutputMessages, type ConvertedInput, type GenAiMessage } from './messages.js';
+import { toOpenInferenceMessages, toOpenInferenceTools } from './openinference-messages.js';
 import type { ProviderGuess, ProviderInference } from './provider-inference.js';
 
 export type RecordView = Record<string, unknown>;
@@ -46,6 +48,12 @@ function toJsonText(value: unknown): string | undefined {
   }
 }
 
+/** OpenInference mime type of a value given as `input.value`/`output.value`. */
+function toMimeType(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? 'text/plain' : 'application/json';
+}
+
 export interface TokenUsage {
   input_tokens?: number;
   output_tokens?: number;
@@ -63,10 +71,10 @@ const REASONING_KEYS = ['output_reasoning_tokens', 'output_reasoning', 'reasonin
  * Langfuse usage buckets are disjoint (`input` excludes cache reads and writes, `output` excludes
  * reasoning); GenAI totals include them. `usageDetails` wins over the legacy `usage` object, as in
  * Langfuse's worker. Every input-side bucket (`input_*`, cache keys) adds to input_tokens, every
- * `output_*` bucket to output_tokens.
+ * `output_*` bucket to output_tokens. Legacy `usage` in a unit other than TOKENS is not tokens.
  */
 export function toTokenUsage(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): TokenUsage {
-  const details = toLangfuseUsageDetails(obs);
+  const details = toLangfuseUsageDetails(tokenFields(obs));
   const pick = (keys: string[]) => keys.find((k) => details[k] !== undefined);
   const readKey = pick(CACHE_READ_KEYS);
   const writeKey = pick(CACHE_WRITE_KEYS);
@@ -113,6 +121,59 @@ function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDet
   return spreadOver({ input: obs.usage?.input, output: obs.usage?.output, total: obs.usage?.total }, obs.usageDetails);
 }
 
+/**
+ * The legacy `usage` object counts in `usage.unit` (Dify sends CHARACTERS; the SDKs allow
+ * MILLISECONDS, SECONDS, IMAGES, REQUESTS): only TOKENS (or no unit) are tokens.
+ */
+export function isTokenUnit(unit: string | null | undefined): boolean {
+  return unit === undefined || unit === null || unit.toUpperCase() === 'TOKENS';
+}
+
+/** Usage in a unit other than tokens: `{unit, input, output, total}`, for langfuse.observation.usage.*. */
+export function toNonTokenUsage(obs: Pick<MergedObservation, 'usage'>): Record<string, string | number> | undefined {
+  const usage = obs.usage;
+  if (!usage || isTokenUnit(usage.unit)) return undefined;
+  const out: Record<string, string | number> = { unit: String(usage.unit) };
+  for (const key of ['input', 'output', 'total'] as const) if (typeof usage[key] === 'number') out[key] = usage[key];
+  return out;
+}
+
+/** Tokens without their legacy `usage` numbers when those count something else. */
+function tokenFields(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Pick<MergedObservation, 'usage' | 'usageDetails'> {
+  if (isTokenUnit(obs.usage?.unit)) return obs;
+  return obs.usageDetails ? { usageDetails: obs.usageDetails } : {};
+}
+
+/**
+ * An OpenAI-style `usage` inside the output (Dify's LLM node output `{text, usage, finish_reason}`,
+ * a whole chat-completion response): tokens when the client's own usage said none.
+ */
+function toOutputTokenUsage(output: unknown): TokenUsage {
+  const usage = isObj(output) && isObj(output.usage) ? output.usage : undefined;
+  if (!usage) return {};
+  const out: TokenUsage = {};
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const input = num(usage.prompt_tokens) ?? num(usage.input_tokens);
+  const output_ = num(usage.completion_tokens) ?? num(usage.output_tokens);
+  const total = num(usage.total_tokens);
+  if (input !== undefined) out.input_tokens = input;
+  if (output_ !== undefined) out.output_tokens = output_;
+  if (total !== undefined) out.total_tokens = total;
+  return out;
+}
+
+/** Dify's `usage.total_price` (a decimal string or number) in the output, when its currency is USD or unnamed. */
+function toOutputCost(output: unknown): number | undefined {
+  const usage = isObj(output) && isObj(output.usage) ? output.usage : undefined;
+  if (!usage || usage.total_price === undefined || usage.total_price === null) return undefined;
+  if (typeof usage.currency === 'string' && usage.currency.toUpperCase() !== 'USD') return undefined;
+  const n = typeof usage.total_price === 'string' && usage.total_price.trim() !== '' ? Number(usage.total_price) : usage.total_price;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** Langfuse's own cost map: `usage` costs first, `costDetails` spread over it. */
 function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
   return spreadOver({ input: obs.usage?.inputCost, output: obs.usage?.outputCost, total: obs.usage?.totalCost }, obs.costDetails);
@@ -143,6 +204,30 @@ export function toErrorType(statusMessage: string | undefined): string {
 }
 
 const EMBEDDING_NAME = /(^|[-_:\s])a?embeddings?($|[-_:\s])/i;
+// LiteLLM names a /v1/completions call `litellm-atext_completion` and routes it with a
+// `text-completion-<provider>/` model prefix; its input is still wrapped as `{messages}`.
+const TEXT_COMPLETION_NAME = /(^|[-_:\s])a?text_completion($|[-_:\s])/i;
+const TEXT_COMPLETION_MODEL = /^text-completion-[\w-]+\//i;
+
+function isTextCompletionCall(obs: MergedObservation, trace: MergedTrace | undefined): boolean {
+  if (obs.model && TEXT_COMPLETION_MODEL.test(obs.model)) return true;
+  if (obs.name && TEXT_COMPLETION_NAME.test(obs.name)) return true;
+  const name = trace?.name;
+  return name !== undefined && TEXT_COMPLETION_NAME.test(name);
+}
+
+/**
+ * On a failure LiteLLM sends the error text as `output`, equal to `statusMessage`: that is the
+ * error, already in the status, not a reply of the model.
+ */
+function isErrorEcho(obs: MergedObservation): boolean {
+  if (obs.level !== 'ERROR' || typeof obs.output !== 'string') return false;
+  const message = obs.statusMessage?.trim();
+  return message !== undefined && message !== '' && obs.output.trim() === message;
+}
+
+/** LiteLLM generation ids are `time-HH-MM-SS-ffffff_<response id>`. */
+const LITELLM_LOGGING_ID = /^time-\d{2}-\d{2}-\d{2}-\d+_(.+)$/;
 
 function isEmbeddingCall(obs: MergedObservation, trace: MergedTrace | undefined): boolean {
   if (obs.type === 'EMBEDDING') return true;
@@ -159,6 +244,8 @@ export interface ObservationViewOptions {
    */
   trace?: MergedTrace;
   incomplete: boolean;
+  /** Estimate a cost from usage and model when the client sent none (BRIDGE_ESTIMATE_COST). */
+  estimateCost?: boolean;
 }
 
 interface ObservationContext {
@@ -174,13 +261,52 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   operation: ({ obs, options }, d) => {
     if (obs.type !== 'GENERATION' && obs.type !== 'EMBEDDING') return undefined;
     if (isEmbeddingCall(obs, options.trace)) return 'embeddings';
+    if (isTextCompletionCall(obs, options.trace)) return 'text_completion';
     return d.get('chat_input') ? 'chat' : 'text_completion';
   },
+  // The output as the model's reply: absent when it only repeats the error.
+  reply: ({ obs }) => (isErrorEcho(obs) ? undefined : obs.output),
   provider_guess: ({ obs, options }) => options.inferProvider(obs.model, obs.metadata, obs.modelParameters),
   provider: (_ctx, d) => (d.get('operation') ? d.get<ProviderGuess>('provider_guess').provider : undefined),
   request_model: (_ctx, d) => d.get<ProviderGuess>('provider_guess').model,
-  usage: ({ obs }) => toTokenUsage(obs),
-  cost_total: ({ obs }) => toTotalCost(obs),
+  usage: ({ obs }) => {
+    const usage = toTokenUsage(obs);
+    return Object.keys(usage).length > 0 ? usage : toOutputTokenUsage(obs.output);
+  },
+  non_token_usage: ({ obs }) => toNonTokenUsage(obs),
+  sent_cost: ({ obs }) => toTotalCost(obs) ?? toOutputCost(obs.output),
+  estimated_cost: ({ obs, options }, d) => {
+    if (!options.estimateCost || d.get('sent_cost') !== undefined || !d.get('operation')) return undefined;
+    return estimateCostUsd({
+      model: d.get<string | undefined>('request_model'),
+      provider: d.get<string | undefined>('provider'),
+      usage: d.get<TokenUsage>('usage'),
+      at: new Date(Number(obs.startTimeNanos / 1_000_000n)),
+    });
+  },
+  cost_total: (_ctx, d) => d.get<number | undefined>('sent_cost') ?? d.get<number | undefined>('estimated_cost'),
+  cost_estimated: (_ctx, d) => (d.get('estimated_cost') !== undefined ? true : undefined),
+  // langchain-openai sends max_completion_tokens, Gemini-style clients max_output_tokens: all are gen_ai.request.max_tokens.
+  max_tokens: ({ obs }) => {
+    const p = obs.modelParameters;
+    return p ? (p.max_tokens ?? p.max_completion_tokens ?? p.max_output_tokens ?? p.maxTokens ?? p.max_new_tokens) : undefined;
+  },
+  // As the client sent them; a failed call ended abnormally, which the semconv reports as `error`.
+  finish_reasons: ({ obs }, d) => toFinishReasons(d.get('reply'), obs.metadata) ?? (obs.level === 'ERROR' && d.get('operation') ? ['error'] : undefined),
+  response_id: ({ obs }) => {
+    const out = obs.output;
+    if (isObj(out) && typeof out.id === 'string' && out.id) return out.id;
+    return LITELLM_LOGGING_ID.exec(obs.id)?.[1];
+  },
+  response_model: ({ obs, options }) => {
+    const out = obs.output;
+    if (isObj(out) && typeof out.model === 'string' && out.model) return out.model;
+    const meta = isObj(obs.metadata) ? obs.metadata : {};
+    const hidden = isObj(meta.hidden_params) ? meta.hidden_params : {};
+    // LiteLLM's hidden_params name the model it called, with its routing prefix.
+    const called = typeof hidden.litellm_model_name === 'string' ? hidden.litellm_model_name : undefined;
+    return called ? (options.inferProvider(called, undefined, undefined).model ?? called) : undefined;
+  },
   // Embedding inputs are not a conversation: they stay JSON in langfuse.observation.input.
   input_messages: (_ctx, d) => {
     const input = d.get<ConvertedInput | undefined>('chat_input');
@@ -194,23 +320,43 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
     const tools = d.get<ConvertedInput | undefined>('chat_input')?.toolDefinitions;
     return tools ? JSON.stringify(tools) : undefined;
   },
-  output_messages: ({ obs }, d) => {
+  output_messages: (_ctx, d) => {
     const op = d.get('operation');
     if (!op || op === 'embeddings') return undefined;
-    const messages = toOutputMessages(obs.output, true);
+    const messages = toOutputMessages(d.get('reply'), true, d.get<string[] | undefined>('finish_reasons'));
     return messages ? JSON.stringify(messages) : undefined;
   },
+  // OpenInference: flattened messages (`<i>.message.*`), tools, and the raw values with mime types.
+  oi_input_messages: (_ctx, d) => {
+    const input = d.get<ConvertedInput | undefined>('chat_input');
+    if (!input || d.get('operation') === 'embeddings') return undefined;
+    const system: GenAiMessage[] = input.systemInstructions ? [{ role: 'system', parts: input.systemInstructions }] : [];
+    return toOpenInferenceMessages([...system, ...input.messages]);
+  },
+  oi_output_messages: (_ctx, d) => {
+    const op = d.get('operation');
+    return op && op !== 'embeddings' ? toOpenInferenceMessages(toOutputMessages(d.get('reply'), true)) : undefined;
+  },
+  oi_tools: (_ctx, d) => toOpenInferenceTools(d.get<ConvertedInput | undefined>('chat_input')?.toolDefinitions),
+  input_value: ({ obs }) => toJsonText(obs.input),
+  input_mime_type: ({ obs }) => toMimeType(obs.input),
+  output_value: (_ctx, d) => toJsonText(d.get('reply')),
+  output_mime_type: (_ctx, d) => toMimeType(d.get('reply')),
   // Content that is not chat messages stays JSON in langfuse.observation.input/output.
   input_json: ({ obs }, d) => (d.get('input_messages') ? undefined : toJsonText(obs.input)),
-  output_json: ({ obs }, d) => (d.get('output_messages') ? undefined : toJsonText(obs.output)),
-  time_to_first_chunk: ({ obs }) =>
-    obs.completionStartTimeNanos !== undefined && obs.completionStartTimeNanos >= obs.startTimeNanos
-      ? Number(obs.completionStartTimeNanos - obs.startTimeNanos) / NANOS_PER_SECOND
-      : undefined,
+  output_json: (_ctx, d) => (d.get('output_messages') ? undefined : toJsonText(d.get('reply'))),
+  time_to_first_chunk: ({ obs }) => {
+    const first = obs.completionStartTimeNanos;
+    if (first === undefined || first < obs.startTimeNanos) return undefined;
+    // LiteLLM sends completionStartTime = endTime for calls that did not stream: no first chunk.
+    if (obs.modelParameters?.stream !== true && obs.endTimeNanos !== undefined && first >= obs.endTimeNanos) return undefined;
+    return Number(first - obs.startTimeNanos) / NANOS_PER_SECOND;
+  },
   error_type: ({ obs }) => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),
   incomplete: ({ options }) => (options.incomplete ? true : undefined),
   prompt_version: ({ obs }) => (obs.promptVersion != null ? String(obs.promptVersion) : undefined),
   model_parameters_json: ({ obs }) => (obs.modelParameters ? JSON.stringify(obs.modelParameters) : undefined),
+  metadata_json: ({ obs }) => toJsonText(obs.metadata),
   input_raw_json: ({ obs }) => toJsonText(obs.input),
   output_raw_json: ({ obs }) => toJsonText(obs.output),
   usage_details_json: ({ obs }) => jsonOfNonEmpty(toLangfuseUsageDetails(obs)),
@@ -238,6 +384,12 @@ const ROOT_DERIVED: Getters<RootContext> = {
   tags: ({ trace }) => (trace && trace.tags.length > 0 ? trace.tags : undefined),
   public: ({ trace }) => (trace?.public ? true : undefined),
   synthetic: ({ trace }) => (trace ? undefined : true),
+  timestamp: ({ trace }) => (trace ? toIsoMicros(trace.timestampNanos) : undefined),
+  input_value: ({ trace }) => toJsonText(trace?.input),
+  input_mime_type: ({ trace }) => toMimeType(trace?.input),
+  output_value: ({ trace }) => toJsonText(trace?.output),
+  output_mime_type: ({ trace }) => toMimeType(trace?.output),
+  metadata_json: ({ trace }) => toJsonText(trace?.metadata),
 };
 
 export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: TopLevelSummary | undefined): RecordView {

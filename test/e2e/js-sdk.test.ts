@@ -131,8 +131,10 @@ describe('Langfuse JS SDK v3 → bridge → Jaeger', () => {
     expect(root.attributes['session.id']).toBe('session-js');
     expect(jsonAttr(root.attributes['langfuse.trace.tags'])).toEqual(['js', 'nested']);
     expect(root.attributes['langfuse.trace.metadata.feature']).toBe('search');
-    // The root spans the trace: from the trace timestamp to the last observation's end.
-    expect(root.startNs, tree).toBe(isoToNs(at(0).toISOString()));
+    // The root spans its observations (Langfuse's trace latency): first start to last end; the
+    // trace timestamp is kept as an attribute.
+    expect(root.startNs, tree).toBe(isoToNs(at(10).toISOString()));
+    expect(root.attributes['langfuse.trace.timestamp']).toBe(at(0).toISOString().replace('Z', '000Z'));
     expect(root.endNs, tree).toBe(isoToNs(at(950).toISOString()));
 
     const span = byName(spans, 'retrieve', tree);

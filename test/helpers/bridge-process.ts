@@ -73,6 +73,8 @@ export function bridgeEnv(options: BridgeOptions): Record<string, string> {
     BRIDGE_DATA_DIR: options.dataDir,
     BRIDGE_STORE: 'sqlite',
     BRIDGE_TRACE_IDLE_MS: '200',
+    // The fake collectors count trace requests only.
+    BRIDGE_METRICS: 'false',
     BRIDGE_LOG_LEVEL: 'info',
     BRIDGE_SHUTDOWN_TIMEOUT_MS: '2000',
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: options.collectorUrl,

@@ -86,13 +86,13 @@ describe('assembly across requests', () => {
     expect([gen.startTimeUnixNano, gen.endTimeUnixNano]).toEqual([ns(at(20)), ns(at(400))]);
     expect(evt.startTimeUnixNano).toBe(evt.endTimeUnixNano);
     expect(score.startTimeUnixNano).toBe(ns(at(901)));
-    // The root spans the trace timestamp and every observation.
-    expect([root.startTimeUnixNano, root.endTimeUnixNano]).toEqual([ns(at(0)), ns(at(450))]);
+    // The root spans its observations (Langfuse's trace latency), not the trace timestamp.
+    expect([root.startTimeUnixNano, root.endTimeUnixNano]).toEqual([ns(at(10)), ns(at(450))]);
     expect(root.attributes['langfuse.trace.output']).toBe('{"a":"hello"}');
     expect(root.attributes['langfuse.trace.input']).toBe('{"q":"hi"}');
     expect(gen.attributes['gen_ai.usage.input_tokens']).toBe(16);
     expect(gen.attributes['gen_ai.usage.cost']).toBe(0.002);
-    expect(gen.attributes['gen_ai.output.messages']).toBe('[{"role":"assistant","parts":[{"type":"text","content":"hello"}]}]');
+    expect(gen.attributes['gen_ai.output.messages']).toBe('[{"role":"assistant","parts":[{"type":"text","content":"hello"}],"finish_reason":"stop"}]');
     expect(span.attributes['langfuse.observation.output']).toBe('{"docs":2}');
     expect(score.attributes['gen_ai.evaluation.score.value']).toBe(0.9);
   });

@@ -61,6 +61,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     BRIDGE_PORT: '0',
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_TRACE_IDLE_MS: String(opts.traceIdleMs ?? 300),
+    // Jaeger takes traces only.
+    BRIDGE_METRICS: 'false',
     BRIDGE_LOG_LEVEL: process.env.E2E_BRIDGE_LOG_LEVEL ?? 'info',
     LANGFUSE_PUBLIC_KEY: E2E_PUBLIC_KEY,
     LANGFUSE_SECRET_KEY: E2E_SECRET_KEY,

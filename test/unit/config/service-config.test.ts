@@ -28,6 +28,24 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }).otlp.protocol).toBe('http/protobuf');
   });
 
+  it('resolves cost estimation and the metrics endpoint (signal endpoint as is, generic one + /v1/metrics)', () => {
+    expect(loadServiceConfig({})).toMatchObject({
+      estimateCost: true,
+      metrics: { enabled: true, url: 'http://localhost:4318/v1/metrics', protocol: 'http/protobuf', exportIntervalMillis: 60_000, timeoutMillis: 10_000 },
+    });
+    const off = loadServiceConfig({ BRIDGE_ESTIMATE_COST: 'false', BRIDGE_METRICS: 'false' });
+    expect([off.estimateCost, off.metrics.enabled]).toEqual([false, false]);
+    const custom = loadServiceConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m:9090/otlp/v1/metrics',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-scope-orgid=t1',
+      OTEL_METRIC_EXPORT_INTERVAL: '5000',
+    });
+    expect(custom.metrics).toMatchObject({ url: 'http://m:9090/otlp/v1/metrics', protocol: 'http/json', headers: { 'x-scope-orgid': 't1' }, exportIntervalMillis: 5000 });
+    expect(custom.otlp.url).toBe('http://c:4318/v1/traces');
+  });
+
   it('parses headers and resource attributes with percent-decoding', () => {
     const config = loadServiceConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20abc, x-tenant=t1', OTEL_RESOURCE_ATTRIBUTES: 'team=ai,deployment.environment.name=prod' });
     expect(config.otlp.headers).toEqual({ Authorization: 'Basic abc', 'x-tenant': 't1' });

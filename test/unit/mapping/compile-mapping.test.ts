@@ -93,4 +93,16 @@ describe('compileMapping with the genai preset', () => {
     expect(shape.attributes.leak).toBeUndefined();
     expect(shape.attributes.own).toBe('data');
   });
+
+  it('translates listed string values with map and passes the others unchanged', () => {
+    const mapping: ResolvedMapping = {
+      version: 1,
+      sources: ['inline'],
+      spans: { observation: { attributes: { vendor: { from: 'obs.model', map: { 'gpt-4o': 'openai', 'claude-3': 'anthropic' } } } } },
+    };
+    const compiled = compileMapping(mapping, { captureContent: true });
+    const vendorOf = (model: string) =>
+      compiled.observation('span', observationView(generation({ type: 'SPAN', model }), { inferProvider: compiled.inferProvider, incomplete: false })).attributes.vendor;
+    expect([vendorOf('gpt-4o'), vendorOf('claude-3'), vendorOf('llama')]).toEqual(['openai', 'anthropic', 'llama']);
+  });
 });

@@ -61,11 +61,16 @@ describe('toOutputMessages', () => {
   it('converts a LiteLLM response message with tool calls', () => {
     expect(
       toOutputMessages({ role: 'assistant', content: null, tool_calls: [{ id: 'c', function: { name: 'f', arguments: 'not json' } }], function_call: null }, true),
-    ).toEqual([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: 'not json' }] }]);
+    ).toEqual([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: 'not json' }], finish_reason: 'tool_call' }]);
+  });
+
+  it('uses the finish reason the client sent, in the schema spelling', () => {
+    expect(toOutputMessages({ role: 'assistant', content: 'cut' }, true, ['max_tokens'])?.[0]?.finish_reason).toBe('length');
+    expect(toOutputMessages({ role: 'assistant', content: 'x' }, true, ['end_turn'])?.[0]?.finish_reason).toBe('stop');
   });
 
   it('wraps plain text as one assistant message only when allowed', () => {
-    expect(toOutputMessages('done', true)).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'done' }] }]);
+    expect(toOutputMessages('done', true)).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'done' }], finish_reason: 'stop' }]);
     expect(toOutputMessages('done', false)).toBeUndefined();
   });
 

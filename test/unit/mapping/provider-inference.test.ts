@@ -20,6 +20,7 @@ describe('provider inference with the genai tables', () => {
     ['claude-opus-4', {}, {}, 'anthropic', 'claude-opus-4'],
     ['mistral-large-latest', {}, {}, 'mistral_ai', 'mistral-large-latest'],
     ['gemini-2.0-flash-001', {}, {}, 'gcp.gen_ai', 'gemini-2.0-flash-001'],
+    ['gemini-2.0-flash-001', { hidden_params: { litellm_model_name: 'vertex_ai/gemini-2.0-flash-001' } }, {}, 'gcp.vertex_ai', 'gemini-2.0-flash-001'],
     ['some/unknown-model', {}, {}, undefined, 'some/unknown-model'],
   ])('%s with %j → %s', (model, metadata, params, provider, bare) => {
     expect(infer(model, metadata, params)).toEqual({ ...(provider ? { provider } : {}), model: bare });

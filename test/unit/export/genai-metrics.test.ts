@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGenAiMetricsRecorder, OPERATION_DURATION_BUCKETS, TOKEN_USAGE_BUCKETS, type GenAiMetricsRecorder } from '../../../src/export/genai-metrics.js';
+import { makeDraft } from '../../helpers/make-draft.js';
+
+/** A fake OTLP metrics receiver on 127.0.0.1: keeps each request's path, content type and body. */
+interface MetricsSink {
+  url: string;
+  requests: Array<{ path: string; contentType: string | undefined; body: Buffer }>;
+  close(): Promise<void>;
+}
+
+async function startMetricsSink(): Promise<MetricsSink> {
+  const requests: MetricsSink['requests'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests.push({ path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
+      res.end(req.headers['content-type'] === 'application/json' ? '{}' : '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1/metrics`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+type JsonMetric = { name: string; unit: string; histogram?: { dataPoints: Array<Record<string, any>> }; sum?: { dataPoints: Array<Record<string, any>>; isMonotonic: boolean } };
+
+function metricsOf(sink: MetricsSink): { resource: Record<string, unknown>; metrics: JsonMetric[] } {
+  const body = JSON.parse(sink.requests.at(-1)!.body.toString('utf8'));
+  const rm = body.resourceMetrics[0];
+  const resource = Object.fromEntries(rm.resource.attributes.map((a: any) => [a.key, Object.values(a.value)[0]]));
+  return { resource, metrics: rm.scopeMetrics.flatMap((s: any) => s.metrics) };
+}
+
+const attrs = (point: Record<string, any>) => Object.fromEntries(point.attributes.map((a: any) => [a.key, Object.values(a.value)[0]]));
+
+describe('GenAI metrics from exported spans', () => {
+  let sink: MetricsSink;
+  let recorder: GenAiMetricsRecorder | undefined;
+  beforeEach(async () => {
+    sink = await startMetricsSink();
+  });
+  afterEach(async () => {
+    await recorder?.shutdown();
+    await sink.close();
+  });
+
+  const chat = makeDraft({
+    startTimeUnixNano: 1_000_000_000n,
+    endTimeUnixNano: 2_500_000_000n,
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.response.model': 'gpt-4o-2024-08-06',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 20,
+      'gen_ai.usage.cost': 0.000225,
+      'langfuse.observation.cost_estimated': true,
+      'gen_ai.input.messages': '[]',
+    },
+  });
+
+  it('sends the token and duration histograms with the semconv boundaries and attributes, and the cost counter (OTLP/JSON)', async () => {
+    recorder = createGenAiMetricsRecorder({ url: sink.url, protocol: 'http/json', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: { team: 'ai' }, bridgeVersion: 'test' });
+    const failed = makeDraft({ span: { type: 'observation', id: 'gen-2' }, status: { code: 'ERROR', message: 'boom' }, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'error.type': 'RateLimitError' } });
+    const internal = makeDraft({ kind: 'INTERNAL', attributes: { 'gen_ai.operation.name': 'invoke_workflow' } });
+    recorder.record([chat, failed, internal]);
+    await recorder.forceFlush();
+
+    expect(sink.requests.at(-1)).toMatchObject({ path: '/v1/metrics', contentType: 'application/json' });
+    const { resource, metrics } = metricsOf(sink);
+    expect(resource).toMatchObject({ 'service.name': 'litellm', team: 'ai' });
+    const byName = new Map(metrics.map((m) => [m.name, m]));
+
+    const tokens = byName.get('gen_ai.client.token.usage')!;
+    expect(tokens.unit).toBe('{token}');
+    const points = tokens.histogram!.dataPoints;
+    expect(points).toHaveLength(2);
+    for (const point of points) expect(point.explicitBounds).toEqual(TOKEN_USAGE_BUCKETS);
+    const input = points.find((p) => attrs(p)['gen_ai.token.type'] === 'input')!;
+    expect(attrs(input)).toEqual({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o-2024-08-06', 'gen_ai.token.type': 'input' });
+    expect([Number(input.count), input.sum]).toEqual([1, 10]);
+
+    const duration = byName.get('gen_ai.client.operation.duration')!;
+    expect(duration.unit).toBe('s');
+    const durations = duration.histogram!.dataPoints;
+    expect(durations).toHaveLength(2);
+    for (const point of durations) expect(point.explicitBounds).toEqual(OPERATION_DURATION_BUCKETS);
+    expect(durations.find((p) => attrs(p)['error.type'] === undefined)!.sum).toBe(1.5);
+    expect(attrs(durations.find((p) => attrs(p)['error.type'] !== undefined)!)).toMatchObject({ 'error.type': 'RateLimitError' });
+
+    const cost = byName.get('gen_ai.usage.cost')!;
+    expect(cost.unit).toBe('USD');
+    expect(cost.sum!.isMonotonic).toBe(true);
+    expect(cost.sum!.dataPoints[0]!.asDouble).toBeCloseTo(0.000225, 12);
+    expect(attrs(cost.sum!.dataPoints[0]!)).toMatchObject({ 'langfuse.observation.cost_estimated': true });
+    // Nothing but the GenAI client span was recorded (the INTERNAL workflow span is not a client call).
+    expect(Number(durations.reduce((n, p) => n + Number(p.count), 0))).toBe(2);
+  });
+
+  it('sends OTLP/protobuf by default', async () => {
+    recorder = createGenAiMetricsRecorder({ url: sink.url, protocol: 'http/protobuf', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: {}, bridgeVersion: 'test' });
+    recorder.record([chat]);
+    await recorder.forceFlush();
+    const request = sink.requests.at(-1)!;
+    expect(request.contentType).toBe('application/x-protobuf');
+    // The metric names travel as protobuf strings.
+    expect(request.body.includes(Buffer.from('gen_ai.client.token.usage'))).toBe(true);
+    expect(request.body.includes(Buffer.from('gen_ai.client.operation.duration'))).toBe(true);
+  });
+});
