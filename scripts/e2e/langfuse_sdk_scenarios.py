@@ -1,0 +1,169 @@
+"""Langfuse Python SDK 4.x traffic for the end-to-end tests (run with .e2e-cache/venv-current).
+
+Uses the SDK as its documentation shows, against whatever LANGFUSE_HOST points at (the bridge
+under test): an `@observe` function (the trace's root span) that calls an
+`@observe(as_type="generation")` function and opens a second generation with
+`start_as_current_observation`, inside `propagate_attributes` (trace name, user, session, tags,
+metadata); then scores the trace and the root span. At the end it flushes the client and
+prints one line
+
+    E2E_RESULT {"run": ..., "trace": {...}, "observations": {...}, "scores": [...], "otlp": [...], "errors": [...]}
+
+where `otlp` records every span the SDK handed to its OTLP exporter (with ids and attributes)
+and the exporter's verdict, so the test can look the trace up in Jaeger and compare.
+
+Usage:  python langfuse_sdk_scenarios.py [--run RUN_ID]
+Env:    LANGFUSE_HOST, LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_TRACING_ENVIRONMENT,
+        LANGFUSE_RELEASE (read by the SDK itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from importlib.metadata import version
+
+from langfuse import get_client, observe, propagate_attributes
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+OTLP: list[dict] = []
+_lock = threading.Lock()
+_original_export = OTLPSpanExporter.export
+
+
+def _summarize_span(span) -> dict:
+    ctx = span.get_span_context()
+    return {
+        "name": span.name,
+        "traceId": format(ctx.trace_id, "032x"),
+        "spanId": format(ctx.span_id, "016x"),
+        "parentSpanId": format(span.parent.span_id, "016x") if span.parent is not None else "",
+        "kind": span.kind.name,
+        "startTimeUnixNano": span.start_time,
+        "endTimeUnixNano": span.end_time,
+        "status": {"code": span.status.status_code.name, "message": span.status.description},
+        "attributes": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (span.attributes or {}).items()},
+        "resource": dict(span.resource.attributes) if span.resource is not None else {},
+    }
+
+
+def _recording_export(self, spans):
+    entry: dict = {"exporter": "OTLPSpanExporter", "spans": [_summarize_span(s) for s in spans], "sentAt": round(time.time(), 6)}
+    try:
+        res = _original_export(self, spans)
+        entry["result"] = res.name
+        return res
+    except Exception as exc:  # noqa: BLE001
+        entry["exception"] = repr(exc)
+        raise
+    finally:
+        with _lock:
+            OTLP.append(entry)
+
+
+OTLPSpanExporter.export = _recording_export
+
+MESSAGES = [
+    {"role": "system", "content": "You are a terse assistant."},
+    {"role": "user", "content": "What is the capital of France?"},
+]
+
+
+def build(run: str) -> dict:
+    langfuse = get_client()
+    ids: dict = {}
+
+    @observe(as_type="generation", name="answer")
+    def answer(messages: list) -> str:
+        langfuse.update_current_generation(
+            model="gpt-4o",
+            model_parameters={"temperature": 0.2, "max_tokens": 50},
+            usage_details={"input": 12, "output": 3},
+            cost_details={"total": 0.000075},
+            metadata={"step": "answer"},
+        )
+        ids["answer"] = langfuse.get_current_observation_id()
+        return "Paris."
+
+    @observe(name="pipeline")
+    def pipeline(question: str) -> str:
+        ids["pipeline"] = langfuse.get_current_observation_id()
+        ids["traceId"] = langfuse.get_current_trace_id()
+        with propagate_attributes(
+            trace_name=f"e2e-sdk-{run}",
+            user_id=f"user-{run}",
+            session_id=f"session-{run}",
+            tags=["e2e", "python-sdk"],
+            metadata={"team": "observability"},
+        ):
+            out = answer(MESSAGES)
+            with langfuse.start_as_current_observation(
+                as_type="generation",
+                name="check",
+                model="gpt-4o-mini",
+                input=[{"role": "user", "content": f"Is '{out}' right?"}],
+            ) as gen:
+                ids["check"] = gen.id
+                gen.update(
+                    output={"role": "assistant", "content": "Yes."},
+                    usage_details={"input": 8, "output": 1},
+                    level="WARNING",
+                    status_message="slow answer",
+                )
+        langfuse.score_current_trace(name="quality", value=0.9, comment="good")
+        langfuse.score_current_span(name="verdict", value="correct", data_type="CATEGORICAL")
+        return out
+
+    pipeline("What is the capital of France?")
+    langfuse.flush()
+    return {
+        "trace": {
+            "traceId": ids["traceId"],
+            "traceName": f"e2e-sdk-{run}",
+            "userId": f"user-{run}",
+            "sessionId": f"session-{run}",
+            "tags": ["e2e", "python-sdk"],
+        },
+        "observations": {
+            "pipeline": {"spanId": ids["pipeline"], "type": "span"},
+            "answer": {
+                "spanId": ids["answer"],
+                "type": "generation",
+                "model": "gpt-4o",
+                "usage": {"input": 12, "output": 3},
+                "cost": {"total": 0.000075},
+            },
+            "check": {"spanId": ids["check"], "type": "generation", "model": "gpt-4o-mini", "usage": {"input": 8, "output": 1}},
+        },
+        "scores": [
+            {"name": "quality", "value": 0.9},
+            {"name": "verdict", "value": "correct", "observation": "pipeline"},
+        ],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", default=uuid.uuid4().hex[:12])
+    args = parser.parse_args()
+    errors: list = []
+    out: dict = {"run": args.run}
+    try:
+        out.update(build(args.run))
+    except Exception:  # noqa: BLE001
+        errors.append({"scenario": "sdk", "error": traceback.format_exc()})
+    out["otlp"] = OTLP
+    out["errors"] = errors
+    out["versions"] = {"langfuse": version("langfuse")}
+    sys.stdout.write("E2E_RESULT " + json.dumps(out, default=str) + "\n")
+    sys.stdout.flush()
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
