@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from './helpers/bridge.js';
 import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
+import { expectMessages } from './helpers/genai-facts.js';
 import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
 import {
   SpanKind,
@@ -110,17 +111,6 @@ describe('LiteLLM → bridge → Jaeger', () => {
       expect(g.startNs >= root.startNs && g.endNs <= root.endNs, `root spans its children\n${tree}`).toBe(true);
     }
     return { spans, root, gens, tree };
-  }
-
-  function expectMessages(value: unknown, tree: string): Array<{ role: string; parts: Array<Record<string, unknown>> }> {
-    const parsed = jsonAttr(value as string);
-    expect(Array.isArray(parsed), `messages are a JSON array: ${String(value)}\n${tree}`).toBe(true);
-    const msgs = parsed as Array<{ role: string; parts: Array<Record<string, unknown>> }>;
-    for (const m of msgs) {
-      expect(typeof m.role).toBe('string');
-      expect(Array.isArray(m.parts)).toBe(true);
-    }
-    return msgs;
   }
 
   const seconds = (iso: string): number => Number(isoToNs(iso)) / 1e9;

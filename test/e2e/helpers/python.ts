@@ -3,6 +3,7 @@
  * (.e2e-cache/venv: LiteLLM 1.103.11 + Langfuse SDK v2, ingestion API) or `current`
  * (.e2e-cache/venv-current: the newest LiteLLM + Langfuse SDK 4.x, OTLP).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { LANGFUSE_SDK_SCRIPT, LITELLM_SCRIPT, REPO_ROOT, VENV_CURRENT_PYTHON, VENV_PYTHON } from './paths.js';
 import { baseEnv, runToCompletion } from './process.js';
@@ -113,6 +114,17 @@ async function runScript<T>(opts: {
     throw new Error(`${opts.script} printed no result (exit ${res.code}, signal ${res.signal}):\n${res.lines.slice(-60).join('\n')}`);
   }
   return { ...(JSON.parse(line.slice('E2E_RESULT '.length)) as T), output: res.output };
+}
+
+/**
+ * The OTel trace id the current LiteLLM uses for a `trace_id` it is given
+ * (litellm.integrations.langfuse.langfuse_sdk.resolve_trace_id): 32 hex digits (dashes
+ * removed) as is, anything else the first 16 bytes of its SHA-256.
+ */
+export function litellmOtelTraceId(traceId: string): string {
+  const normalized = traceId.toLowerCase().replace(/-/g, '');
+  if (/^[0-9a-f]{32}$/.test(normalized)) return normalized;
+  return createHash('sha256').update(traceId, 'utf8').digest('hex').slice(0, 32);
 }
 
 export async function runLitellmScenarios(opts: {
