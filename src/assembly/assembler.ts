@@ -2,17 +2,19 @@
 // when each is complete, and hands out span drafts to export. Holds state in memory only; what
 // makes it durable is the spool (entries are replayed into `ingest` on start).
 // Must not know HTTP or OTel types; calls the mapping stage to build drafts.
-import type { IngestionEvent, ObservationEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
+import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { parseTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
-import { toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-mapping.js';
+import { mapRecord, toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-mapping.js';
 import type { CompiledMapping } from '../mapping/compile-mapping.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
 import type { SpoolEntry } from '../spool/spool.js';
+import type { PassthroughDraft } from './completed-record.js';
 import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation, type MergedTrace } from './merge.js';
 
-type EntityKind = 'obs' | 'trace' | 'score';
+// 'pass': an OTLP span passed through as it came (issue 9); whole on arrival, like a score.
+type EntityKind = 'obs' | 'trace' | 'score' | 'pass';
 
 interface Entity {
   key: string;
@@ -33,6 +35,8 @@ interface Entity {
   traceId?: string;
   /** Envelope ids of the snapshot being exported, while an export is in flight. */
   inflight?: Set<string>;
+  /** An observation the client sent as its trace's root (OTLP; issue 9). */
+  clientRoot?: boolean;
 }
 
 interface TraceState {
@@ -45,6 +49,8 @@ interface TraceState {
   firstTopLevel?: MergedObservation;
   /** Earliest score time: the root's time when the trace has nothing else. */
   scoreNanos?: bigint;
+  /** Observations the client sent as this trace's root: they are its root, no synthetic one is made. */
+  clientRoots?: Set<string>;
   lastEventMillis: number;
   source: RequestSource;
 }
@@ -53,6 +59,8 @@ interface TraceState {
 export interface ReadyItem {
   draft: SpanDraft;
   entityKey: string;
+  /** Entities settled with this one without a span of their own (a trace whose root the client sent). */
+  alsoSettles?: string[];
 }
 
 export interface AssemblerOptions {
@@ -107,7 +115,8 @@ export class Assembler {
         result.dropped++;
         continue;
       }
-      const kind: EntityKind = event.type === 'trace-create' ? 'trace' : event.type === 'score-create' ? 'score' : 'obs';
+      const kind: EntityKind =
+        event.type === 'trace-create' ? 'trace' : event.type === 'score-create' ? 'score' : event.type === 'otel-span' ? 'pass' : 'obs';
       const key = `${kind}:${id}`;
       let entity = this.entities.get(key);
       if (!entity) {
@@ -153,6 +162,7 @@ export class Assembler {
       }
       if (event.type === 'event-create') entity.ended = true;
       if (!isUpdateType(event.type)) entity.created = true;
+      if ((event as ObservationEvent).clientRoot) entity.clientRoot = true;
     }
     for (const t of times) {
       const ns = parseTimestampNanos(t);
@@ -187,6 +197,8 @@ export class Assembler {
   private traceIdOf(entity: Entity, event: IngestionEvent): string | undefined {
     if (entity.kind === 'trace') return entity.id;
     if (entity.kind === 'score') return (event as ScoreEvent).body.traceId ?? undefined;
+    // A passed-through span has no Langfuse trace to complete.
+    if (entity.kind === 'pass') return undefined;
     return (entity.events.find((e) => (e as ObservationEvent).body.traceId) as ObservationEvent | undefined)?.body.traceId ?? `orphan:${entity.id}`;
   }
 
@@ -206,6 +218,7 @@ export class Assembler {
     const state = this.traceState(obs.traceId, entity.source, entity.lastEventMillis);
     if (entity.ended) state.open.delete(entity.id);
     else state.open.add(entity.id);
+    if (entity.clientRoot) (state.clientRoots ??= new Set()).add(entity.id);
     this.widen(state, obs);
   }
 
@@ -231,13 +244,23 @@ export class Assembler {
         ready.push(this.take(entity, toScoreDraft(mapping, score, entity.source)));
         continue;
       }
+      if (entity.kind === 'pass') {
+        ready.push(this.take(entity, mapRecord(mapping, { kind: 'passthrough', span: toPassthroughDraft(entity.events[0] as PassthroughSpanEvent) })));
+        continue;
+      }
       const quietMillis = nowMillis - entity.lastEventMillis;
       const timedOut = quietMillis >= observationTimeoutMillis;
       if (!entity.ended && !timedOut && !force) continue;
       // An ended observation seen only through updates may be overtaking its create (client
       // retries reorder batches): it waits as long as a trace does before it is taken as whole.
       if (!entity.created && quietMillis < traceIdleMillis && !timedOut && !force) continue;
+      // The client's root waits for its trace to be idle, like a synthetic root (see below).
+      if (entity.clientRoot && !timedOut && !force) continue;
       const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
+      if (entity.clientRoot) {
+        ready.push(this.takeClientRoot(entity, obs));
+        continue;
+      }
       const trace = this.entities.get(`trace:${obs.traceId}`);
       const draft = toObservationDraft(mapping, obs, {
         source: entity.source,
@@ -253,6 +276,21 @@ export class Assembler {
       const key = `trace:${state.traceId}`;
       const traceEntity = this.entities.get(key);
       if (traceEntity?.inflight) continue;
+      if (state.clientRoots) {
+        // The client sent its root: that observation is the root span, no synthetic one is made.
+        const pending = [...state.clientRoots].map((id) => this.entities.get(`obs:${id}`)).filter((e): e is Entity => e !== undefined);
+        for (const rootEntity of pending) {
+          if (rootEntity.inflight || ready.length >= limit) continue;
+          ready.push(this.takeClientRoot(rootEntity, mergeObservationEvents(rootEntity.id, rootEntity.events as ObservationEvent[])));
+        }
+        if (pending.length > 0) continue;
+        // Its root went already (timed out while its trace-create was in flight): only bookkeeping
+        // is left, or a trace entity that is exported as a synthetic root below rather than kept.
+        if (!traceEntity) {
+          this.traces.delete(state.traceId);
+          continue;
+        }
+      }
       const start = state.startNanos ?? state.scoreNanos;
       const end = state.endNanos ?? state.scoreNanos;
       // No trace-create and no time: bookkeeping left by an event whose trace id changed (an update
@@ -288,19 +326,41 @@ export class Assembler {
     return { draft, entityKey: entity.key };
   }
 
+  /** The client's root observation, exported with its trace's events settled alongside. */
+  private takeClientRoot(entity: Entity, obs: MergedObservation): ReadyItem {
+    const traceEntity = this.entities.get(`trace:${obs.traceId}`);
+    const trace = mergedTrace(traceEntity);
+    const draft = mapRecord(this.options.mapping, {
+      kind: 'observation',
+      observation: obs,
+      ...(trace ? { trace } : {}),
+      source: entity.source,
+      incompleteEndNanos: entity.lastSeenNanos,
+      isClientRoot: true,
+    });
+    const item = this.take(entity, draft);
+    if (traceEntity && !traceEntity.inflight) {
+      traceEntity.inflight = new Set(traceEntity.envelopeIds);
+      item.alsoSettles = [traceEntity.key];
+    }
+    return item;
+  }
+
   /** The export failed but may succeed later: the entities become pending again. */
   retryLater(items: readonly ReadyItem[]): void {
     for (const item of items) {
-      const entity = this.entities.get(item.entityKey);
-      if (entity) delete entity.inflight;
+      for (const key of [item.entityKey, ...(item.alsoSettles ?? [])]) {
+        const entity = this.entities.get(key);
+        if (entity) delete entity.inflight;
+      }
     }
   }
 
   /** Exported (or dead-lettered): forget the entities, report spool entries that can go. */
   settle(items: readonly ReadyItem[]): SettleResult {
     const result: SettleResult = { releasableSeqs: [], tombstones: [], lateUpdates: 0 };
-    for (const item of items) {
-      const entity = this.entities.get(item.entityKey);
+    for (const key of items.flatMap((item) => [item.entityKey, ...(item.alsoSettles ?? [])])) {
+      const entity = this.entities.get(key);
       if (!entity?.inflight) continue;
       result.lateUpdates += entity.envelopeIds.size - entity.inflight.size;
       result.tombstones.push({ key: entity.key, envelopeIds: [...entity.inflight] });
@@ -344,4 +404,22 @@ function mergedTrace(entity: Entity | undefined): MergedTrace | undefined {
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {
   if (state.startNanos === undefined || startNanos < state.startNanos) state.startNanos = startNanos;
   if (state.endNanos === undefined || endNanos > state.endNanos) state.endNanos = endNanos;
+}
+
+/** A passed-through span's stored body as the draft it is exported as (times back to bigint). */
+function toPassthroughDraft(event: PassthroughSpanEvent): PassthroughDraft {
+  const b = event.body;
+  return {
+    traceId: b.traceId,
+    span: { type: 'observation', id: b.id },
+    ...(b.parentSpanId !== undefined ? { parent: { type: 'observation' as const, id: b.parentSpanId } } : {}),
+    name: b.name,
+    kind: b.kind,
+    startTimeUnixNano: BigInt(b.startTimeUnixNano),
+    endTimeUnixNano: BigInt(b.endTimeUnixNano),
+    attributes: b.attributes,
+    status: b.status,
+    resource: b.resource,
+    scope: b.scope,
+  };
 }

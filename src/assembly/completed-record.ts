@@ -42,4 +42,28 @@ export interface CompletedScore {
   source: RequestSource;
 }
 
-export type CompletedRecord = CompletedObservation | CompletedRoot | CompletedScore;
+/**
+ * An OTLP span that passes through (no `langfuse.*` attributes): already in its final form, the
+ * shape of the mapping stage's SpanDraft, which `mapRecord` returns unchanged. Spelled out here
+ * because assembly must not import mapping; mapRecord's return type checks that the two agree.
+ */
+export interface PassthroughDraft {
+  traceId: string;
+  span: { type: 'observation'; id: string };
+  parent?: { type: 'observation'; id: string };
+  name: string;
+  kind: 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
+  status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
+  resource: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
+  scope: { name: string; version?: string };
+}
+
+export interface CompletedPassthrough {
+  kind: 'passthrough';
+  span: PassthroughDraft;
+}
+
+export type CompletedRecord = CompletedObservation | CompletedRoot | CompletedScore | CompletedPassthrough;

@@ -8,6 +8,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
@@ -77,6 +78,18 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
   const scope = bridgeInstrumentationScope(options.bridgeVersion);
+  // Spans passed through from OTLP keep their sender's scope; one object per scope, because the
+  // encoder groups spans by scope identity.
+  const senderScopes = new Map<string, InstrumentationScope>();
+  const senderScope = (s: { name: string; version?: string }): InstrumentationScope => {
+    const key = `${s.name}\u0000${s.version ?? ''}`;
+    let cached = senderScopes.get(key);
+    if (!cached) {
+      if (senderScopes.size >= 256) senderScopes.clear();
+      senderScopes.set(key, (cached = s.version ? { name: s.name, version: s.version } : { name: s.name }));
+    }
+    return cached;
+  };
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
@@ -88,7 +101,9 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   async function exportOnce(drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
     let body: Uint8Array;
     try {
-      const spans = drafts.map((draft) => toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions));
+      const spans = drafts.map((draft) =>
+        toReadableSpan(draft, resources.resourceFor(draft.resource), draft.scope ? senderScope(draft.scope) : scope, spanOptions),
+      );
       const encoded = encode(spans);
       if (encoded === undefined) return { kind: 'permanent', reason: 'the OTLP serializer produced no request' };
       body = compress ? await gzip(encoded) : encoded;

@@ -109,16 +109,32 @@ export function toScoreDraft(mapping: CompiledMapping, score: MergedScore, sourc
   return draft;
 }
 
+/**
+ * The client's own root (OTLP span without parent, or `langfuse.internal.as_root`): no parent, and
+ * it carries what a synthetic root would (trace name, user, session, tags, …) under its own
+ * attributes, since no synthetic root is made for its trace.
+ */
+function asClientRoot(mapping: CompiledMapping, draft: SpanDraft, record: Extract<CompletedRecord, { kind: 'observation' }>): SpanDraft {
+  const { parent: _parent, ...rest } = draft;
+  const obs = record.observation;
+  const root = mapping.root(rootView(record.trace, obs.traceId, obs));
+  const { 'langfuse.trace.synthetic': _synthetic, ...traceAttributes } = root.attributes;
+  return { ...rest, attributes: { ...traceAttributes, ...draft.attributes } };
+}
+
 /** The one entry point of the mapping stage: a completed record to its span draft. */
 export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): SpanDraft {
   switch (record.kind) {
     case 'observation': {
-      return toObservationDraft(mapping, record.observation, {
+      const draft = toObservationDraft(mapping, record.observation, {
         source: record.source,
         ...(record.trace ? { trace: record.trace } : {}),
         ...(record.incompleteEndNanos !== undefined ? { incompleteEndNanos: record.incompleteEndNanos } : {}),
       });
+      return record.isClientRoot ? asClientRoot(mapping, draft, record) : draft;
     }
+    case 'passthrough':
+      return record.span;
     case 'root':
       return toRootDraft(mapping, {
         traceId: record.traceId,

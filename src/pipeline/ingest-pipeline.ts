@@ -2,7 +2,7 @@
 // Langfuse 207 answer. The only module that orders the stages; never sees a request object.
 import type { Assembler } from '../assembly/assembler.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
-import { toRequestSource } from '../ingestion/request-source.js';
+import { toRequestSource, type RequestSource } from '../ingestion/request-source.js';
 import { parseTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +34,11 @@ export interface IngestPipeline {
   isAccepting(): boolean;
   /** Why it is not accepting, for /ready and 503 bodies. */
   notAcceptingReason(): string | undefined;
+  /**
+   * Stores events another receiver already built and validated (OTLP, /scores), one spool entry per
+   * group, then assembles them. Durable when it returns `stored`; throws when the store fails.
+   */
+  ingestEvents(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>): { status: 'stored' } | Extract<IngestAnswer, { status: 503 }>;
   /** The 503 answer for a refused request (counted). */
   refusal(reason: string): Extract<IngestAnswer, { status: 503 }>;
   beginShutdown(): void;
@@ -91,6 +96,20 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       return entries.length;
     },
     refusal,
+    ingestEvents(groups) {
+      const reason = notAcceptingReason();
+      if (reason) return refusal(reason);
+      for (const group of groups) {
+        if (group.events.length === 0) continue;
+        for (const event of group.events) {
+          metrics.eventsReceived.inc({ type: event.type });
+          metrics.eventsAccepted.inc({ type: event.type });
+        }
+        assemble(spool.append({ receivedAtMillis: now(), source: group.source, events: group.events }));
+      }
+      worker.wake();
+      return { status: 'stored' };
+    },
     ingest(request) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
