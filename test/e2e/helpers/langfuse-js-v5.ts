@@ -45,7 +45,7 @@ export async function runJsV5Scenario(opts: { baseUrl: string; publicKey: string
     { role: 'user', content: 'What is the capital of France?' },
   ];
   const output = { role: 'assistant', content: 'Paris.' };
-  const completionStartTime = new Date();
+  let completionStartTime = new Date(0);
   const attrs = {
     traceName: `e2e-js-v5-${opts.run}`,
     userId: `user-${opts.run}`,
@@ -61,6 +61,9 @@ export async function runJsV5Scenario(opts: { baseUrl: string; publicKey: string
           { model: 'gpt-4o', input, modelParameters: { temperature: 0.2 } },
           { asType: 'generation' },
         );
+        // The first chunk a few ms after the start (Date has ms resolution; the span start does not).
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        completionStartTime = new Date();
         gen.update({ output, usageDetails: { input: 14, output: 2 }, costDetails: { total: 0.00005 }, completionStartTime });
         gen.end();
         const ev = startObservation('js-cache-hit', { input: { key: 'capital:fr' } }, { asType: 'event' });
