@@ -25,7 +25,15 @@ export function expectMessages(value: unknown, tree: string): GenAiMessage[] {
 }
 
 const KIND = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
-const TRACE_KEYS = ['langfuse.trace.name', 'user.id', 'session.id', 'langfuse.trace.tags', 'langfuse.trace.metadata.team'];
+const TRACE_KEYS = [
+  'langfuse.trace.name',
+  'user.id',
+  'session.id',
+  'langfuse.trace.tags',
+  'langfuse.trace.metadata.team',
+  'langfuse.trace.input',
+  'langfuse.trace.output',
+];
 const GENERATION_KEYS = [
   'gen_ai.operation.name',
   'gen_ai.request.model',
@@ -37,6 +45,14 @@ const GENERATION_KEYS = [
   'gen_ai.output.messages',
   'gen_ai.tool.definitions',
   'gen_ai.system_instructions',
+  'gen_ai.request.temperature',
+  'gen_ai.request.max_tokens',
+  'gen_ai.request.stream',
+  'gen_ai.response.model',
+  'gen_ai.response.id',
+  'gen_ai.response.finish_reasons',
+  'langfuse.observation.name',
+  'langfuse.observation.level',
   'error.type',
 ];
 
@@ -82,6 +98,9 @@ export function traceFacts(spans: FlatSpan[]): Map<string, string> {
       for (const key of GENERATION_KEYS) facts.set(`${p} ${key}`, show(g.attributes[key]));
       facts.set(`${p} time_to_first_chunk`, 'gen_ai.response.time_to_first_chunk' in g.attributes ? 'present' : '—');
       facts.set(`${p} status`, g.status.code === StatusCode.ERROR ? `ERROR ${g.status.message}` : g.status.code === StatusCode.OK ? 'OK' : 'UNSET');
+      // Which attributes there are at all (values of the keys above are compared already).
+      // Not Jaeger's own `@jaeger@warnings` (its clock-skew notes depend on the other spans' timing).
+      for (const key of Object.keys(g.attributes).sort()) if (!key.startsWith('@jaeger@')) facts.set(`${p} has ${key}`, 'yes');
     });
   return facts;
 }
