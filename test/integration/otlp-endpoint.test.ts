@@ -13,10 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../src/config/service-config.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { createService, type Service } from '../../src/service.js';
+import { postOtlp } from '../helpers/otlp-post.js';
 import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from '../helpers/fake-collector.js';
 
 const AUTH = `Basic ${Buffer.from('pk-lf-test:sk-lf-test').toString('base64')}`;
-const PATH = '/api/public/otel/v1/traces';
 
 let collector: FakeCollector | undefined;
 let service: Service | undefined;
@@ -43,19 +43,9 @@ async function start(env: Record<string, string> = {}, behaviour: CollectorBehav
   return { service, collector };
 }
 
-/** POSTs bytes as they are (superagent would JSON-encode a Buffer sent as application/json) and reads the answer as bytes. */
-function post(app: Service['app'], contentType: string, body: Buffer | string, headers: Record<string, string> = { Authorization: AUTH }) {
-  const req = request(app).post(PATH).set('Content-Type', contentType).set(headers);
-  return req
-    .serialize((x: unknown) => x as string)
-    .buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    })
-    .send(body as never);
-}
+/** POSTs an OTLP body with the test keys (or the given headers). */
+const post = (app: Service['app'], contentType: string, body: Buffer | string, headers: Record<string, string> = { Authorization: AUTH }) =>
+  postOtlp(app, contentType, body, headers);
 
 const json = (res: { body: Buffer }) => JSON.parse(res.body.toString('utf8')) as unknown;
 
