@@ -241,7 +241,11 @@ export class Assembler {
       if (entity.inflight || entity.kind === 'trace') continue;
       if (entity.kind === 'score') {
         const score = mergeScoreEvents(entity.id, entity.events as ScoreEvent[]);
-        ready.push(this.take(entity, toScoreDraft(mapping, score, entity.source)));
+        const draft = toScoreDraft(mapping, score, entity.source);
+        // A trace-level score of a trace whose root the client sent goes under that root.
+        const clientRoot = score.traceId && !score.observationId ? this.traces.get(score.traceId)?.clientRoots?.values().next().value : undefined;
+        if (clientRoot !== undefined) draft.parent = { type: 'observation', id: clientRoot };
+        ready.push(this.take(entity, draft));
         continue;
       }
       if (entity.kind === 'pass') {

@@ -68,7 +68,7 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
     OTLP_TRACES_PATH,
     // Refused before the body is read: overloaded or stopping, unauthorized, or an encoding OTLP
     // does not have. OTLP clients retry 503 after Retry-After.
-    (req, res, next) => {
+    (req: Request, res: Response, next: NextFunction) => {
       const encoding = encodingOf(req) ?? 'json';
       const reason = pipeline.notAcceptingReason();
       if (reason) {
@@ -90,7 +90,7 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
     },
     // Inflates gzip (and deflate) itself; the limit applies to the inflated body.
     express.raw({ type: () => true, limit: maxBodyBytes }),
-    (req, res) => {
+    (req: Request, res: Response) => {
       const encoding = encodingOf(req)!;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let request;
