@@ -149,11 +149,15 @@ describe('what current clients send to LANGFUSE_HOST', () => {
   });
 
   describe('Langfuse JS SDK v5', () => {
-    it('OTLP/JSON, chunked, hex ids', async () => {
+    it('OTLP/JSON, chunked, hex ids; @langfuse/client scores as a score-create ingestion batch', async () => {
       const server = await capture();
       const result = await runJsV5Scenario({ baseUrl: server.url, ...keys, run });
-      expect(paths(server.requests)).toEqual([`POST ${OTLP_PATH}`]);
-      const post = server.requests[0]!;
+      expect(paths(server.requests)).toEqual(['POST /api/public/ingestion', `POST ${OTLP_PATH}`]);
+      const scores = JSON.parse(server.requests.find((r) => r.url === '/api/public/ingestion')!.body.toString('utf8')) as {
+        batch: Array<{ type: string; body: { observationId?: string } }>;
+      };
+      expect(scores.batch.map((e) => [e.type, e.body.observationId])).toEqual([['score-create', result.generationSpanId]]);
+      const post = server.requests.find((r) => r.url === OTLP_PATH)!;
       expect(post.headers['content-type']).toBe('application/json');
       expect(post.headers['transfer-encoding']).toBe('chunked');
       expect(post.headers.authorization).toBe(AUTH);

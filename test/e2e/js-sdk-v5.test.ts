@@ -1,7 +1,8 @@
 /**
  * The Langfuse JS SDK v5 (@langfuse/tracing + @langfuse/otel, used from this test process;
  * OTLP/JSON to /api/public/otel/v1/traces) pointed at the bridge: a root span with a generation
- * and an event inside propagateAttributes. Checked through Jaeger against the ids the SDK chose.
+ * and an event inside propagateAttributes, and a score from @langfuse/client (a score-create
+ * ingestion event). Checked through Jaeger against the ids the SDK chose.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,8 +57,9 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
     return found!;
   };
 
-  it('the OTLP/JSON export is answered 200 with JSON', () => {
-    const posts = proxy.requests.filter((r) => r.method === 'POST');
+  it('the OTLP/JSON export is answered 200 with JSON, the score batch 207', () => {
+    expect(proxy.requests.filter((r) => r.url === '/api/public/ingestion').map((r) => r.status)).toEqual([207]);
+    const posts = proxy.requests.filter((r) => r.method === 'POST' && r.url !== '/api/public/ingestion');
     expect(posts.length).toBeGreaterThanOrEqual(1);
     for (const p of posts) {
       expect(p.url).toBe('/api/public/otel/v1/traces');
@@ -68,7 +70,8 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
   });
 
   it('ids are kept and no span is added: root, generation and event', () => {
-    expect(spans.map((s) => s.spanId).sort(), tree).toEqual([result.rootSpanId, result.generationSpanId, result.eventSpanId].sort());
+    const observations = spans.filter((s) => s.attributes['gen_ai.evaluation.name'] === undefined);
+    expect(observations.map((s) => s.spanId).sort(), tree).toEqual([result.rootSpanId, result.generationSpanId, result.eventSpanId].sort());
     const root = byId(result.rootSpanId);
     expect(root.parentSpanId, tree).toBe('');
     expect(root.kind, tree).toBe(SpanKind.INTERNAL);
@@ -105,5 +108,18 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
     expect([...((root.attributes['langfuse.trace.tags'] as string[] | undefined) ?? [])].sort(), tree).toEqual([...result.tags].sort());
     expect(root.attributes['langfuse.trace.metadata.team'], tree).toBe('observability');
     expect(root.attributes['langfuse.environment'] ?? root.resource['deployment.environment.name'], tree).toBe('e2e');
+  });
+
+  it('the score becomes an evaluation span under the generation', async () => {
+    const all = await waitForTrace(jaeger.queryUrl, result.traceId, {
+      until: (got) => got.some((s) => s.attributes['gen_ai.evaluation.name'] !== undefined),
+      timeoutMs: 30_000,
+    });
+    recordTree(REPORT, 'v5 + score', result.traceId, all);
+    const withScore = renderTree(all);
+    const evals = all.filter((s) => s.attributes['gen_ai.evaluation.name'] !== undefined);
+    expect(evals.map((s) => s.attributes['gen_ai.evaluation.name']), withScore).toEqual([result.score.name]);
+    expect(evals[0]!.parentSpanId, withScore).toBe(result.generationSpanId);
+    expect(evals[0]!.attributes['gen_ai.evaluation.score.value'], withScore).toBe(result.score.value);
   });
 });

@@ -6,12 +6,14 @@
  *
  * One scenario: a root span (startActiveObservation) with a generation (model, parameters,
  * usage, cost, messages, completion start time) and an event inside propagateAttributes (trace
- * name, user, session, tags, metadata). Returns the ids the SDK chose so the test can find the
- * trace in Jaeger.
+ * name, user, session, tags, metadata); then a score on the generation with @langfuse/client
+ * (which sends it as a score-create ingestion event). Returns the ids the SDK chose so the test
+ * can find the trace in Jaeger.
  */
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { LangfuseClient } from '@langfuse/client';
 import { LangfuseSpanProcessor } from '@langfuse/otel';
 import { propagateAttributes, startActiveObservation, startObservation } from '@langfuse/tracing';
 
@@ -25,6 +27,7 @@ export interface JsV5Result {
   generationSpanId: string;
   eventSpanId: string;
   completionStartTime: Date;
+  score: { name: string; value: number };
   messages: { input: Array<{ role: string; content: string }>; output: { role: string; content: string } };
 }
 
@@ -73,7 +76,11 @@ export async function runJsV5Scenario(opts: { baseUrl: string; publicKey: string
       return { traceId: root.traceId, rootSpanId: root.id, ...inner };
     });
     await provider.forceFlush();
-    return { ...attrs, ...ids, completionStartTime, messages: { input, output } };
+    const score = { name: 'relevance', value: 0.7 };
+    const client = new LangfuseClient({ baseUrl: opts.baseUrl, publicKey: opts.publicKey, secretKey: opts.secretKey });
+    client.score.create({ traceId: ids.traceId, observationId: ids.generationSpanId, ...score });
+    await client.score.flush();
+    return { ...attrs, ...ids, completionStartTime, score, messages: { input, output } };
   } finally {
     await provider.shutdown();
     trace.disable();
