@@ -81,11 +81,11 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
     expect(span('check').parentSpanId, tree).toBe(root.spanId);
   });
 
-  it('@observe(as_type="generation") becomes a "chat gpt-4o" CLIENT span with model, tokens and cost', () => {
+  it('@observe(as_type="generation") becomes a CLIENT span with model, provider, tokens and cost', () => {
     const g = span('answer');
     const want = result.observations.answer!;
     expect(g.kind, tree).toBe(SpanKind.CLIENT);
-    expect(g.name, tree).toBe('chat gpt-4o');
+    expect(g.name, tree).toMatch(/ gpt-4o$/);
     expect(g.attributes['gen_ai.request.model'], tree).toBe('gpt-4o');
     expect(g.attributes['gen_ai.provider.name'], tree).toBe('openai');
     expect(g.attributes['gen_ai.request.temperature'], tree).toBe(0.2);
@@ -93,6 +93,14 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
     expect(g.attributes['gen_ai.usage.output_tokens'], tree).toBe(want.usage!.output);
     expect(g.attributes['gen_ai.usage.cost'] as number, tree).toBeCloseTo(want.cost!.total!, 12);
     expect(g.attributes['langfuse.observation.metadata.step'], tree).toBe('answer');
+  });
+
+  it('an @observe generation called with a message list is a chat: "chat gpt-4o" with gen_ai.input.messages', () => {
+    // @observe records the call's arguments as {"args": [messages], "kwargs": {}}.
+    const g = span('answer');
+    expect(g.name, `${tree}\ninput: ${String(g.attributes['langfuse.observation.input'])}`).toBe('chat gpt-4o');
+    const input = expectMessages(g.attributes['gen_ai.input.messages'], tree);
+    expect(input.map((m) => m.role)).toEqual(['system', 'user']);
   });
 
   it('the manual generation keeps its messages, level WARNING and status message', () => {
