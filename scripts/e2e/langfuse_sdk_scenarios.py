@@ -4,8 +4,9 @@ Uses the SDK as its documentation shows, against whatever LANGFUSE_HOST points a
 under test): an `@observe` function (the trace's root span) that calls an
 `@observe(as_type="generation")` function and opens a second generation with
 `start_as_current_observation`, inside `propagate_attributes` (trace name, user, session, tags,
-metadata); then scores the trace and the root span. At the end it flushes the client and
-prints one line
+metadata); then scores the trace and the root span (the SDK batches these as score-create
+ingestion events) and the second generation through the REST API (`api.scores.create`:
+POST /api/public/scores). At the end it flushes the client and prints one line
 
     E2E_RESULT {"run": ..., "trace": {...}, "observations": {...}, "scores": [...], "otlp": [...], "errors": [...]}
 
@@ -121,6 +122,9 @@ def build(run: str) -> dict:
 
     pipeline("What is the capital of France?")
     langfuse.flush()
+    api_score = langfuse.api.scores.create(
+        trace_id=ids["traceId"], observation_id=ids["check"], name="api-check", value=1.0, comment="via POST /api/public/scores"
+    )
     return {
         "trace": {
             "traceId": ids["traceId"],
@@ -143,6 +147,7 @@ def build(run: str) -> dict:
         "scores": [
             {"name": "quality", "value": 0.9},
             {"name": "verdict", "value": "correct", "observation": "pipeline"},
+            {"name": "api-check", "value": 1.0, "observation": "check", "id": api_score.id},
         ],
     }
 

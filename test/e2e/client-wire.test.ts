@@ -125,11 +125,14 @@ describe('what current clients send to LANGFUSE_HOST', () => {
   });
 
   describe('Langfuse Python SDK 4.x', () => {
-    it('@observe spans as OTLP/protobuf; scores as a score-create ingestion batch', async () => {
+    it('@observe spans as OTLP/protobuf; scores as a score-create ingestion batch; api.scores.create as POST /api/public/scores', async () => {
       const server = await capture();
       const result = await runLangfuseSdkScenarios({ langfuseHost: server.url, ...keys, run });
       expect(result.errors).toEqual([]);
-      expect(paths(server.requests)).toEqual(['POST /api/public/ingestion', `POST ${OTLP_PATH}`]);
+      expect(paths(server.requests)).toEqual(['POST /api/public/ingestion', `POST ${OTLP_PATH}`, 'POST /api/public/scores']);
+      const rest = server.requests.find((r) => r.url === '/api/public/scores')!;
+      expect(rest.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(rest.body.toString('utf8'))).toMatchObject({ name: 'api-check', value: 1, traceId: result.trace.traceId });
       const post = server.requests.find((r) => r.url === OTLP_PATH)!;
       expect(post.headers['content-type']).toBe('application/x-protobuf');
       expect(post.headers.authorization).toBe(AUTH);

@@ -1,8 +1,8 @@
 /**
  * The Langfuse Python SDK 4.x (scripts/e2e/langfuse_sdk_scenarios.py, .e2e-cache/venv-current)
  * pointed at the bridge: `@observe` root span with an `@observe(as_type="generation")` and a
- * second generation, trace attributes through `propagate_attributes`, and two scores (which the
- * SDK sends as score-create ingestion events). Checked through Jaeger against the spans the SDK
+ * second generation, trace attributes through `propagate_attributes`, two scores (which the
+ * SDK sends as score-create ingestion events) and one through the REST API (POST /api/public/scores). Checked through Jaeger against the spans the SDK
  * handed to its exporter.
  */
 import { randomBytes } from 'node:crypto';
@@ -59,7 +59,7 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
     return found!;
   };
 
-  it('the SDK exports are answered 200, the score batch 207', () => {
+  it('the SDK exports are answered 200, the score batch 207, the REST score 200', () => {
     expect(result.errors, JSON.stringify(result.errors, null, 2)).toEqual([]);
     expect(result.versions.langfuse).toMatch(/^4\./);
     const otlp = proxy.requests.filter((r) => r.url === '/api/public/otel/v1/traces');
@@ -67,6 +67,9 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
     for (const r of otlp) expect(r.status).toBe(200);
     const ingestion = proxy.requests.filter((r) => r.url === '/api/public/ingestion');
     expect(ingestion.map((r) => r.status)).toEqual([207]);
+    const rest = proxy.requests.filter((r) => r.url === '/api/public/scores');
+    expect(rest.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200']);
+    expect(result.scores.find((s) => s.name === 'api-check')?.id, 'the score id the bridge answered').toBeTruthy();
     expect(result.otlp.map((e) => e.result)).toEqual(result.otlp.map(() => 'SUCCESS'));
   });
 
@@ -127,18 +130,21 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
     expect(env, tree).toBe('e2e');
   });
 
-  it('the scores (score-create ingestion events) become evaluation spans under the root', async () => {
+  it('the scores become evaluation spans: trace and root-span scores under the root, the REST score under its generation', async () => {
     const all = await waitForTrace(jaeger.queryUrl, result.trace.traceId, {
-      until: (got) => got.filter((s) => s.attributes['gen_ai.evaluation.name'] !== undefined).length >= 2,
+      until: (got) => got.filter((s) => s.attributes['gen_ai.evaluation.name'] !== undefined).length >= 3,
       timeoutMs: 30_000,
     });
     recordTree(REPORT, 'observe + scores', result.trace.traceId, all);
     const withScores = renderTree(all);
     const evals = all.filter((s) => s.attributes['gen_ai.evaluation.name'] !== undefined);
-    expect(evals.map((s) => s.attributes['gen_ai.evaluation.name']).sort(), withScores).toEqual(['quality', 'verdict']);
+    const byName = new Map(evals.map((e) => [String(e.attributes['gen_ai.evaluation.name']), e]));
+    expect([...byName.keys()].sort(), withScores).toEqual(['api-check', 'quality', 'verdict']);
     const root = span('pipeline');
-    for (const e of evals) expect(e.parentSpanId, `${String(e.attributes['gen_ai.evaluation.name'])} under the root\n${withScores}`).toBe(root.spanId);
-    const quality = evals.find((e) => e.attributes['gen_ai.evaluation.name'] === 'quality')!;
-    expect(quality.attributes['gen_ai.evaluation.score.value'], withScores).toBe(0.9);
+    expect(byName.get('quality')!.parentSpanId, `quality under the root\n${withScores}`).toBe(root.spanId);
+    expect(byName.get('verdict')!.parentSpanId, `verdict under the root\n${withScores}`).toBe(root.spanId);
+    expect(byName.get('api-check')!.parentSpanId, `api-check under "check"\n${withScores}`).toBe(span('check').spanId);
+    expect(byName.get('quality')!.attributes['gen_ai.evaluation.score.value'], withScores).toBe(0.9);
+    expect(byName.get('api-check')!.attributes['gen_ai.evaluation.score.value'], withScores).toBe(1);
   });
 });

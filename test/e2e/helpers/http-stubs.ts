@@ -131,7 +131,7 @@ export async function startInterceptingProxy(
  * A stand-in for a Langfuse server that records every request (method, path, headers, body)
  * and answers what a client needs to carry on: the project list for LiteLLM's start-up
  * check, an empty ExportTraceServiceResponse (protobuf or JSON, as asked) for OTLP, 207 with
- * every event a success for an ingestion batch, 200 `{}` for anything else. Used to record
+ * every event a success for an ingestion batch, `{id}` for a score, 200 `{}` for anything else. Used to record
  * what a client sends before any bridge is involved.
  */
 export async function startCaptureServer(): Promise<StubServer> {
@@ -147,6 +147,9 @@ export async function startCaptureServer(): Promise<StubServer> {
         answer = { status: 200, type: 'application/json', body: JSON.stringify({ data: [{ id: 'e2e-project', name: 'e2e', metadata: {} }] }) };
       } else if (path === '/api/public/otel/v1/traces') {
         answer = json ? { status: 200, type: 'application/json', body: '{}' } : { status: 200, type: 'application/x-protobuf', body: Buffer.alloc(0) };
+      } else if (path === '/api/public/scores' && rec.method === 'POST') {
+        const score = JSON.parse(body.toString('utf8') || '{}') as { id?: string };
+        answer = { status: 200, type: 'application/json', body: JSON.stringify({ id: score.id ?? `score-${requests.length}` }) };
       } else if (path === '/api/public/ingestion') {
         const batch = (JSON.parse(body.toString('utf8') || '{}') as { batch?: Array<{ id: string }> }).batch ?? [];
         answer = { status: 207, type: 'application/json', body: JSON.stringify({ successes: batch.map((e) => ({ id: e.id, status: 201 })), errors: [] }) };

@@ -161,7 +161,7 @@ export interface LangfuseSdkResult {
   /** What the script created: trace id and the observations' span ids, by name. */
   trace: { traceId: string; traceName: string; userId: string; sessionId: string; tags: string[] };
   observations: Record<string, { spanId: string; type: string; model?: string; usage?: Record<string, number>; cost?: Record<string, number> }>;
-  scores: Array<{ name: string; value: number | string; observation?: string }>;
+  scores: Array<{ name: string; value: number | string; observation?: string; id?: string }>;
   otlp: OtlpExport[];
   errors: Array<{ scenario: string; error: string }>;
   versions: Record<string, string | null>;
