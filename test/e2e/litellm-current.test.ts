@@ -210,3 +210,73 @@ describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
     expect(spans.map((g) => g.attributes['langfuse.observation.name']).sort(), tree).toEqual([...(s.generationNames as string[])].sort());
   });
 });
+
+/**
+ * The `langfuse_otel` callback: OpenInference `llm.*` attributes plus some `langfuse.*` ones
+ * (no model.name, usage_details or cost_details), two spans per call (`litellm_request` and a
+ * `raw_gen_ai_request` child). The generation must still be a `chat <model>` CLIENT span with
+ * provider, model, tokens, cost and messages.
+ */
+describe('current LiteLLM langfuse_otel callback → bridge → Jaeger', () => {
+  let jaeger: Jaeger;
+  let bridge: Bridge;
+  let result: LitellmResult;
+  const run = randomBytes(4).toString('hex');
+
+  beforeAll(async () => {
+    jaeger = await startJaeger('jaeger-litellm-otel');
+    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-litellm-otel', traceIdleMs: 1000 });
+    result = await runLitellmScenarios({
+      venv: 'current',
+      callback: 'langfuse_otel',
+      langfuseHost: bridge.url,
+      publicKey: bridge.publicKey,
+      secretKey: bridge.secretKey,
+      run,
+      only: ['plain', 'failure'],
+    });
+  });
+
+  afterAll(async () => {
+    if (bridge) await bridge.stop();
+    await jaeger?.stop();
+  });
+
+  async function trace(label: string, traceId: string): Promise<{ spans: FlatSpan[]; tree: string }> {
+    const sent = result.otlp.flatMap((e) => e.spans).filter((s) => s.traceId === traceId);
+    expect(sent.length, `spans sent for ${label}`).toBeGreaterThan(0);
+    const spans = await waitForTrace(jaeger.queryUrl, traceId, {
+      until: (got) => sent.every((s) => got.some((g) => g.spanId === s.spanId)),
+      timeoutMs: 30_000,
+    });
+    recordTree(REPORT, `langfuse_otel ${label}`, traceId, spans);
+    return { spans, tree: renderTree(spans) };
+  }
+
+  it('plain: a "chat gpt-4o" CLIENT span with provider, model, tokens, cost and messages', async () => {
+    expect(result.errors, JSON.stringify(result.errors)).toEqual([]);
+    expect(result.otlp.map((e) => e.result)).toEqual(result.otlp.map(() => 'SUCCESS'));
+    const { spans, tree } = await trace('plain', result.scenarios.plain!.traceId);
+    const g = spans.find((s) => s.kind === SpanKind.CLIENT);
+    expect(g, `a CLIENT span\n${tree}`).toBeDefined();
+    expect(g!.name, tree).toBe('chat gpt-4o');
+    expect(g!.attributes['gen_ai.request.model'], tree).toBe('gpt-4o');
+    expect(g!.attributes['gen_ai.provider.name'], tree).toBe('openai');
+    expect(g!.attributes['gen_ai.usage.input_tokens'], tree).toBe(10);
+    expect(g!.attributes['gen_ai.usage.output_tokens'], tree).toBe(20);
+    expect(g!.attributes['gen_ai.usage.cost'] as number, tree).toBeCloseTo(0.000225, 12);
+    expect(expectMessages(g!.attributes['gen_ai.input.messages'], tree).map((m) => m.role)).toEqual(['system', 'user']);
+    expect(expectMessages(g!.attributes['gen_ai.output.messages'], tree)[0]!.parts).toContainEqual({ type: 'text', content: 'Paris.' });
+  });
+
+  it('failure: the CLIENT span has status ERROR with the message', async () => {
+    const sent = result.otlp.flatMap((e) => e.spans).find((s) => s.status.code === 'ERROR');
+    expect(sent, 'LiteLLM sent an ERROR span').toBeDefined();
+    const { spans, tree } = await trace('failure', sent!.traceId);
+    const g = spans.find((s) => s.spanId === sent!.spanId)!;
+    expect(g.kind, tree).toBe(SpanKind.CLIENT);
+    expect(g.name, tree).toBe('chat gpt-4o-mini');
+    expect(g.status.code, tree).toBe(StatusCode.ERROR);
+    expect(g.status.message, tree).toContain(String(result.scenarios.failure!.message));
+  });
+});
