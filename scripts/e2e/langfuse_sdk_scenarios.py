@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-import time
 import traceback
 import uuid
 from importlib.metadata import version
@@ -32,42 +30,10 @@ from importlib.metadata import version
 from langfuse import get_client, observe, propagate_attributes
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+from otlp_recorder import record_exports  # scripts/e2e/otlp_recorder.py
+
 OTLP: list[dict] = []
-_lock = threading.Lock()
-_original_export = OTLPSpanExporter.export
-
-
-def _summarize_span(span) -> dict:
-    ctx = span.get_span_context()
-    return {
-        "name": span.name,
-        "traceId": format(ctx.trace_id, "032x"),
-        "spanId": format(ctx.span_id, "016x"),
-        "parentSpanId": format(span.parent.span_id, "016x") if span.parent is not None else "",
-        "kind": span.kind.name,
-        "startTimeUnixNano": span.start_time,
-        "endTimeUnixNano": span.end_time,
-        "status": {"code": span.status.status_code.name, "message": span.status.description},
-        "attributes": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (span.attributes or {}).items()},
-        "resource": dict(span.resource.attributes) if span.resource is not None else {},
-    }
-
-
-def _recording_export(self, spans):
-    entry: dict = {"exporter": "OTLPSpanExporter", "spans": [_summarize_span(s) for s in spans], "sentAt": round(time.time(), 6)}
-    try:
-        res = _original_export(self, spans)
-        entry["result"] = res.name
-        return res
-    except Exception as exc:  # noqa: BLE001
-        entry["exception"] = repr(exc)
-        raise
-    finally:
-        with _lock:
-            OTLP.append(entry)
-
-
-OTLPSpanExporter.export = _recording_export
+record_exports(OTLPSpanExporter, OTLP)
 
 MESSAGES = [
     {"role": "system", "content": "You are a terse assistant."},

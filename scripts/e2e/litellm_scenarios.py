@@ -72,45 +72,6 @@ def _summarize(event: dict) -> dict:
     return out
 
 
-def _summarize_span(span) -> dict:
-    """One OTel span as the current LiteLLM handed it to its exporter (ids in hex)."""
-    ctx = span.get_span_context()
-    parent = span.parent
-    return {
-        "name": span.name,
-        "traceId": format(ctx.trace_id, "032x"),
-        "spanId": format(ctx.span_id, "016x"),
-        "parentSpanId": format(parent.span_id, "016x") if parent is not None else "",
-        "kind": span.kind.name,
-        "startTimeUnixNano": span.start_time,
-        "endTimeUnixNano": span.end_time,
-        "status": {"code": span.status.status_code.name, "message": span.status.description},
-        "attributes": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (span.attributes or {}).items()},
-        "resource": dict(span.resource.attributes) if span.resource is not None else {},
-    }
-
-
-def _record_exports(cls) -> None:
-    """Wrap `cls.export(spans)` so that every export is recorded with its outcome."""
-    original = cls.export
-
-    def export(self, spans):
-        entry: dict = {"exporter": cls.__name__, "spans": [_summarize_span(x) for x in spans], "sentAt": round(time.time(), 6)}
-        try:
-            res = original(self, spans)
-            entry["result"] = res.name
-            return res
-        except Exception as exc:  # noqa: BLE001
-            entry["exception"] = repr(exc)
-            raise
-        finally:
-            entry["doneAt"] = round(time.time(), 6)
-            with _record_lock:
-                OTLP.append(entry)
-
-    cls.export = export
-
-
 if LANGFUSE_MAJOR < 3:
     import langfuse.request
     from langfuse.serializer import EventSerializer as JsonEncoder
@@ -150,9 +111,10 @@ else:
     # _ExportLedger); `langfuse_otel` through the OTel SDK's OTLP/HTTP exporter.
     from litellm.integrations.langfuse import langfuse_sdk
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from otlp_recorder import record_exports  # scripts/e2e/otlp_recorder.py
 
-    _record_exports(langfuse_sdk.LangfuseSpanExporter)
-    _record_exports(OTLPSpanExporter)
+    record_exports(langfuse_sdk.LangfuseSpanExporter, OTLP)
+    record_exports(OTLPSpanExporter, OTLP)
 
     class JsonEncoder(json.JSONEncoder):
         def default(self, o):  # anything json cannot encode in a scenario result

@@ -6,20 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from './helpers/bridge.js';
 import { expectMessages } from './helpers/genai-facts.js';
-import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
-import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
+import { waitForTrace } from './helpers/jaeger.js';
 import { runJsV5Scenario, type JsV5Result } from './helpers/langfuse-js-v5.js';
 import { SpanKind, renderTree, type FlatSpan } from './helpers/otlp.js';
 import { recordTree, resetReport } from './helpers/report.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 const REPORT = 'js-sdk-v5';
 
 describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
-  let jaeger: Jaeger;
-  let bridge: Bridge;
-  let proxy: StubServer;
+  let stack: Stack;
   let result: JsV5Result;
   let spans: FlatSpan[];
   let tree: string;
@@ -27,28 +24,22 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
 
   beforeAll(async () => {
     resetReport(REPORT);
-    jaeger = await startJaeger('jaeger-js-v5');
-    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-js-v5', traceIdleMs: 1000 });
-    proxy = await startInterceptingProxy(bridge.url, () => undefined);
+    stack = await startStack('js-v5', 1000);
+    const { proxy, bridge } = stack;
     result = await runJsV5Scenario({ baseUrl: proxy.url, publicKey: bridge.publicKey, secretKey: bridge.secretKey, run });
     const ids = [result.rootSpanId, result.generationSpanId, result.eventSpanId];
-    spans = await waitForTrace(jaeger.queryUrl, result.traceId, {
+    spans = await waitForTrace(stack.jaeger.queryUrl, result.traceId, {
       until: (got) => ids.every((id) => got.some((g) => g.spanId === id)),
       timeoutMs: 30_000,
     }).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nrequests: ${proxy.requests.map((r) => `${r.method} ${r.url} → ${r.status}`).join(', ')}`);
+      throw new Error(`${String(err)}\nrequests: ${stack.proxy.requests.map((r) => `${r.method} ${r.url} → ${r.status}`).join(', ')}`);
     });
     recordTree(REPORT, 'v5', result.traceId, spans);
     tree = renderTree(spans);
   });
 
   afterAll(async () => {
-    await proxy?.close();
-    if (bridge) {
-      const exit = await bridge.stop();
-      expect(exit, 'bridge exit on SIGTERM').toEqual({ code: 0, signal: null });
-    }
-    await jaeger?.stop();
+    await stack?.stop();
   });
 
   const byId = (id: string): FlatSpan => {
@@ -58,8 +49,8 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
   };
 
   it('the OTLP/JSON export is answered 200 with JSON, the score batch 207', () => {
-    expect(proxy.requests.filter((r) => r.url === '/api/public/ingestion').map((r) => r.status)).toEqual([207]);
-    const posts = proxy.requests.filter((r) => r.method === 'POST' && r.url !== '/api/public/ingestion');
+    expect(stack.proxy.requests.filter((r) => r.url === '/api/public/ingestion').map((r) => r.status)).toEqual([207]);
+    const posts = stack.proxy.requests.filter((r) => r.method === 'POST' && r.url !== '/api/public/ingestion');
     expect(posts.length).toBeGreaterThanOrEqual(1);
     for (const p of posts) {
       expect(p.url).toBe('/api/public/otel/v1/traces');
@@ -111,7 +102,7 @@ describe('Langfuse JS SDK v5 → bridge → Jaeger', () => {
   });
 
   it('the score becomes an evaluation span under the generation', async () => {
-    const all = await waitForTrace(jaeger.queryUrl, result.traceId, {
+    const all = await waitForTrace(stack.jaeger.queryUrl, result.traceId, {
       until: (got) => got.some((s) => s.attributes['gen_ai.evaluation.name'] !== undefined),
       timeoutMs: 30_000,
     });

@@ -7,20 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from './helpers/bridge.js';
 import { expectMessages } from './helpers/genai-facts.js';
-import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
-import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
+import { waitForTrace } from './helpers/jaeger.js';
 import { SpanKind, StatusCode, renderTree, type FlatSpan } from './helpers/otlp.js';
 import { runLangfuseSdkScenarios, type LangfuseSdkResult } from './helpers/python.js';
 import { recordTree, resetReport } from './helpers/report.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 const REPORT = 'langfuse-python-sdk';
 
 describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
-  let jaeger: Jaeger;
-  let bridge: Bridge;
-  let proxy: StubServer;
+  let stack: Stack;
   let result: LangfuseSdkResult;
   let spans: FlatSpan[];
   let tree: string;
@@ -28,28 +25,22 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
 
   beforeAll(async () => {
     resetReport(REPORT);
-    jaeger = await startJaeger('jaeger-python-sdk');
-    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-python-sdk', traceIdleMs: 2000 });
-    proxy = await startInterceptingProxy(bridge.url, () => undefined);
+    stack = await startStack('python-sdk', 2000);
+    const { proxy, bridge } = stack;
     result = await runLangfuseSdkScenarios({ langfuseHost: proxy.url, publicKey: bridge.publicKey, secretKey: bridge.secretKey, run });
     const sent = result.otlp.flatMap((e) => e.spans);
-    spans = await waitForTrace(jaeger.queryUrl, result.trace.traceId, {
+    spans = await waitForTrace(stack.jaeger.queryUrl, result.trace.traceId, {
       until: (got) => sent.every((s) => got.some((g) => g.spanId === s.spanId)),
       timeoutMs: 30_000,
     }).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nrequests: ${proxy.requests.map((r) => `${r.method} ${r.url} → ${r.status}`).join(', ')}`);
+      throw new Error(`${String(err)}\nrequests: ${stack.proxy.requests.map((r) => `${r.method} ${r.url} → ${r.status}`).join(', ')}`);
     });
     recordTree(REPORT, 'observe', result.trace.traceId, spans);
     tree = renderTree(spans);
   });
 
   afterAll(async () => {
-    await proxy?.close();
-    if (bridge) {
-      const exit = await bridge.stop();
-      expect(exit, 'bridge exit on SIGTERM').toEqual({ code: 0, signal: null });
-    }
-    await jaeger?.stop();
+    await stack?.stop();
   });
 
   const span = (name: 'pipeline' | 'answer' | 'check'): FlatSpan => {
@@ -62,12 +53,12 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
   it('the SDK exports are answered 200, the score batch 207, the REST score 200', () => {
     expect(result.errors, JSON.stringify(result.errors, null, 2)).toEqual([]);
     expect(result.versions.langfuse).toMatch(/^4\./);
-    const otlp = proxy.requests.filter((r) => r.url === '/api/public/otel/v1/traces');
+    const otlp = stack.proxy.requests.filter((r) => r.url === '/api/public/otel/v1/traces');
     expect(otlp.length).toBeGreaterThanOrEqual(1);
     for (const r of otlp) expect(r.status).toBe(200);
-    const ingestion = proxy.requests.filter((r) => r.url === '/api/public/ingestion');
+    const ingestion = stack.proxy.requests.filter((r) => r.url === '/api/public/ingestion');
     expect(ingestion.map((r) => r.status)).toEqual([207]);
-    const rest = proxy.requests.filter((r) => r.url === '/api/public/scores');
+    const rest = stack.proxy.requests.filter((r) => r.url === '/api/public/scores');
     expect(rest.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200']);
     expect(result.scores.find((s) => s.name === 'api-check')?.id, 'the score id the bridge answered').toBeTruthy();
     expect(result.otlp.map((e) => e.result)).toEqual(result.otlp.map(() => 'SUCCESS'));
@@ -131,7 +122,7 @@ describe('Langfuse Python SDK 4.x → bridge → Jaeger', () => {
   });
 
   it('the scores become evaluation spans: trace and root-span scores under the root, the REST score under its generation', async () => {
-    const all = await waitForTrace(jaeger.queryUrl, result.trace.traceId, {
+    const all = await waitForTrace(stack.jaeger.queryUrl, result.trace.traceId, {
       until: (got) => got.filter((s) => s.attributes['gen_ai.evaluation.name'] !== undefined).length >= 3,
       timeoutMs: 30_000,
     });

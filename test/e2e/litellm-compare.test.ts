@@ -15,14 +15,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from './helpers/bridge.js';
 import { diffFacts, traceFacts, type FactDifference } from './helpers/genai-facts.js';
-import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
-import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
+import { waitForTrace } from './helpers/jaeger.js';
 import { SpanKind, otelTraceId, type FlatSpan } from './helpers/otlp.js';
 import { CACHE_DIR } from './helpers/paths.js';
 import { litellmOtelTraceId, runLitellmScenarios, type LitellmResult } from './helpers/python.js';
 import { recordTree, resetReport } from './helpers/report.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 const REPORT = 'litellm-compare';
 const SCENARIOS = ['plain', 'streaming', 'tools', 'failure', 'metadata'] as const;
@@ -86,9 +85,7 @@ function markdownTable(legacy: Map<string, string>, current: Map<string, string>
 }
 
 describe('LiteLLM 1.103.11 (ingestion) vs current LiteLLM (OTLP): the same trees in Jaeger', () => {
-  let jaeger: Jaeger;
-  let bridge: Bridge;
-  let proxy: StubServer;
+  let stack: Stack;
   let legacy: LitellmResult;
   let current: LitellmResult;
   const trees = new Map<Scenario, { legacy: FlatSpan[]; current: FlatSpan[] }>();
@@ -96,10 +93,9 @@ describe('LiteLLM 1.103.11 (ingestion) vs current LiteLLM (OTLP): the same trees
 
   beforeAll(async () => {
     resetReport(REPORT);
-    jaeger = await startJaeger('jaeger-litellm-compare');
     // 3 s: LiteLLM 1.103's client flushes every second (see litellm.test.ts).
-    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-litellm-compare', traceIdleMs: 3000 });
-    proxy = await startInterceptingProxy(bridge.url, () => undefined);
+    stack = await startStack('litellm-compare', 3000);
+    const { proxy, bridge } = stack;
     const common = { langfuseHost: proxy.url, publicKey: bridge.publicKey, secretKey: bridge.secretKey, run, only: [...SCENARIOS] };
     legacy = await runLitellmScenarios({ ...common, venv: 'legacy' });
     current = await runLitellmScenarios({ ...common, venv: 'current' });
@@ -110,13 +106,13 @@ describe('LiteLLM 1.103.11 (ingestion) vs current LiteLLM (OTLP): the same trees
       const lfTraceId = legacy.scenarios[name]!.traceId;
       const generations = legacy.ingestion.flatMap((p) => p.events).filter((e) => e.type === 'generation-create' && e.traceId === lfTraceId).length;
       const legacyId = otelTraceId(lfTraceId);
-      const legacySpans = await waitForTrace(jaeger.queryUrl, legacyId, {
+      const legacySpans = await waitForTrace(stack.jaeger.queryUrl, legacyId, {
         until: (s) => s.some((x) => x.parentSpanId === '') && s.filter((x) => x.kind === SpanKind.CLIENT).length >= generations,
         timeoutMs: 30_000,
       });
       const currentId = name === 'plain' ? current.scenarios.plain!.traceId : litellmOtelTraceId(current.scenarios[name]!.traceId);
       const sent = sentCurrent.filter((s) => s.traceId === currentId);
-      const currentSpans = await waitForTrace(jaeger.queryUrl, currentId, {
+      const currentSpans = await waitForTrace(stack.jaeger.queryUrl, currentId, {
         until: (s) => sent.length > 0 && sent.every((x) => s.some((g) => g.spanId === x.spanId)),
         timeoutMs: 30_000,
       });
@@ -127,19 +123,14 @@ describe('LiteLLM 1.103.11 (ingestion) vs current LiteLLM (OTLP): the same trees
   });
 
   afterAll(async () => {
-    await proxy?.close();
-    if (bridge) {
-      const exit = await bridge.stop();
-      expect(exit, 'bridge exit on SIGTERM').toEqual({ code: 0, signal: null });
-    }
-    await jaeger?.stop();
+    await stack?.stop();
   });
 
   it('both generations ran against the same bridge, each on its own path', () => {
     expect(legacy.versions).toEqual({ litellm: '1.103.11', langfuse: '2.60.10' });
     expect(current.versions.litellm).not.toBe('1.107.0');
     expect(current.versions.langfuse).toMatch(/^4\./);
-    const paths = new Set(proxy.requests.filter((r) => r.method === 'POST').map((r) => `${r.url} ${r.status}`));
+    const paths = new Set(stack.proxy.requests.filter((r) => r.method === 'POST').map((r) => `${r.url} ${r.status}`));
     expect([...paths].sort()).toEqual(['/api/public/ingestion 207', '/api/public/otel/v1/traces 200']);
   });
 

@@ -8,13 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from './helpers/bridge.js';
 import { expectMessages } from './helpers/genai-facts.js';
-import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
-import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
+import { waitForTrace } from './helpers/jaeger.js';
 import { SpanKind, StatusCode, renderTree, type FlatSpan } from './helpers/otlp.js';
 import { litellmOtelTraceId, runLitellmScenarios, type LitellmResult, type SentSpan } from './helpers/python.js';
 import { recordTree, resetReport } from './helpers/report.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 const REPORT = 'litellm-current';
 const OTLP_PATH = '/api/public/otel/v1/traces';
@@ -25,27 +24,19 @@ function sentJson(span: SentSpan, key: string): Record<string, unknown> {
 }
 
 describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
-  let jaeger: Jaeger;
-  let bridge: Bridge;
-  let proxy: StubServer;
+  let stack: Stack;
   let result: LitellmResult;
   const run = randomBytes(4).toString('hex');
 
   beforeAll(async () => {
     resetReport(REPORT);
-    jaeger = await startJaeger('jaeger-litellm-current');
-    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-litellm-current', traceIdleMs: 3000 });
-    proxy = await startInterceptingProxy(bridge.url, () => undefined);
+    stack = await startStack('litellm-current', 3000);
+    const { proxy, bridge } = stack;
     result = await runLitellmScenarios({ venv: 'current', langfuseHost: proxy.url, publicKey: bridge.publicKey, secretKey: bridge.secretKey, run });
   });
 
   afterAll(async () => {
-    await proxy?.close();
-    if (bridge) {
-      const exit = await bridge.stop();
-      expect(exit, 'bridge exit on SIGTERM').toEqual({ code: 0, signal: null });
-    }
-    await jaeger?.stop();
+    await stack?.stop();
   });
 
   const scenario = (name: string): LitellmResult['scenarios'][string] => {
@@ -62,7 +53,7 @@ describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
   async function fetchTrace(label: string, otelTraceId: string): Promise<{ spans: FlatSpan[]; sent: SentSpan[]; tree: string }> {
     const sent = sentSpans(otelTraceId);
     expect(sent.length, `LiteLLM exported spans for trace ${otelTraceId}`).toBeGreaterThan(0);
-    const spans = await waitForTrace(jaeger.queryUrl, otelTraceId, {
+    const spans = await waitForTrace(stack.jaeger.queryUrl, otelTraceId, {
       until: (got) => sent.every((s) => got.some((g) => g.spanId === s.spanId)),
       timeoutMs: 30_000,
     });
@@ -95,9 +86,9 @@ describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
     expect(result.errors, JSON.stringify(result.errors, null, 2)).toEqual([]);
     expect(result.versions.litellm).not.toBe('1.107.0');
     expect(result.versions.langfuse).toMatch(/^4\./);
-    const projects = proxy.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/api/public/projects'));
+    const projects = stack.proxy.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/api/public/projects'));
     expect(projects.map((r) => r.status)).toContain(200);
-    const posts = proxy.requests.filter((r) => r.method === 'POST');
+    const posts = stack.proxy.requests.filter((r) => r.method === 'POST');
     expect(posts.length).toBeGreaterThanOrEqual(1);
     for (const p of posts) {
       expect(p.url).toBe(OTLP_PATH);
@@ -218,18 +209,17 @@ describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
  * provider, model, tokens, cost and messages.
  */
 describe('current LiteLLM langfuse_otel callback → bridge → Jaeger', () => {
-  let jaeger: Jaeger;
-  let bridge: Bridge;
+  let stack: Stack;
   let result: LitellmResult;
   const run = randomBytes(4).toString('hex');
 
   beforeAll(async () => {
-    jaeger = await startJaeger('jaeger-litellm-otel');
-    bridge = await startBridge({ otlpEndpoint: jaeger.otlpHttpUrl, name: 'bridge-litellm-otel', traceIdleMs: 1000 });
+    stack = await startStack('litellm-otel', 1000);
+    const { proxy, bridge } = stack;
     result = await runLitellmScenarios({
       venv: 'current',
       callback: 'langfuse_otel',
-      langfuseHost: bridge.url,
+      langfuseHost: proxy.url,
       publicKey: bridge.publicKey,
       secretKey: bridge.secretKey,
       run,
@@ -238,14 +228,13 @@ describe('current LiteLLM langfuse_otel callback → bridge → Jaeger', () => {
   });
 
   afterAll(async () => {
-    if (bridge) await bridge.stop();
-    await jaeger?.stop();
+    await stack?.stop();
   });
 
   async function trace(label: string, traceId: string): Promise<{ spans: FlatSpan[]; tree: string }> {
     const sent = result.otlp.flatMap((e) => e.spans).filter((s) => s.traceId === traceId);
     expect(sent.length, `spans sent for ${label}`).toBeGreaterThan(0);
-    const spans = await waitForTrace(jaeger.queryUrl, traceId, {
+    const spans = await waitForTrace(stack.jaeger.queryUrl, traceId, {
       until: (got) => sent.every((s) => got.some((g) => g.spanId === s.spanId)),
       timeoutMs: 30_000,
     });

@@ -5,7 +5,7 @@
  * on, whichever path (ingestion or OTLP) they came through.
  */
 import { expect } from 'vitest';
-import { SpanKind, StatusCode, jsonAttr, type AttrValue, type FlatSpan } from './otlp.js';
+import { KIND_LABEL as KIND, SpanKind, StatusCode, jsonAttr, type AttrValue, type FlatSpan } from './otlp.js';
 
 export interface GenAiMessage {
   role: string;
@@ -24,7 +24,6 @@ export function expectMessages(value: unknown, tree: string): GenAiMessage[] {
   return msgs;
 }
 
-const KIND = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const TRACE_KEYS = [
   'langfuse.trace.name',
   'user.id',
