@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectMessages } from './helpers/genai-facts.js';
+import { expectMessages, expectToolCallPart } from './helpers/genai-facts.js';
 import { waitForTrace } from './helpers/jaeger.js';
 import { SpanKind, StatusCode, renderTree, type FlatSpan } from './helpers/otlp.js';
 import { litellmOtelTraceId, runLitellmScenarios, type LitellmResult, type SentSpan } from './helpers/python.js';
@@ -137,14 +137,7 @@ describe('current LiteLLM (OTLP) → bridge → Jaeger', () => {
     const { spans, sent, tree } = await fetchTrace('tools', litellmOtelTraceId(s.traceId));
     const g = spans[0]!;
     expectChatSpan(g, sent[0]!, 'gpt-4o', tree);
-    const parts = expectMessages(g.attributes['gen_ai.output.messages'], tree).flatMap((m) => m.parts);
-    const call = parts.find((p) => p.type === 'tool_call');
-    expect(call, tree).toBeDefined();
-    const tc = s.toolCall as { id: string; name: string; arguments: string };
-    expect(call!.id).toBe(tc.id);
-    expect(call!.name).toBe(tc.name);
-    const args = typeof call!.arguments === 'string' ? JSON.parse(call!.arguments) : call!.arguments;
-    expect(args).toEqual(JSON.parse(tc.arguments));
+    expectToolCallPart(g.attributes['gen_ai.output.messages'], s.toolCall as { id: string; name: string; arguments: string }, tree);
   });
 
   it('failure: level ERROR becomes span status ERROR with the message, and error.type', async () => {

@@ -24,6 +24,17 @@ export function expectMessages(value: unknown, tree: string): GenAiMessage[] {
   return msgs;
 }
 
+/** The tool call a LiteLLM scenario mocked (litellm_scenarios.py `tools`), as a tool_call part of the output. */
+export function expectToolCallPart(outputMessages: unknown, toolCall: { id: string; name: string; arguments: string }, tree: string): void {
+  const parts = expectMessages(outputMessages, tree).flatMap((m) => m.parts);
+  const call = parts.find((p) => p.type === 'tool_call');
+  expect(call, tree).toBeDefined();
+  expect(call!.id).toBe(toolCall.id);
+  expect(call!.name).toBe(toolCall.name);
+  const args = typeof call!.arguments === 'string' ? JSON.parse(call!.arguments) : call!.arguments;
+  expect(args).toEqual(JSON.parse(toolCall.arguments));
+}
+
 const TRACE_KEYS = [
   'langfuse.trace.name',
   'user.id',
