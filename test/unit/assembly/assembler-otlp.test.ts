@@ -83,6 +83,21 @@ describe('assembler: roots the client sent', () => {
     expect(exportReady(10 * IDLE).drafts).toEqual([]);
   });
 
+  it('a trace input of its own stays on the client root; one copied from the observation is not repeated', () => {
+    const { feed, exportReady } = setup();
+    const input = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] });
+    feed(
+      otlpEvents([
+        { spanId: ROOT, attributes: { 'langfuse.observation.type': 'span', 'langfuse.observation.input': input, 'langfuse.trace.output': 'final' } },
+      ]),
+      0,
+    );
+    const [root] = exportReady(IDLE).drafts;
+    expect(root!.attributes['langfuse.trace.input']).toBeUndefined();
+    expect(root!.attributes['langfuse.observation.input']).toBe('{"messages":[{"role":"user","content":"Hi"}]}');
+    expect(root!.attributes['langfuse.trace.output']).toBe('final');
+  });
+
   it('without a client root the trace still gets its synthetic root', () => {
     const { feed, exportReady } = setup();
     feed(otlpEvents([{ spanId: CHILD, parentSpanId: ROOT, attributes: { 'langfuse.observation.type': 'span', 'langfuse.trace.name': 't' } }]), 0);
