@@ -241,9 +241,14 @@ export class Assembler {
       if (entity.inflight || entity.kind === 'trace') continue;
       if (entity.kind === 'score') {
         const score = mergeScoreEvents(entity.id, entity.events as ScoreEvent[]);
+        const state = score.traceId && !score.observationId ? this.traces.get(score.traceId) : undefined;
+        // A trace-level score for a trace nothing else told of yet (the Langfuse SDKs v3+ post
+        // scores before their OTLP flush) waits like a root, to learn whether the client sends one.
+        const unknownTrace = state && state.startNanos === undefined && !this.entities.has(`trace:${state.traceId}`);
+        if (unknownTrace && nowMillis - state.lastEventMillis < traceIdleMillis && !force) continue;
         const draft = toScoreDraft(mapping, score, entity.source);
         // A trace-level score of a trace whose root the client sent goes under that root.
-        const clientRoot = score.traceId && !score.observationId ? this.traces.get(score.traceId)?.clientRoots?.values().next().value : undefined;
+        const clientRoot = state?.clientRoots?.values().next().value;
         if (clientRoot !== undefined) draft.parent = { type: 'observation', id: clientRoot };
         ready.push(this.take(entity, draft));
         continue;

@@ -41,7 +41,8 @@ export function extractMetadata(attributes: OtlpAttributes, prefix: string): Rec
   const out: Record<string, JsonValue> = { ...top };
   for (const dotted of [`${prefix}.`, 'langfuse.metadata.']) {
     for (const [key, value] of Object.entries(attributes)) {
-      if (key.startsWith(dotted) && key.length > dotted.length) out[key.slice(dotted.length)] = value;
+      // LiteLLM writes nested values as JSON text; the ingestion path had them as objects.
+      if (key.startsWith(dotted) && key.length > dotted.length) out[key.slice(dotted.length)] = parseJsonish(value) ?? null;
     }
   }
   return out;

@@ -78,13 +78,19 @@ function isLangfuseSpan(span: OtlpSpan, scope: OtlpScope): boolean {
   return false;
 }
 
-/** Headers first (the SDKs send x-langfuse-sdk-*); the resource's service.name names the integration. */
+/**
+ * Headers first (the SDKs send x-langfuse-sdk-*); the integration is the resource's service.name,
+ * else the sending program named by User-Agent: LiteLLM's exports carry an empty resource and
+ * `User-Agent: litellm/<version>`, and its ingestion batches said `sdk_integration: litellm`.
+ */
 function sourceOf(resource: OtlpAttributes, headers: OtlpConversionOptions['headers']): RequestSource {
   const source = toRequestSource(undefined, headers);
   const service = resource['service.name'];
   if (!source.sdkIntegration && typeof service === 'string' && service !== '' && !service.startsWith('unknown_service')) {
     source.sdkIntegration = service.slice(0, 200);
   }
+  const agent = headers['user-agent'];
+  if (!source.sdkIntegration && typeof agent === 'string' && /^litellm\//i.test(agent)) source.sdkIntegration = 'litellm';
   return source;
 }
 

@@ -119,7 +119,21 @@ function asClientRoot(mapping: CompiledMapping, draft: SpanDraft, record: Extrac
   const obs = record.observation;
   const root = mapping.root(rootView(record.trace, obs.traceId, obs));
   const { 'langfuse.trace.synthetic': _synthetic, ...traceAttributes } = root.attributes;
+  // Langfuse gives a root's trace its observation's input and output: on the same span they would
+  // only repeat the messages.
+  if (sameJson(record.trace?.input, obs.input)) delete traceAttributes['langfuse.trace.input'];
+  if (sameJson(record.trace?.output, obs.output)) delete traceAttributes['langfuse.trace.output'];
   return { ...rest, attributes: { ...traceAttributes, ...draft.attributes } };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
 }
 
 /** The one entry point of the mapping stage: a completed record to its span draft. */

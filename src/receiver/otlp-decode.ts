@@ -23,6 +23,9 @@ interface OtlpTypes {
   request: protobuf.Type;
   response: protobuf.Type;
   status: protobuf.Type;
+  /** Enum names → numbers from the protos, for OTLP/JSON senders that write names. */
+  spanKinds: Record<string, number>;
+  statusCodes: Record<string, number>;
 }
 
 let types: OtlpTypes | undefined;
@@ -44,6 +47,8 @@ function otlpTypes(): OtlpTypes {
     request: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
     status,
+    spanKinds: root.lookupEnum('opentelemetry.proto.trace.v1.Span.SpanKind').values,
+    statusCodes: root.lookupEnum('opentelemetry.proto.trace.v1.Status.StatusCode').values,
   };
   return types;
 }
@@ -153,28 +158,18 @@ function normalizeSpan(span: unknown): OtlpSpan | InvalidOtlpSpan {
     traceId,
     spanId,
     name: typeof span.name === 'string' ? span.name : '',
-    kind: toEnum(span.kind, KIND_NAMES),
+    kind: toEnum(span.kind, otlpTypes().spanKinds),
     startTimeUnixNano: start,
     endTimeUnixNano: end,
     attributes: toAttributes((span.attributes as unknown[] | undefined) ?? []),
     status: {
-      code: toEnum(status.code, STATUS_NAMES),
+      code: toEnum(status.code, otlpTypes().statusCodes),
       ...(typeof status.message === 'string' && status.message !== '' ? { message: status.message } : {}),
     },
   };
   if (parent && !/^0+$/.test(parent)) out.parentSpanId = parent;
   return out;
 }
-
-const KIND_NAMES: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
-const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 /** OTLP/JSON enums are integers, but some senders write the names. */
 function toEnum(value: unknown, names: Record<string, number>): number {
@@ -202,7 +197,8 @@ function toHexId(value: unknown, bytes: number): string | undefined {
 /** fixed64 nanoseconds: protobufjs gives a decimal string (longs: String); JSON a string or number. */
 function toNanos(value: unknown): string | undefined {
   if (value === undefined || value === null) return '0';
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  // A JSON number past 2^53 has already lost its last digits in JSON.parse; it is still a time.
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return BigInt(Math.trunc(value)).toString();
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value).toString();
   return undefined;
 }

@@ -146,5 +146,8 @@ describe.skipIf(!hasSharedFixtures)('corpus: LiteLLM v4 OTLP goldens give the fa
     expect(gen!.parent).toBeUndefined();
     expect(gen!.attributes['langfuse.trace.name']).toBe('litellm-acompletion');
     expect(gen!.attributes['gen_ai.request.stream']).toBe(false);
+    // The trace's input is the generation's own (Langfuse's rule): not repeated on the same span.
+    expect(gen!.attributes['gen_ai.input.messages']).toBeDefined();
+    expect(gen!.attributes['langfuse.trace.input']).toBeUndefined();
   });
 });

@@ -1,6 +1,9 @@
 // Issue 9: POST /api/public/otel/v1/traces and POST /api/public/scores through HTTP (supertest on
 // the service's app), exported for real to a fake OTLP collector. Requests are built by the
 // official OpenTelemetry JS SDK and serializers, as a Langfuse SDK or LiteLLM would send them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
@@ -234,6 +237,30 @@ describe('POST /api/public/otel/v1/traces', () => {
     expect(quoted.status).toBe(200);
     const other = await post(service.app, 'text/plain', 'hello');
     expect(other.status).toBe(415);
+  });
+});
+
+describe('durability of OTLP exports', () => {
+  it('stored before the 200: after a restart with the backend back, the spans go out as sent, with no synthetic root', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-otlp-'));
+    try {
+      const first = await start({ BRIDGE_STORE: 'sqlite', BRIDGE_DATA_DIR: dataDir }, { kind: 'status', status: 503 });
+      const sent = litellmSpans();
+      const res = await post(first.service.app, 'application/x-protobuf', Buffer.from(ProtobufTraceSerializer.serializeRequest(sent)!));
+      expect(res.status).toBe(200);
+      await first.service.shutdown();
+      await first.collector.close();
+      service = undefined;
+      collector = undefined;
+      // Every attempt was refused: nothing went out before the restart.
+      expect(first.collector.requests.length).toBeGreaterThan(0);
+
+      const second = await start({ BRIDGE_STORE: 'sqlite', BRIDGE_DATA_DIR: dataDir });
+      expect(second.service.replayed).toBe(1);
+      checkExported(await waitForSpans(second.collector, 2), sent);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -83,6 +83,21 @@ describe('assembler: roots the client sent', () => {
     expect(exportReady(10 * IDLE).drafts).toEqual([]);
   });
 
+  it('a trace input of its own stays on the client root; one copied from the observation is not repeated', () => {
+    const { feed, exportReady } = setup();
+    const input = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] });
+    feed(
+      otlpEvents([
+        { spanId: ROOT, attributes: { 'langfuse.observation.type': 'span', 'langfuse.observation.input': input, 'langfuse.trace.output': 'final' } },
+      ]),
+      0,
+    );
+    const [root] = exportReady(IDLE).drafts;
+    expect(root!.attributes['langfuse.trace.input']).toBeUndefined();
+    expect(root!.attributes['langfuse.observation.input']).toBe('{"messages":[{"role":"user","content":"Hi"}]}');
+    expect(root!.attributes['langfuse.trace.output']).toBe('final');
+  });
+
   it('without a client root the trace still gets its synthetic root', () => {
     const { feed, exportReady } = setup();
     feed(otlpEvents([{ spanId: CHILD, parentSpanId: ROOT, attributes: { 'langfuse.observation.type': 'span', 'langfuse.trace.name': 't' } }]), 0);
@@ -123,5 +138,29 @@ describe('assembler: passed-through spans', () => {
     ]);
     expect(settled.releasableSeqs).toEqual([1]);
     expect(feed(events, 5)).toMatchObject({ duplicates: 1, releasable: true });
+  });
+});
+
+describe('assembler: a score that arrives before its OTLP spans', () => {
+  it('waits for its trace, then goes under the client root', () => {
+    const { feed, exportReady } = setup();
+    const score = validateBatch([{ id: 'e-score', type: 'score-create', timestamp: '2025-12-01T12:00:02Z', body: { id: 's1', traceId: TRACE, name: 'accuracy', value: 1 } }]).accepted;
+    feed(score, 0);
+    expect(exportReady(10).drafts).toEqual([]);
+    feed(otlpEvents([{ spanId: ROOT, attributes: { 'langfuse.observation.type': 'span' } }]), 500);
+    const drafts = exportReady(500).drafts;
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]).toMatchObject({ span: { type: 'score', id: 's1' }, parent: { type: 'observation', id: ROOT } });
+  });
+
+  it('a trace known only through scores still gets its root, after the idle time', () => {
+    const { feed, exportReady } = setup();
+    const score = validateBatch([{ id: 'e-score', type: 'score-create', timestamp: '2025-12-01T12:00:02Z', body: { id: 's1', traceId: 'only-scores', name: 'accuracy', value: 1 } }]).accepted;
+    feed(score, 0);
+    expect(exportReady(10).drafts).toEqual([]);
+    expect(exportReady(IDLE).drafts.map((d) => [d.span.type, d.parent?.type])).toEqual([
+      ['score', 'root'],
+      ['root', undefined],
+    ]);
   });
 });

@@ -306,3 +306,39 @@ describe('nanosToIso', () => {
     expect(nanosToIso('1764590400000000001')).toBe('2025-12-01T12:00:00.000000001Z');
   });
 });
+
+describe('what current LiteLLM sends (1.110.2 with langfuse 4.18.0, captured)', () => {
+  it('an empty resource and User-Agent litellm/…: the integration is litellm; JSON metadata values are parsed', () => {
+    const out = convertOtlpRequest(
+      {
+        resourceSpans: [
+          {
+            resource: {},
+            scopeSpans: [
+              {
+                scope: { name: 'langfuse-sdk' },
+                spans: [
+                  span({
+                    name: 'litellm-completion',
+                    attributes: {
+                      'langfuse.observation.type': 'generation',
+                      'langfuse.observation.completion_start_time': '"2026-12-01T11:24:36.463329+00:00"',
+                      'langfuse.observation.metadata.hidden_params': '{"api_base": "https://api.openai.com", "response_cost": 0.000225}',
+                      'langfuse.observation.metadata.cache_hit': false,
+                    },
+                  }),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      { headers: { 'user-agent': 'litellm/1.110.2', 'x-langfuse-sdk-name': 'python', 'x-langfuse-sdk-version': '4.18.0' } },
+    );
+    expect(out.groups[0]!.source).toEqual({ sdkName: 'python', sdkVersion: '4.18.0', sdkIntegration: 'litellm' });
+    expect(observation(out.groups[0]!.events).body).toMatchObject({
+      completionStartTime: '2026-12-01T11:24:36.463329+00:00',
+      metadata: { hidden_params: { api_base: 'https://api.openai.com', response_cost: 0.000225 }, cache_hit: false },
+    });
+  });
+});
