@@ -55,11 +55,11 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
     reason: 'The current LiteLLM adds litellm_call_id and response_id to the generation metadata it sends; 1.103 does not.',
   },
   {
-    fact: /^trace langfuse\.trace\.output$/,
-    scenarios: ['failure'],
+    fact: /^trace langfuse\.trace\.(input|output)$/,
     reason:
-      'LiteLLM 1.103 sends a failed call\'s trace without output. The current LiteLLM sends no trace input/output at all, and ' +
-      'the bridge, as Langfuse does for OTLP, gives a trace the input/output of its root observation: for a failure, the error text.',
+      'LiteLLM 1.103 sends the trace\'s input/output in trace-create; the bridge puts them on the trace span as ' +
+      'langfuse.trace.input/output. The current LiteLLM sends none: as in Langfuse, the root generation\'s own input/output ' +
+      'are the trace\'s, and the bridge does not repeat them on that span (they are its gen_ai.input/output.messages).',
   },
   {
     fact: /^service\.name$/,
