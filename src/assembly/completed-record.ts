@@ -1,6 +1,7 @@
 // The contract between assembly and mapping: what assembly hands on once an entity is complete.
 // Plain data only (no spans, no OTel types); mapping turns each record into one span draft per
 // destination. Assembly never calls mapping: the pipeline carries these records across.
+import type { PassthroughSpanBody } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import type { MergedObservation, MergedScore, MergedTrace } from './merge.js';
 
@@ -47,19 +48,12 @@ export interface CompletedScore {
  * shape of the mapping stage's SpanDraft, which `mapRecord` returns unchanged. Spelled out here
  * because assembly must not import mapping; mapRecord's return type checks that the two agree.
  */
-export interface PassthroughDraft {
-  traceId: string;
+export type PassthroughDraft = Omit<PassthroughSpanBody, 'id' | 'parentSpanId' | 'startTimeUnixNano' | 'endTimeUnixNano'> & {
   span: { type: 'observation'; id: string };
   parent?: { type: 'observation'; id: string };
-  name: string;
-  kind: 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
   startTimeUnixNano: bigint;
   endTimeUnixNano: bigint;
-  attributes: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
-  status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
-  resource: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
-  scope: { name: string; version?: string };
-}
+};
 
 export interface CompletedPassthrough {
   kind: 'passthrough';
