@@ -61,12 +61,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
       'langfuse.trace.input/output. The current LiteLLM sends none: as in Langfuse, the root generation\'s own input/output ' +
       'are the trace\'s, and the bridge does not repeat them on that span (they are its gen_ai.input/output.messages).',
   },
-  {
-    fact: /^service\.name$/,
-    reason:
-      '1.103 marks its batches with sdk_integration "litellm", which the bridge uses as service.name. The current LiteLLM ' +
-      'sends an empty OTLP resource and no sdk_integration, so the bridge falls back to "langfuse".',
-  },
 ];
 
 function matches(known: KnownDifference, scenario: Scenario, d: FactDifference): boolean {
