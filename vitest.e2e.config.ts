@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * End-to-end suite (`npm run test:e2e`, after scripts/provision-e2e.sh): real LiteLLM, the
- * Langfuse JS SDK v3, the built bridge and Jaeger v2, all on 127.0.0.1.
+ * End-to-end suite (`npm run test:e2e`, after scripts/provision-e2e.sh): real LiteLLM (1.103 and current), the
+ * Langfuse JS SDKs v3 and v5, the Langfuse Python SDK 4.x, the built bridge and Jaeger v2, all on 127.0.0.1.
  * Files run one after another (each starts its own processes on free ports; running them in
  * parallel on a 2-core machine only makes timings flaky).
  */

@@ -3,18 +3,24 @@
 #
 #   .e2e-cache/bin/jaeger   Jaeger v2 (all-in-one / collector), built from the Go tools
 #                           module tools/jaeger (pinned there: github.com/jaegertracing/jaeger v1.76.0)
-#   .e2e-cache/venv/        Python venv with the pinned LiteLLM + Langfuse SDK v2
-#                           (scripts/e2e/requirements.txt)
+#   .e2e-cache/venv/        Python venv with the pinned LiteLLM 1.103.11 + Langfuse SDK v2
+#                           (scripts/e2e/requirements.txt): the ingestion-API clients
+#   .e2e-cache/venv-current/ Python venv with the newest LiteLLM (never 1.107.0, a compromised
+#                           release) + Langfuse SDK 4.x (scripts/e2e/requirements-current.txt):
+#                           the OTLP clients
+#
+# The Langfuse JS SDK v5 (@langfuse/tracing, @langfuse/otel) needs nothing here: its peers are
+# the project's own OpenTelemetry pins, so it is a devDependency in package.json.
 #
 # Idempotent and fast when warm: the Jaeger binary is rebuilt only when it is missing or older
-# than tools/jaeger/go.mod / go.sum; the venv is rebuilt only when the hash of requirements.txt
+# than tools/jaeger/go.mod / go.sum; the venvs are rebuilt only when the hash of their requirements file
 # (plus the Python version) differs from the stamp written after the last successful install.
 #
 # Environment:
 #   E2E_CACHE_DIR   cache directory (default: <repo>/.e2e-cache)
 #   E2E_PYTHON      Python interpreter for the venv (default: python3; must be >= 3.10)
-#   E2E_FORCE=1     rebuild both, ignoring the stamps
-#   E2E_SKIP_JAEGER=1 / E2E_SKIP_VENV=1   skip one half (e.g. when only the other is needed)
+#   E2E_FORCE=1     rebuild everything, ignoring the stamps
+#   E2E_SKIP_JAEGER=1 / E2E_SKIP_VENV=1   skip Jaeger / both venvs (e.g. when only the other is needed)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,17 +70,23 @@ build_jaeger() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# 2. Python venv with LiteLLM + langfuse v2
+# 2. Python venvs: <dir> <requirements file> <langfuse major the scenarios need>
 # ---------------------------------------------------------------------------------------------
 provision_venv() {
-  local t0 venv req stamp want have pyver
+  local t0 venv req lf_major stamp want have pyver
   t0=$(now_ms)
-  venv="$cache_dir/venv"
-  req="scripts/e2e/requirements.txt"
+  venv="$cache_dir/$1"
+  req="$2"
+  lf_major="$3"
   stamp="$venv/.requirements.sha256"
 
   if ! command -v "$python_bin" >/dev/null 2>&1; then
     log "ERROR: '$python_bin' not found (set E2E_PYTHON)" >&2
+    exit 1
+  fi
+  # Refuse the compromised LiteLLM release whatever a requirements file says.
+  if grep -qiE '^litellm[[:space:]]*==[[:space:]]*1\.107\.0([^0-9]|$)' "$req"; then
+    log "ERROR: $req pins litellm 1.107.0, a compromised release; refusing to install it" >&2
     exit 1
   fi
   pyver="$("$python_bin" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
@@ -82,29 +94,37 @@ provision_venv() {
   have="$(cat "$stamp" 2>/dev/null || true)"
 
   if [[ "$force" != "1" && "$want" == "$have" && -x "$venv/bin/python" ]]; then
-    log "venv: up to date ($venv, $req unchanged), skipped ($(elapsed "$t0"))"
+    log "$1: up to date ($venv, $req unchanged), skipped ($(elapsed "$t0"))"
     return
   fi
 
-  log "venv: (re)creating $venv with Python $pyver from $req"
+  log "$1: (re)creating $venv with Python $pyver from $req"
   rm -rf "$venv"
   "$python_bin" -m venv "$venv"
   # No pip self-upgrade (slow, needs nothing new); quiet install of the fully pinned set.
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install --quiet --no-input -r "$req"
   # Smoke-check the two packages the scenarios rely on; LITELLM_LOCAL_MODEL_COST_MAP avoids
   # LiteLLM's attempt to download its price map at import (there is no network here).
-  LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" - <<'PY'
+  LF_MAJOR="$lf_major" VENV_NAME="$1" LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" - <<'PY'
 import importlib.metadata as md
-from langfuse.version import __version__ as lf
+import os
 import litellm  # noqa: F401
-assert lf.startswith("2."), f"langfuse v2 expected, got {lf}"
-print(f"[provision-e2e] venv: litellm {md.version('litellm')}, langfuse {lf}")
+lf = md.version("langfuse")
+ll = md.version("litellm")
+assert lf.split(".")[0] == os.environ["LF_MAJOR"], f"langfuse {os.environ['LF_MAJOR']}.x expected, got {lf}"
+assert ll != "1.107.0", "litellm 1.107.0 is a compromised release"
+print(f"[provision-e2e] {os.environ['VENV_NAME']}: litellm {ll}, langfuse {lf}")
 PY
   echo "$want" >"$stamp"
-  log "venv: ready ($(elapsed "$t0"))"
+  log "$1: ready ($(elapsed "$t0"))"
 }
 
 if [[ "${E2E_SKIP_JAEGER:-0}" != "1" ]]; then build_jaeger; else log "jaeger: skipped (E2E_SKIP_JAEGER=1)"; fi
-if [[ "${E2E_SKIP_VENV:-0}" != "1" ]]; then provision_venv; else log "venv: skipped (E2E_SKIP_VENV=1)"; fi
+if [[ "${E2E_SKIP_VENV:-0}" != "1" ]]; then
+  provision_venv venv scripts/e2e/requirements.txt 2
+  provision_venv venv-current scripts/e2e/requirements-current.txt 4
+else
+  log "venvs: skipped (E2E_SKIP_VENV=1)"
+fi
 
 log "done in $(elapsed "$t_all")"

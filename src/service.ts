@@ -190,7 +190,11 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
       // the deadline (its spans are still queued).
       await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
-      await recorder?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
+      // The metrics exporter retries on its own: its last flush gets what is left of the deadline.
+      if (recorder) {
+        const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
+        await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
+      }
       spool.close();
       return complete;
     },

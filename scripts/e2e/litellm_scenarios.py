@@ -1,17 +1,24 @@
-"""LiteLLM -> Langfuse (SDK v2) traffic for the end-to-end tests.
+"""LiteLLM -> Langfuse traffic for the end-to-end tests, for both LiteLLM generations:
 
-Runs LiteLLM exactly as a user would with the `langfuse` callback, against whatever
-LANGFUSE_HOST points at (the bridge under test), with `mock_response=` so that no model
-provider is ever contacted. Every scenario makes one or more LiteLLM calls; at the end the
-script waits for LiteLLM's logging threads, flushes the Langfuse client and prints one line
+- LiteLLM 1.103.11 + Langfuse SDK v2 (.e2e-cache/venv): the `langfuse` callback POSTs
+  ingestion batches to /api/public/ingestion;
+- the current LiteLLM + Langfuse SDK 4.x (.e2e-cache/venv-current): the `langfuse` and
+  `langfuse_otel` callbacks send OTLP/protobuf to /api/public/otel/v1/traces.
 
-    E2E_RESULT {"run": ..., "scenarios": {...}, "ingestion": [...], "errors": [...]}
+Runs LiteLLM exactly as a user would, against whatever LANGFUSE_HOST points at (the bridge
+under test), with `mock_response=` so that no model provider is ever contacted. The scenarios
+are the same for both generations (the comparison test relies on that). Every scenario makes
+one or more LiteLLM calls; at the end the script waits for LiteLLM's logging threads, flushes
+the client and prints one line
+
+    E2E_RESULT {"run": ..., "scenarios": {...}, "ingestion": [...], "otlp": [...], "errors": [...]}
 
 where `scenarios` describes what each scenario sent (ids, names, models) so the test can look
-the traces up in Jaeger, and `ingestion` records every POST /api/public/ingestion the SDK made
-(status code, event types, per-event errors) so the test can check the bridge accepted them.
+the traces up in Jaeger, `ingestion` records every POST /api/public/ingestion the v2 SDK made
+(status code, event types, per-event errors), and `otlp` every OTLP export of the current
+LiteLLM (the spans handed to the exporter, with their ids and attributes, and the outcome).
 
-Usage:  python litellm_scenarios.py [--run RUN_ID] [--only name,name]
+Usage:  python litellm_scenarios.py [--run RUN_ID] [--only name,name] [--callback langfuse|langfuse_otel]
 Env:    LANGFUSE_HOST, LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY (read by LiteLLM itself).
 """
 
@@ -32,18 +39,20 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # at the end anyway.
 os.environ.setdefault("LANGFUSE_FLUSH_INTERVAL", "1")
 
-import langfuse.request  # noqa: E402  (after the env setup above)
-from langfuse.serializer import EventSerializer  # noqa: E402
-import litellm  # noqa: E402
+from importlib.metadata import version as _dist_version  # noqa: E402
+
+import litellm  # noqa: E402  (after the env setup above)
 from litellm.litellm_core_utils.thread_pool_executor import executor  # noqa: E402
 
+# Langfuse SDK v2 (LiteLLM <= 1.103) or 4.x (LiteLLM >= 1.104, OTLP).
+LANGFUSE_MAJOR = int(_dist_version("langfuse").split(".")[0])
+
 # --------------------------------------------------------------------------------------------
-# Record what the Langfuse SDK sends and what the bridge answers.
+# Record what the client sends and what the bridge answers.
 # --------------------------------------------------------------------------------------------
 INGESTION: list[dict] = []
-_ingestion_lock = threading.Lock()
-_original_batch_post = langfuse.request.LangfuseClient.batch_post
-
+OTLP: list[dict] = []
+_record_lock = threading.Lock()
 
 _SUMMARY_FIELDS = (
     "id", "traceId", "name", "parentObservationId", "level", "statusMessage", "model",
@@ -63,37 +72,54 @@ def _summarize(event: dict) -> dict:
     return out
 
 
-def _recording_batch_post(self, **kwargs):
-    batch = kwargs.get("batch") or []
-    entry: dict = {
-        "events": [_summarize(e) for e in batch if isinstance(e, dict)],
-        "metadata": kwargs.get("metadata"),
-        "sentAt": round(time.time(), 6),
-    }
-    try:
-        res = _original_batch_post(self, **kwargs)
-        entry["status"] = res.status_code
+if LANGFUSE_MAJOR < 3:
+    import langfuse.request
+    from langfuse.serializer import EventSerializer as JsonEncoder
+
+    _original_batch_post = langfuse.request.LangfuseClient.batch_post
+
+    def _recording_batch_post(self, **kwargs):
+        """Record what the Langfuse SDK v2 POSTs and what the bridge answers."""
+        batch = kwargs.get("batch") or []
+        entry: dict = {
+            "events": [_summarize(e) for e in batch if isinstance(e, dict)],
+            "metadata": kwargs.get("metadata"),
+            "sentAt": round(time.time(), 6),
+        }
         try:
-            body = res.json()
-            entry["errors"] = body.get("errors", []) if isinstance(body, dict) else None
-            entry["successes"] = len(body.get("successes", [])) if isinstance(body, dict) else None
-        except Exception:  # noqa: BLE001
-            entry["errors"] = None
-            entry["body"] = res.text[:500]
-        return res
-    except Exception as exc:  # noqa: BLE001
-        entry["exception"] = repr(exc)
-        raise
-    finally:
-        entry["doneAt"] = round(time.time(), 6)
-        with _ingestion_lock:
-            INGESTION.append(entry)
+            res = _original_batch_post(self, **kwargs)
+            entry["status"] = res.status_code
+            try:
+                body = res.json()
+                entry["errors"] = body.get("errors", []) if isinstance(body, dict) else None
+                entry["successes"] = len(body.get("successes", [])) if isinstance(body, dict) else None
+            except Exception:  # noqa: BLE001
+                entry["errors"] = None
+                entry["body"] = res.text[:500]
+            return res
+        except Exception as exc:  # noqa: BLE001
+            entry["exception"] = repr(exc)
+            raise
+        finally:
+            entry["doneAt"] = round(time.time(), 6)
+            with _record_lock:
+                INGESTION.append(entry)
 
+    langfuse.request.LangfuseClient.batch_post = _recording_batch_post
+else:
+    # The `langfuse` callback exports through litellm's own LangfuseSpanExporter (inside an
+    # _ExportLedger); `langfuse_otel` through the OTel SDK's OTLP/HTTP exporter.
+    from litellm.integrations.langfuse import langfuse_sdk
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from otlp_recorder import record_exports  # scripts/e2e/otlp_recorder.py
 
-langfuse.request.LangfuseClient.batch_post = _recording_batch_post
+    record_exports(langfuse_sdk.LangfuseSpanExporter, OTLP)
+    record_exports(OTLPSpanExporter, OTLP)
 
-litellm.success_callback = ["langfuse"]
-litellm.failure_callback = ["langfuse"]
+    class JsonEncoder(json.JSONEncoder):
+        def default(self, o):  # anything json cannot encode in a scenario result
+            return str(o)
+
 
 MESSAGES = [
     {"role": "system", "content": "You are a terse assistant."},
@@ -298,22 +324,65 @@ SCENARIOS = {
 }
 
 
-def _langfuse_clients() -> list:
-    """Every Langfuse SDK client LiteLLM created: the global logger's and any per-request
-    (dynamic) ones LiteLLM keeps in its caches. Found through the garbage collector so the
-    script does not depend on where a given LiteLLM version stores them."""
+def _flush_clients(errors: list) -> None:
+    """Flush every client LiteLLM created, found through the garbage collector so the script
+    does not depend on where a given LiteLLM version keeps them: v2's Langfuse clients (the
+    global logger's and per-request ones), or, for the current LiteLLM, every OTel
+    TracerProvider (its own export channels and langfuse_otel's). Each flush blocks until its
+    queue has been sent."""
     import gc
 
-    from langfuse import Langfuse
+    if LANGFUSE_MAJOR < 3:
+        from langfuse import Langfuse
 
-    return [o for o in gc.get_objects() if isinstance(o, Langfuse)]
+        clients = [o for o in gc.get_objects() if isinstance(o, Langfuse)]
+    else:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        clients = [o for o in gc.get_objects() if isinstance(o, TracerProvider)]
+    if not clients:
+        errors.append({"scenario": "*", "error": "LiteLLM created no Langfuse client / tracer provider"})
+    for client in clients:
+        if LANGFUSE_MAJOR < 3:
+            client.flush()
+        elif not client.force_flush(30_000):
+            errors.append({"scenario": "*", "error": f"flush of {client!r} timed out"})
+
+
+def _find_plain_trace(plain: dict, errors: list) -> None:
+    """The plain scenario's trace id is chosen by LiteLLM: find the generation of the call's
+    response id in what was sent."""
+    if LANGFUSE_MAJOR < 3:
+        # v2: LiteLLM's generation id is "time-..._" + response.id.
+        suffix = "_" + plain["responseId"]
+        for post in INGESTION:
+            for ev in post["events"]:
+                if ev.get("type") == "generation-create" and str(ev.get("id", "")).endswith(suffix):
+                    plain["traceId"] = ev.get("traceId")
+                    plain["generationId"] = ev.get("id")
+    else:
+        # current: the span carries the response id (langfuse: metadata.response_id,
+        # langfuse_otel: llm.response.id); its OTel trace id is the trace id.
+        for export in OTLP:
+            for span in export["spans"]:
+                attrs = span["attributes"]
+                if plain["responseId"] in (attrs.get("langfuse.observation.metadata.response_id"), attrs.get("llm.response.id")):
+                    plain["traceId"] = span["traceId"]
+                    plain["generationId"] = span["spanId"]
+    if plain["traceId"] is None:
+        errors.append({"scenario": "plain", "error": "generation for the plain call was not sent"})
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", default=uuid.uuid4().hex[:12])
     parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--callback", default="langfuse", choices=["langfuse", "langfuse_otel"])
     args = parser.parse_args()
+    if args.callback == "langfuse_otel" and LANGFUSE_MAJOR < 3:
+        parser.error("langfuse_otel needs the current LiteLLM (venv-current)")
+    litellm.success_callback = [args.callback]
+    litellm.failure_callback = [args.callback]
 
     selected = [s for s in args.only.split(",") if s] or list(SCENARIOS)
     results: dict = {}
@@ -328,37 +397,25 @@ def main() -> int:
             errors.append({"scenario": name, "error": traceback.format_exc()})
 
     # Deterministic flush: (1) wait for LiteLLM's logging thread pool, where the sync success
-    # and failure handlers (which enqueue the Langfuse events) run; (2) flush every Langfuse
-    # client, which blocks until its queue has been sent.
+    # and failure handlers (which enqueue the Langfuse events / end the spans) run; (2) flush
+    # every client.
     executor.shutdown(wait=True)
-    clients = _langfuse_clients()
-    if not clients:
-        errors.append({"scenario": "*", "error": "no Langfuse client was created by LiteLLM"})
-    for client in clients:
-        client.flush()
-
-    # The plain scenario's trace id is LiteLLM's call id: find the generation whose id ends
-    # with the response id (LiteLLM's generation id is "time-..._" + response.id).
+    _flush_clients(errors)
     plain = results.get("plain")
     if plain is not None:
-        suffix = "_" + plain["responseId"]
-        for post in INGESTION:
-            for ev in post["events"]:
-                if ev.get("type") == "generation-create" and str(ev.get("id", "")).endswith(suffix):
-                    plain["traceId"] = ev.get("traceId")
-                    plain["generationId"] = ev.get("id")
-        if plain["traceId"] is None:
-            errors.append({"scenario": "plain", "error": "generation for the plain call was not sent"})
+        _find_plain_trace(plain, errors)
 
     out = {
         "run": args.run,
         "scenarios": results,
+        "callback": args.callback,
         "ingestion": INGESTION,
+        "otlp": OTLP,
         "errors": errors,
         "seconds": round(time.time() - started, 3),
         "versions": {"litellm": _version("litellm"), "langfuse": _version("langfuse")},
     }
-    sys.stdout.write("E2E_RESULT " + json.dumps(out, cls=EventSerializer) + "\n")
+    sys.stdout.write("E2E_RESULT " + json.dumps(out, cls=JsonEncoder) + "\n")
     sys.stdout.flush()
     return 0 if not errors else 1
 

@@ -5,11 +5,11 @@
 // only what its root needs (name, context, time range, counts). Durability is the spool's: entries
 // are replayed into `ingest` on start, and an out-of-order event refolds from the stored entries.
 // Must not know HTTP, mapping or OTel.
-import type { IngestionEvent, ObservationEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
+import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 import type { SpoolEntry, Tombstone } from '../spool/spool.js';
-import type { CompletedRecord, TopLevelSummary } from './completed-record.js';
+import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
   compareOrderKeys,
@@ -58,6 +58,12 @@ interface ScoreEntity extends Tracked {
   kind: 'score';
   fold?: ScoreFold;
   source: RequestSource;
+}
+
+/** An OTLP span without `langfuse.*`: exported as it came, whole on arrival. */
+interface PassEntity extends Tracked {
+  kind: 'pass';
+  event?: PassthroughSpanEvent;
 }
 
 /** A trace's own events (trace-create) plus the bookkeeping its root needs. */
@@ -120,13 +126,9 @@ export interface Collected {
  */
 export type CollectMode = 'ready' | 'due' | 'all';
 
-/** An event with a mark only the OTLP path sets (never accepted from /ingestion). */
-export interface ClientRootMark {
-  clientRoot?: true;
-}
 
 export class Assembler {
-  private readonly entities = new Map<string, ObservationEntity | ScoreEntity>();
+  private readonly entities = new Map<string, ObservationEntity | ScoreEntity | PassEntity>();
   private readonly traces = new Map<string, TraceState>();
   /** Entities complete as soon as they arrived (scores, ended observations with their create). */
   private readonly ready = new Set<string>();
@@ -181,8 +183,11 @@ export class Assembler {
       if (!inOrder) result.refolds++;
       if (inOrder) target.lastKey = orderKey;
       if (kind === 'trace') this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
-      else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
-      else this.foldObservation(target as ObservationEntity, event as ObservationEvent & ClientRootMark, orderKey, inOrder, nowMillis);
+      else if (kind === 'pass') {
+        (target as PassEntity).event = event as PassthroughSpanEvent;
+        this.ready.add(target.key);
+      } else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
+      else this.foldObservation(target as ObservationEntity, event as ObservationEvent, orderKey, inOrder, nowMillis);
     }
     result.releasable = !this.seqRefs.has(entry.seq);
     return result;
@@ -218,10 +223,13 @@ export class Assembler {
       } else result.lateUpdates++;
       return undefined;
     }
-    const entity: ObservationEntity | ScoreEntity =
+    const tracked = { key, id, envelopeIds: new Set<string>(), seqs: new Set<number>() };
+    const entity: ObservationEntity | ScoreEntity | PassEntity =
       kind === 'obs'
-        ? { kind, key, id, envelopeIds: new Set(), seqs: new Set(), source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
-        : { kind, key, id, envelopeIds: new Set(), seqs: new Set(), source };
+        ? { ...tracked, kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        : kind === 'score'
+          ? { ...tracked, kind, source }
+          : { ...tracked, kind: 'pass' };
     this.entities.set(key, entity);
     return entity;
   }
@@ -272,7 +280,7 @@ export class Assembler {
     if (state.scoreNanos === undefined || fold.timestampNanos < state.scoreNanos) state.scoreNanos = fold.timestampNanos;
   }
 
-  private foldObservation(entity: ObservationEntity, event: ObservationEvent & ClientRootMark, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
+  private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
     const fold = this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
     const obs = fold.obs;
@@ -295,7 +303,9 @@ export class Assembler {
     if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
       state.firstTopLevel = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment, ...(obs.name !== undefined ? { name: obs.name } : {}) };
     }
-    if (entity.ended && entity.created) this.ready.add(entity.key);
+    // The client's own root waits for its trace to be idle, as a synthetic root does, so that it
+    // carries the trace's context however late that arrives.
+    if (entity.ended && entity.created && !entity.clientRoot) this.ready.add(entity.key);
   }
 
   /** Widens a root not yet queued by an already queued observation's own times. */
@@ -375,9 +385,10 @@ export class Assembler {
     for (const key of this.ready) {
       if (collected.records.length >= limit) return collected;
       const entity = this.entities.get(key);
-      if (!entity?.fold) continue;
-      if (entity.kind === 'score') take(entity, { kind: 'score', score: finishScore(entity.fold, entity.id), source: entity.source });
-      else takeObservation(entity);
+      if (entity?.kind === 'pass') {
+        if (entity.event) take(entity, { kind: 'passthrough', span: toPassthroughDraft(entity.event) });
+      } else if (entity?.kind === 'score' && entity.fold) this.takeScore(entity, nowMillis, force, take);
+      else if (entity?.kind === 'obs' && entity.fold) takeObservation(entity);
     }
     if (mode === 'ready') return collected;
     // Observations that wait: ended but seen only through updates (the create may be overtaken by
@@ -387,6 +398,8 @@ export class Assembler {
       if (entity.kind !== 'obs' || this.ready.has(entity.key) || !entity.fold) continue;
       const quietMillis = nowMillis - entity.lastEventMillis;
       const timedOut = quietMillis >= observationTimeoutMillis;
+      // A client root is taken with its trace (below), unless it timed out.
+      if (entity.clientRoot && !timedOut && !force) continue;
       if (!force && !timedOut && !(entity.ended && quietMillis >= traceIdleMillis)) continue;
       takeObservation(entity);
     }
@@ -394,8 +407,10 @@ export class Assembler {
       if (collected.records.length >= limit) return collected;
       if (!force && (state.open.size > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
       if (state.rootExported || state.clientRootId !== undefined) {
-        // No root to make: it was queued before, or the client sent its own (which carries the
-        // trace's context); only the bookkeeping and the trace's own events are settled.
+        // No root to make: it was queued before, or the client sent its own, which is taken now
+        // with the trace's context; the trace's own events settle with it.
+        const clientRoot = state.clientRootId !== undefined ? this.entities.get(entityKey('obs', state.clientRootId)) : undefined;
+        if (clientRoot?.kind === 'obs' && clientRoot.fold && !collected.keys.includes(clientRoot.key)) takeObservation(clientRoot);
         take(state, undefined);
         continue;
       }
@@ -409,6 +424,18 @@ export class Assembler {
       this.takeRoot(state, take);
     }
     return collected;
+  }
+
+  /**
+   * A trace-level score of a trace nothing else told of yet waits as a root does (the Langfuse
+   * SDKs v3+ post scores before their OTLP flush), to learn whether the client sends its own root.
+   */
+  private takeScore(entity: ScoreEntity, nowMillis: number, force: boolean, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {
+    const score = finishScore(entity.fold!, entity.id);
+    const state = score.traceId !== undefined && !score.observationId ? this.traces.get(score.traceId) : undefined;
+    const unknownTrace = state !== undefined && state.startNanos === undefined && !state.fold && !state.rootExported;
+    if (unknownTrace && !force && nowMillis - state.lastEventMillis < this.options.traceIdleMillis) return;
+    take(entity, { kind: 'score', score, source: entity.source, ...(state?.clientRootId !== undefined ? { clientRootId: state.clientRootId } : {}) });
   }
 
   private takeRoot(state: TraceState, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {
@@ -460,6 +487,24 @@ export class Assembler {
       else this.seqRefs.set(seq, refs);
     }
   }
+}
+
+/** A passed-through span's stored body as the draft it is exported as (times back to bigint). */
+function toPassthroughDraft(event: PassthroughSpanEvent): PassthroughDraft {
+  const b = event.body;
+  return {
+    traceId: b.traceId,
+    span: { type: 'observation', id: b.id },
+    ...(b.parentSpanId !== undefined ? { parent: { type: 'observation' as const, id: b.parentSpanId } } : {}),
+    name: b.name,
+    kind: b.kind,
+    startTimeUnixNano: BigInt(b.startTimeUnixNano),
+    endTimeUnixNano: BigInt(b.endTimeUnixNano),
+    attributes: b.attributes,
+    status: b.status,
+    resource: b.resource,
+    scope: b.scope,
+  };
 }
 
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {

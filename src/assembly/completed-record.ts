@@ -1,6 +1,7 @@
 // The contract between assembly and mapping: what assembly hands on once an entity is complete.
 // Plain data only (no spans, no OTel types); mapping turns each record into one span draft per
 // destination. Assembly never calls mapping: the pipeline carries these records across.
+import type { PassthroughSpanBody } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import type { MergedObservation, MergedScore, MergedTrace } from './merge.js';
 
@@ -40,6 +41,25 @@ export interface CompletedScore {
   kind: 'score';
   score: MergedScore;
   source: RequestSource;
+  /** A trace-level score of a trace whose root the client sent goes under that observation. */
+  clientRootId?: string;
 }
 
-export type CompletedRecord = CompletedObservation | CompletedRoot | CompletedScore;
+/**
+ * An OTLP span that passes through (no `langfuse.*` attributes): already in its final form, the
+ * shape of the mapping stage's SpanDraft, which `mapRecord` returns unchanged. Spelled out here
+ * because assembly must not import mapping; mapRecord's return type checks that the two agree.
+ */
+export type PassthroughDraft = Omit<PassthroughSpanBody, 'id' | 'parentSpanId' | 'startTimeUnixNano' | 'endTimeUnixNano'> & {
+  span: { type: 'observation'; id: string };
+  parent?: { type: 'observation'; id: string };
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+};
+
+export interface CompletedPassthrough {
+  kind: 'passthrough';
+  span: PassthroughDraft;
+}
+
+export type CompletedRecord = CompletedObservation | CompletedRoot | CompletedScore | CompletedPassthrough;

@@ -10,6 +10,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
@@ -112,6 +113,18 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
   const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
+  // Spans passed through from OTLP keep their sender's scope; one object per scope, because the
+  // encoder groups spans by scope identity.
+  const senderScopes = new Map<string, InstrumentationScope>();
+  const senderScope = (s: { name: string; version?: string }): InstrumentationScope => {
+    const key = `${s.name}\u0000${s.version ?? ''}`;
+    let cached = senderScopes.get(key);
+    if (!cached) {
+      if (senderScopes.size >= 256) senderScopes.clear();
+      senderScopes.set(key, (cached = s.version ? { name: s.name, version: s.version } : { name: s.name }));
+    }
+    return cached;
+  };
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
@@ -134,7 +147,8 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
 
   return {
     encode(draft) {
-      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions)]);
+      const spanScope = draft.scope ? senderScope(draft.scope) : scope;
+      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), spanScope, spanOptions)]);
       if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
       return encoded;
     },

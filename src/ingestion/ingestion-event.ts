@@ -141,12 +141,43 @@ interface Envelope<T extends string, B> {
 }
 
 export type TraceEvent = Envelope<'trace-create', TraceBody>;
-export type ObservationEvent = Envelope<ObservationEventType, ObservationBody>;
+export type ObservationEvent = Envelope<ObservationEventType, ObservationBody> & {
+  /**
+   * Set by the OTLP receiver after validation, never by a schema: the client sent this
+   * observation as its trace's root (a span without parent, or `langfuse.internal.as_root`).
+   * The /ingestion route builds its events field by field, so it can never carry this.
+   */
+  clientRoot?: true;
+};
 export type ScoreEvent = Envelope<'score-create', ScoreBody>;
 export type SdkLogEvent = Envelope<'sdk-log', { log: JsonValue; id?: string | null }>;
 
+/**
+ * An OTLP span without `langfuse.*` attributes (already `gen_ai.*` or OpenInference), kept as sent
+ * apart from legacy GenAI names. Built only by the OTLP receiver, never validated by a Langfuse
+ * schema; exported unchanged.
+ */
+export interface PassthroughSpanBody {
+  /** The span id (16 hex). */
+  id: string;
+  /** The trace id (32 hex). */
+  traceId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
+  /** Nanoseconds since the epoch, decimal (the spool stores JSON). */
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
+  status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
+  resource: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
+  scope: { name: string; version?: string };
+}
+
+export type PassthroughSpanEvent = Envelope<'otel-span', PassthroughSpanBody>;
+
 /** A validated event. `sdk-log` is validated but never forwarded (Langfuse drops it too). */
-export type IngestionEvent = TraceEvent | ObservationEvent | ScoreEvent;
+export type IngestionEvent = TraceEvent | ObservationEvent | ScoreEvent | PassthroughSpanEvent;
 
 /** One rejected event, in the shape of Langfuse's 207 `errors[]` entry. */
 export interface EventRejection {

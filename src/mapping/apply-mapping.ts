@@ -114,16 +114,46 @@ export function toScoreDraft(mapping: CompiledMapping, score: MergedScore, sourc
   return draft;
 }
 
+/**
+ * The client's own root (OTLP span without parent, or `langfuse.internal.as_root`): no parent, and
+ * it carries what a synthetic root would (trace name, user, session, tags, …) under its own
+ * attributes, since no synthetic root is made for its trace.
+ */
+function asClientRoot(mapping: CompiledMapping, draft: SpanDraft, record: Extract<CompletedRecord, { kind: 'observation' }>): SpanDraft {
+  const { parent: _parent, ...rest } = draft;
+  const obs = record.observation;
+  const root = mapping.root(rootView(record.trace, obs.traceId, obs));
+  const { 'langfuse.trace.synthetic': _synthetic, ...traceAttributes } = root.attributes;
+  // Langfuse gives a root's trace its observation's input and output: on the same span they would
+  // only repeat the messages.
+  if (sameJson(record.trace?.input, obs.input)) delete traceAttributes['langfuse.trace.input'];
+  if (sameJson(record.trace?.output, obs.output)) delete traceAttributes['langfuse.trace.output'];
+  return { ...rest, attributes: { ...traceAttributes, ...draft.attributes } };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}
+
 /** The one entry point of the mapping stage: a completed record to its span draft. */
 export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): SpanDraft {
   switch (record.kind) {
     case 'observation': {
-      return toObservationDraft(mapping, record.observation, {
+      const draft = toObservationDraft(mapping, record.observation, {
         source: record.source,
         ...(record.trace ? { trace: record.trace } : {}),
         ...(record.incompleteEndNanos !== undefined ? { incompleteEndNanos: record.incompleteEndNanos } : {}),
       });
+      return record.isClientRoot ? asClientRoot(mapping, draft, record) : draft;
     }
+    case 'passthrough':
+      return record.span;
     case 'root':
       return toRootDraft(mapping, {
         traceId: record.traceId,
@@ -133,7 +163,10 @@ export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): Sp
         ...(record.observationsEndNanos !== undefined ? { observationsEndNanos: record.observationsEndNanos } : {}),
         source: record.source,
       });
-    case 'score':
-      return toScoreDraft(mapping, record.score, record.source);
+    case 'score': {
+      const draft = toScoreDraft(mapping, record.score, record.source);
+      if (record.clientRootId !== undefined && !record.score.observationId) draft.parent = { type: 'observation', id: record.clientRootId };
+      return draft;
+    }
   }
 }

@@ -33,4 +33,6 @@ export interface SpanDraft {
   status: DraftStatus;
   /** Resource attributes of the process that sent the data (service.name, sdk, environment). */
   resource: DraftAttributes;
+  /** The sender's instrumentation scope, for spans passed through from OTLP; else the bridge's. */
+  scope?: { name: string; version?: string };
 }

@@ -7,7 +7,7 @@ import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import type { Clock } from '../clock.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
-import { toRequestSource } from '../ingestion/request-source.js';
+import { toRequestSource, type RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
@@ -50,8 +50,11 @@ export type IngestOutcome =
 export interface IngestPipeline {
   /** Validates, stores and assembles one batch; the outcome says what to answer. */
   ingest(request: IngestRequest): Promise<IngestOutcome>;
-  /** Stores and assembles events built by another receiver (OTLP), validated by the caller. */
-  ingestEvents(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<IngestOutcome>;
+  /**
+   * Stores events another receiver already built and validated (OTLP, /scores), one log entry per
+   * group, then assembles them. Durable once accepted; throws when the store fails.
+   */
+  ingestEvents(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>): Promise<IngestOutcome>;
   /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
   notAcceptingReason(): RefusalReason | undefined;
   /** The refused outcome for a reason (counted). */
@@ -242,7 +245,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     cancelTick = clock.setTimer(tick, tickMillis);
   }
 
-  async function store(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<void> {
+  async function store(events: IngestionEvent[], source: RequestSource): Promise<void> {
     // The answer promises durability: the entry is committed before it is assembled.
     const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
     assemble(entry);
@@ -296,10 +299,17 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       scheduleSlices('due');
       return count;
     },
-    async ingestEvents(events, source) {
+    async ingestEvents(groups) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
-      await store(events, source);
+      for (const group of groups) {
+        if (group.events.length === 0) continue;
+        for (const event of group.events) {
+          metrics.eventsReceived.inc({ type: event.type });
+          metrics.eventsAccepted.inc({ type: event.type });
+        }
+        await store(group.events, group.source);
+      }
       return { kind: 'accepted', body: { successes: [], errors: [] } };
     },
     async ingest(request) {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
+import { OTLP_TRACES_PATH, registerOtlpRoutes, SCORES_PATH } from './otlp-routes.js';
 
 export interface AppOptions {
   pipeline: IngestPipeline;
@@ -138,6 +139,8 @@ export function createApp(options: AppOptions): express.Express {
     res.status(405).json({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
   });
 
+  registerOtlpRoutes(app, { pipeline, metrics, logger, checkAuth, maxBodyBytes: options.maxBodyBytes });
+
   app.use((_req, res) => {
     res.status(404).json({ error: 'NotFoundError', message: 'Not found' });
   });
@@ -170,7 +173,7 @@ function sendRefusal(res: Response, refusal: Extract<IngestOutcome, { kind: 'ref
 function routeLabel(req: Request): string {
   const path = req.path;
   if (path.startsWith('/api/public/media')) return '/api/public/media';
-  if (['/api/public/ingestion', '/api/public/health', '/api/public/ready', '/api/public/projects', '/metrics'].includes(path)) return path;
+  if (['/api/public/ingestion', '/api/public/health', '/api/public/ready', '/api/public/projects', '/metrics', OTLP_TRACES_PATH, SCORES_PATH].includes(path)) return path;
   return 'other';
 }
 

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from './helpers/bridge.js';
 import { startInterceptingProxy, type StubServer } from './helpers/http-stubs.js';
+import { expectMessages, expectToolCallPart } from './helpers/genai-facts.js';
 import { startJaeger, waitForTrace, type Jaeger } from './helpers/jaeger.js';
 import {
   SpanKind,
@@ -112,17 +113,6 @@ describe('LiteLLM → bridge → Jaeger', () => {
     return { spans, root, gens, tree };
   }
 
-  function expectMessages(value: unknown, tree: string): Array<{ role: string; parts: Array<Record<string, unknown>> }> {
-    const parsed = jsonAttr(value as string);
-    expect(Array.isArray(parsed), `messages are a JSON array: ${String(value)}\n${tree}`).toBe(true);
-    const msgs = parsed as Array<{ role: string; parts: Array<Record<string, unknown>> }>;
-    for (const m of msgs) {
-      expect(typeof m.role).toBe('string');
-      expect(Array.isArray(m.parts)).toBe(true);
-    }
-    return msgs;
-  }
-
   const seconds = (iso: string): number => Number(isoToNs(iso)) / 1e9;
 
   // -------------------------------------------------------------------------------------------
@@ -203,15 +193,7 @@ describe('LiteLLM → bridge → Jaeger', () => {
     const { gens, tree } = await fetchTrace('tools', s.traceId, s.traceName, 1);
     const g = gens[0]!;
     expect(g.name).toBe('chat gpt-4o');
-    const output = expectMessages(g.attributes['gen_ai.output.messages'], tree);
-    const parts = output.flatMap((m) => m.parts);
-    const call = parts.find((p) => p.type === 'tool_call');
-    expect(call, tree).toBeDefined();
-    const tc = s.toolCall as { id: string; name: string; arguments: string };
-    expect(call!.id).toBe(tc.id);
-    expect(call!.name).toBe(tc.name);
-    const args = typeof call!.arguments === 'string' ? JSON.parse(call!.arguments) : call!.arguments;
-    expect(args).toEqual(JSON.parse(tc.arguments));
+    expectToolCallPart(g.attributes['gen_ai.output.messages'], s.toolCall as { id: string; name: string; arguments: string }, tree);
   });
 
   it('failure: level ERROR becomes span status ERROR with the message, and error.type', async () => {

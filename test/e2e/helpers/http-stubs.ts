@@ -1,5 +1,6 @@
 /**
  * Tiny loopback HTTP servers used by the e2e tests:
+ * - a recording stand-in for Langfuse (what does a client send?);
  * - an OTLP/HTTP sink standing in for Grafana Tempo (records what the collector sends);
  * - a forwarding proxy in front of the bridge that can answer chosen requests itself (e.g. a
  *   503 to the first ingestion POST, to exercise the SDK's retry against the real bridge).
@@ -121,6 +122,44 @@ export async function startInterceptingProxy(
         res.end(JSON.stringify({ error: 'BadGateway', message: String(err) }));
       }
     })();
+  });
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, port, requests, close: () => closeServer(server) };
+}
+
+/**
+ * A stand-in for a Langfuse server that records every request (method, path, headers, body)
+ * and answers what a client needs to carry on: the project list for LiteLLM's start-up
+ * check, an empty ExportTraceServiceResponse (protobuf or JSON, as asked) for OTLP, 207 with
+ * every event a success for an ingestion batch, `{id}` for a score, 200 `{}` for anything else. Used to record
+ * what a client sends before any bridge is involved.
+ */
+export async function startCaptureServer(): Promise<StubServer> {
+  const requests: RecordedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    void readBody(req).then((body) => {
+      const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      requests.push(rec);
+      const path = rec.url.split('?')[0]!;
+      const json = !String(req.headers['content-type'] ?? '').includes('protobuf');
+      let answer: { status: number; type: string; body: string | Buffer };
+      if (path === '/api/public/projects') {
+        answer = { status: 200, type: 'application/json', body: JSON.stringify({ data: [{ id: 'e2e-project', name: 'e2e', metadata: {} }] }) };
+      } else if (path === '/api/public/otel/v1/traces') {
+        answer = json ? { status: 200, type: 'application/json', body: '{}' } : { status: 200, type: 'application/x-protobuf', body: Buffer.alloc(0) };
+      } else if (path === '/api/public/scores' && rec.method === 'POST') {
+        const score = JSON.parse(body.toString('utf8') || '{}') as { id?: string };
+        answer = { status: 200, type: 'application/json', body: JSON.stringify({ id: score.id ?? `score-${requests.length}` }) };
+      } else if (path === '/api/public/ingestion') {
+        const batch = (JSON.parse(body.toString('utf8') || '{}') as { batch?: Array<{ id: string }> }).batch ?? [];
+        answer = { status: 207, type: 'application/json', body: JSON.stringify({ successes: batch.map((e) => ({ id: e.id, status: 201 })), errors: [] }) };
+      } else {
+        answer = { status: 200, type: 'application/json', body: '{}' };
+      }
+      rec.status = answer.status;
+      res.writeHead(answer.status, { 'content-type': answer.type });
+      res.end(answer.body);
+    });
   });
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, port, requests, close: () => closeServer(server) };

@@ -155,7 +155,7 @@ export function scoreSpanId(scoreId: string): string {
 // ---------------------------------------------------------------------------------------------
 // Tree rendering (for failure messages and the run log).
 // ---------------------------------------------------------------------------------------------
-const KIND_LABEL = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+export const KIND_LABEL = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const DEFAULT_KEYS = [
   'langfuse.trace.id',
   'gen_ai.operation.name',
