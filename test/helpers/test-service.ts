@@ -16,7 +16,14 @@ export interface TestService extends Service {
 export async function createTestService(env: Env = {}, options: { spool?: Spool } = {}): Promise<TestService> {
   const sink = createInMemorySink();
   const clock = createManualClock(Date.parse('2026-11-26T12:00:00Z'));
-  const config = loadServiceConfig({ BRIDGE_STORE: 'memory', BRIDGE_TRACE_IDLE_MS: '1000', BRIDGE_METRICS: 'false', ...env });
+  const config = loadServiceConfig({
+    BRIDGE_STORE: 'memory',
+    BRIDGE_TRACE_IDLE_MS: '1000',
+    BRIDGE_METRICS: 'false',
+    // The budget would read the test runner's own memory.
+    BRIDGE_MEMORY_LIMIT_MIB: '16384',
+    ...env,
+  });
   const service = createService(config, {
     logger: createSilentLogger(),
     sink,
