@@ -2,11 +2,15 @@
 // The process: reads the environment, listens, handles signals, exits. Nothing else does.
 // `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
 import type { Server } from 'node:http';
+import { runStoreCheck } from './cli/store-check.js';
 import { ConfigError, describeSettings, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
 import { decodeDrafts } from './pipeline/draft-codec.js';
+import { configureHttpServer } from './receiver/http-server.js';
 import { createService, createSpanSink, openSpool } from './service.js';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './spool/data-dir-lock.js';
+import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
 
 const USAGE = `langfuse-otel-bridge ${BRIDGE_VERSION}
@@ -15,6 +19,7 @@ Usage:
   langfuse-otel-bridge [serve]              run the bridge (settings from the environment)
   langfuse-otel-bridge dead-letters list    show spans the backend refused for good
   langfuse-otel-bridge dead-letters retry   send them again (kept when the backend still refuses)
+  langfuse-otel-bridge store check          what the store holds and whether it is sound (exit 1 if not)
   langfuse-otel-bridge --help | --version
 
 Settings (environment variable = default):
@@ -41,6 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger(config.logLevel);
   if (command === 'serve') return serve(config, logger);
+  if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
   if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
   if (command === 'dead-letters' && sub === 'retry') return retryDeadLetters(config, logger);
   process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
@@ -48,7 +54,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 function startupFailure(error: unknown): number {
-  if (error instanceof ConfigError || error instanceof MappingError) {
+  if (error instanceof ConfigError || error instanceof MappingError || error instanceof StoreDamagedError || error instanceof DataDirLockedError) {
     process.stderr.write(`langfuse-otel-bridge: ${error.message}\n`);
     return 1;
   }
@@ -57,9 +63,13 @@ function startupFailure(error: unknown): number {
 
 async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   let service;
+  // One process per data directory; the OS drops the lock when this process ends, however it ends.
+  let lock: DataDirLock | undefined;
   try {
+    if (config.store === 'sqlite') lock = acquireDataDirLock(config.dataDir);
     service = createService(config, { logger, defaultMetrics: true });
   } catch (error) {
+    lock?.release();
     return startupFailure(error);
   }
   if (!config.auth) {
@@ -76,8 +86,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
     await service.shutdown();
     return 1;
   }
-  // SDK keep-alive connections must not hold shutdown open.
-  server.keepAliveTimeout = 5_000;
+  configureHttpServer(server, { maxConnections: config.maxConnections, logger });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;

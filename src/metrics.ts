@@ -7,6 +7,7 @@ export interface GaugeSources {
   spoolBytes: () => number;
   pendingEntities: () => number;
   deadLetters: () => number;
+  storeWritable: () => number;
 }
 
 export type BridgeMetrics = ReturnType<typeof createMetrics>;
@@ -39,6 +40,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted.'),
     spansRejectedByBackend: counter('bridge_spans_rejected_by_backend_total', 'Spans the backend reported as rejected (OTLP partial success).'),
     exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent, internal).', ['kind']),
+    storeQuarantined: counter('bridge_store_quarantined_total', 'Damaged stores moved aside at start (BRIDGE_STORE_ON_CORRUPT=quarantine).'),
+    storeDiskFull: counter('bridge_store_disk_full_total', 'Times the store ran out of disk space (the reserve was released, new batches refused).'),
+    storeWritable: gauge('bridge_store_writable', '1 while the store can take new batches, 0 while its disk is full.', 'storeWritable'),
     deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure.'),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',

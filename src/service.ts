@@ -1,5 +1,6 @@
 // Composition root: builds the pipeline from a resolved ServiceConfig. No env, no listen, no exit:
 // main.ts does those. Tests build services here with their own sink, spool and clock.
+import path from 'node:path';
 import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -10,8 +11,12 @@ import { loadMapping } from './mapping/load-mapping.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { startExportWorker, type ExportWorker } from './pipeline/export-worker.js';
 import { createIngestPipeline, type IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
+import { createDiskReserve } from './spool/disk-reserve.js';
+import { guardStoreWrites } from './spool/full-disk-guard.js';
 import { createMemorySpool } from './spool/memory-spool.js';
+import { createFreePagesReader, type OpenStoreOptions } from './spool/open-database.js';
 import type { Spool } from './spool/spool.js';
 import { openSqliteSpool } from './spool/sqlite-spool.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -62,17 +67,27 @@ export function createSpanSink(config: ServiceConfig): SpanSink {
   });
 }
 
-export function openSpool(config: ServiceConfig): Spool {
-  return config.store === 'memory' ? createMemorySpool() : openSqliteSpool(config.dataDir);
+export function openSpool(config: ServiceConfig, options: OpenStoreOptions = {}): Spool {
+  return config.store === 'memory' ? createMemorySpool() : openSqliteSpool(config.dataDir, { onCorrupt: config.storeOnCorrupt, ...options });
 }
 
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
   const now = deps.now ?? Date.now;
   const mapping = compileMapping(loadMapping(config.mapping), { captureContent: config.captureContent });
-  const spool = deps.spool ?? openSpool(config);
-  const sink = deps.sink ?? createSpanSink(config);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
+  const onQuarantine: OpenStoreOptions['onQuarantine'] = (report) => {
+    metrics.storeQuarantined.inc();
+    logger.error(report, 'STORE QUARANTINED: the damaged store was moved aside and an empty one created; the events it held are not exported');
+  };
+  // The full-disk policy (DESIGN: reserve file, ready 503, no export that cannot be recorded) for the SQLite store.
+  const freePages = !deps.spool && config.store === 'sqlite' ? createFreePagesReader(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
+  const baseSpool = deps.spool ?? openSpool(config, { onQuarantine });
+  const reserve = freePages
+    ? createDiskReserve({ dataDir: config.dataDir, reserveBytes: config.storeReserveBytes, logger, reusableBytes: freePages.read, onChange: (full) => (full ? metrics.storeDiskFull.inc() : undefined) })
+    : undefined;
+  const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
+  const sink = reserve ? gateSinkOnStore(deps.sink ?? createSpanSink(config), reserve.canRecordExports) : (deps.sink ?? createSpanSink(config));
   const assembler = new Assembler({
     mapping,
     traceIdleMillis: config.traceIdleMillis,
@@ -99,13 +114,24 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     spoolBytes: () => spool.pendingBytes(),
     pendingEntities: () => assembler.pendingEntities(),
     deadLetters: () => spool.listDeadLetters().length,
+    storeWritable: () => (reserve?.unwritableReason() ? 0 : 1),
   });
   const replayed = pipeline.replay();
   if (replayed > 0) {
     logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities() }, 'resumed from the store');
     worker.wake();
   }
-  const app = createApp({ pipeline, metrics, logger, version: BRIDGE_VERSION, auth: config.auth, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({
+    pipeline,
+    metrics,
+    logger,
+    version: BRIDGE_VERSION,
+    auth: config.auth,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEventsPerRequest: config.maxEventsPerRequest,
+    maxErrorsPerResponse: config.maxErrorsPerResponse,
+    ...(reserve ? { storeUnwritableReason: reserve.unwritableReason } : {}),
+  });
   return {
     app,
     pipeline,
@@ -121,6 +147,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       // past the deadline (its spans are still in the store).
       await settlesWithin(sink.shutdown(), Math.max(0, deadlineMillis - now()));
       spool.close();
+      reserve?.close();
+      freePages?.close();
       return complete;
     },
   };

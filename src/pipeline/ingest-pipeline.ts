@@ -1,10 +1,11 @@
 // The ingestion path, in order: validate → spool (durable) → assemble → wake the exporter, and the
 // Langfuse 207 answer. The only module that orders the stages; never sees a request object.
 import type { Assembler } from '../assembly/assembler.js';
-import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
+import { EVENT_TYPES, type BatchValidation, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import { toRequestSource } from '../ingestion/request-source.js';
 import { parseTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
+import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { Spool } from '../spool/spool.js';
@@ -29,7 +30,8 @@ export type IngestAnswer =
   | { status: 503; retryAfterSeconds: number; body: { error: string; message: string } };
 
 export interface IngestPipeline {
-  ingest(request: IngestRequest): IngestAnswer;
+  /** Synchronous for SDK-sized batches; a large batch is validated in slices (a Promise). */
+  ingest(request: IngestRequest): IngestAnswer | Promise<IngestAnswer>;
   /** False while the spool is over its limit or the service is shutting down. */
   isAccepting(): boolean;
   /** Why it is not accepting, for /ready and 503 bodies. */
@@ -94,40 +96,48 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     ingest(request) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
-      const validation = validateBatch(request.batch, options.validationLimits);
-      for (const event of validation.accepted) {
-        metrics.eventsReceived.inc({ type: event.type });
-        metrics.eventsAccepted.inc({ type: event.type });
-      }
-      for (const rejection of validation.rejected) {
-        // The type is whatever the client sent: only known types become label values.
-        const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
-        metrics.eventsReceived.inc({ type });
-        metrics.eventsRejected.inc({ type });
-      }
-      if (validation.sdkLogs > 0) {
-        metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
-        metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
-      }
-      if (validation.accepted.length > 0) {
-        // The 207 below promises durability: the entry is committed before it is built.
-        const entry = spool.append({
-          receivedAtMillis: now(),
-          source: toRequestSource(request.metadata, request.headers),
-          events: validation.accepted,
-        });
-        assemble(entry);
-        worker.wake();
-      }
-      return {
-        status: 207,
-        body: {
-          successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
-          errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
-        },
-      };
+      if (request.batch.length <= SLICED_VALIDATION_ABOVE) return store(request, validateBatch(request.batch, options.validationLimits));
+      return validateBatchSliced(request.batch, options.validationLimits).then((validation) => {
+        // Other requests ran meanwhile: the spool may have filled or a shutdown begun.
+        const later = notAcceptingReason();
+        return later ? refusal(later) : store(request, validation);
+      });
     },
   };
+
+  function store(request: IngestRequest, validation: BatchValidation): IngestAnswer {
+    for (const event of validation.accepted) {
+      metrics.eventsReceived.inc({ type: event.type });
+      metrics.eventsAccepted.inc({ type: event.type });
+    }
+    for (const rejection of validation.rejected) {
+      // The type is whatever the client sent: only known types become label values.
+      const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
+      metrics.eventsReceived.inc({ type });
+      metrics.eventsRejected.inc({ type });
+    }
+    if (validation.sdkLogs > 0) {
+      metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
+      metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
+    }
+    if (validation.accepted.length > 0) {
+      // The 207 below promises durability: the entry is committed before it is built.
+      const entry = spool.append({
+        receivedAtMillis: now(),
+        source: toRequestSource(request.metadata, request.headers),
+        events: validation.accepted,
+      });
+      assemble(entry);
+      worker.wake();
+    }
+    return {
+      status: 207,
+      body: {
+        successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
+        errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
+      },
+    };
+  }
 }
 
 /** Langfuse lists successes with non-update events first, each group by envelope timestamp. */

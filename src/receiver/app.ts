@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
+import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
+import { refuseBeforeBody } from './refuse-before-body.js';
 
 export interface AppOptions {
   pipeline: IngestPipeline;
@@ -15,12 +17,24 @@ export interface AppOptions {
   version: string;
   auth: { publicKey: string; secretKey: string } | null;
   maxBodyBytes: number;
+  /** A batch with more events is refused whole (413) before any is validated. */
+  maxEventsPerRequest?: number;
+  /** A 207 lists at most this many errors, then one entry counting the rest. */
+  maxErrorsPerResponse?: number;
+  /** Why the store cannot take new data now (disk full), or undefined. */
+  storeUnwritableReason?: () => string | undefined;
 }
+
+/** Routes any caller may use; every other route, including routes registered later, needs the keys. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/public/health', '/api/public/ready', '/metrics']);
 
 const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
+  const maxEvents = options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY;
+  const maxErrors = options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY;
+  const storeReason = options.storeUnwritableReason ?? (() => undefined);
   const checkAuth = createAuthCheck(options.auth);
   const app = express();
   app.disable('x-powered-by');
@@ -32,12 +46,24 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
 
+  // Auth first, for every route but the open ones: a wrong or missing key is answered from the
+  // headers alone, before any body is read or parsed (a 401 costs no parse).
+  app.use((req, res, next) => {
+    if (OPEN_PATHS.has(req.path)) return next();
+    const auth = checkAuth(req.headers.authorization);
+    if (auth.ok) return next();
+    metrics.requestsRejected.inc({ reason: 'unauthorized' });
+    // Langfuse answers the projects route's auth failures with `message` only.
+    const body = req.path === '/api/public/projects' ? { message: auth.message } : { error: 'UnauthorizedError', message: auth.message };
+    refuseBeforeBody(req, res, 401, body);
+  });
+
   app.all('/api/public/health', (_req, res) => {
     res.json({ status: 'OK', version });
   });
 
   app.get('/api/public/ready', (_req, res) => {
-    const reason = pipeline.notAcceptingReason();
+    const reason = pipeline.notAcceptingReason() ?? storeReason();
     if (reason) res.status(503).json({ status: 'Not ready', message: reason, version });
     else res.json({ status: 'OK', version });
   });
@@ -46,10 +72,7 @@ export function createApp(options: AppOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/api/public/projects', (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    // Langfuse answers this route's auth failures with `message` only.
-    if (!auth.ok) return void res.status(401).json({ message: auth.message });
+  app.get('/api/public/projects', (_req, res) => {
     res.json({
       data: [
         {
@@ -64,32 +87,34 @@ export function createApp(options: AppOptions): express.Express {
 
   // Media uploads are declined (uploadUrl null), so SDKs skip them; reference strings stay as text.
   app.post('/api/public/media', express.json({ limit: '1mb' }), (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
     const mediaId = createHash('sha256')
       .update(JSON.stringify(req.body ?? {}))
       .digest('base64url')
       .slice(0, 22);
     res.json({ uploadUrl: null, mediaId });
   });
-  app.patch('/api/public/media/:mediaId', (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
+  app.patch('/api/public/media/:mediaId', (_req, res) => {
     res.status(200).json({});
   });
 
   app.post(
     '/api/public/ingestion',
     // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
-    (_req, res, next) => {
+    (req, res, next) => {
       const reason = pipeline.notAcceptingReason();
-      if (!reason) return next();
-      const answer = pipeline.refusal(reason);
-      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      res.status(503).json(answer.body);
+      if (reason) {
+        const answer = pipeline.refusal(reason);
+        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+        return void refuseBeforeBody(req, res, 503, answer.body);
+      }
+      const full = storeReason();
+      if (!full) return next();
+      metrics.requestsRejected.inc({ reason: 'store_full' });
+      res.setHeader('Retry-After', '10');
+      refuseBeforeBody(req, res, 503, { error: 'ServiceUnavailableError', message: full });
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
-    (req, res) => {
+    async (req, res) => {
       const contentType = req.headers['content-type'] ?? '';
       if (!JSON_TYPES.test(contentType)) {
         metrics.requestsRejected.inc({ reason: 'content_type' });
@@ -107,11 +132,6 @@ export function createApp(options: AppOptions): express.Express {
         metrics.requestsRejected.inc({ reason: 'invalid_json' });
         return void res.status(400).json({ error: 'InvalidJSON', message: `Invalid JSON: ${(error as Error).message.slice(0, 200)}` });
       }
-      const auth = checkAuth(req.headers.authorization);
-      if (!auth.ok) {
-        metrics.requestsRejected.inc({ reason: 'unauthorized' });
-        return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
-      }
       if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { batch?: unknown }).batch)) {
         metrics.requestsRejected.inc({ reason: 'no_batch' });
         const batch = typeof body === 'object' && body !== null ? (body as { batch?: unknown }).batch : undefined;
@@ -121,9 +141,14 @@ export function createApp(options: AppOptions): express.Express {
         });
       }
       const { batch, metadata } = body as { batch: unknown[]; metadata?: unknown };
+      if (batch.length > maxEvents) {
+        metrics.requestsRejected.inc({ reason: 'too_many_events' });
+        return void res.status(413).json(tooManyEventsBody(batch.length, maxEvents));
+      }
       let answer;
       try {
-        answer = pipeline.ingest({ batch, metadata, headers: req.headers });
+        // The pipeline may validate a large batch in slices, yielding to other requests between them.
+        answer = await pipeline.ingest({ batch, metadata, headers: req.headers });
       } catch (error) {
         // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
         // client may safely send it again later.
@@ -132,8 +157,11 @@ export function createApp(options: AppOptions): express.Express {
         res.setHeader('Retry-After', '10');
         return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
       }
-      if (answer.status === 503) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      res.status(answer.status).json(answer.body);
+      if (answer.status === 503) {
+        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
+        return void res.status(503).json(answer.body);
+      }
+      res.status(207).json({ ...answer.body, errors: capErrors(answer.body.errors, maxErrors) });
     },
   );
   app.all('/api/public/ingestion', (_req, res) => {

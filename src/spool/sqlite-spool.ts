@@ -3,10 +3,10 @@
 // are written by the export worker, off the request path. Knows nothing of assembly or OTel.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { createKeyFilter } from './key-filter.js';
+import { openStoreDatabase, type OpenStoreOptions } from './open-database.js';
 import type { DeadLetter, Spool, SpoolEntry, Tombstone } from './spool.js';
 
 const SCHEMA = `
@@ -41,9 +41,9 @@ interface LogRow {
 }
 
 /** Opens (or creates) `<dataDir>/bridge.sqlite`. Throws when the directory cannot be used. */
-export function openSqliteSpool(dataDir: string): Spool {
+export function openSqliteSpool(dataDir: string, options: OpenStoreOptions = {}): Spool {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+  const db = openStoreDatabase(path.join(dataDir, 'bridge.sqlite'), options);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives the process being killed (kill -9); only a power cut or
   // OS crash can lose the last commits. FULL would fsync every request.
@@ -72,14 +72,23 @@ export function openSqliteSpool(dataDir: string): Spool {
   let entries = totals.n;
   let bytes = totals.b;
 
-  const release = db.transaction((seqs: readonly number[]) => {
+  // The totals change only once the transaction committed: a commit refused (disk full) rolls back.
+  const deleteRows = db.transaction((seqs: readonly number[]) => {
+    let freed = 0;
+    let count = 0;
     for (const seq of seqs) {
       const size = deleteLog.get(seq) as number | undefined;
       if (size === undefined) continue;
-      entries--;
-      bytes -= size;
+      count++;
+      freed += size;
     }
+    return { count, freed };
   });
+  const release = (seqs: readonly number[]) => {
+    const { count, freed } = deleteRows(seqs);
+    entries -= count;
+    bytes -= freed;
+  };
   // An entity is exported once (the assembler forgets it then), so a tombstone is written whole;
   // after a kill -9 replay the same key may come again with the same ids, and replacing is right.
   const addTombstones = db.transaction((items: readonly Tombstone[], atMillis: number) => {
