@@ -9,7 +9,7 @@ import { MappingError } from './mapping/load-mapping.js';
 import { decodeDrafts } from './pipeline/draft-codec.js';
 import { configureHttpServer } from './receiver/http-server.js';
 import { createService, createSpanSink, openSpool } from './service.js';
-import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './spool/data-dir-lock.js';
+import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
 
@@ -54,7 +54,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 function startupFailure(error: unknown): number {
-  if (error instanceof ConfigError || error instanceof MappingError || error instanceof StoreDamagedError || error instanceof DataDirLockedError) {
+  if (error instanceof ConfigError || error instanceof MappingError || error instanceof StoreDamagedError || error instanceof DataDirLockedError || error instanceof DataDirUnusableError) {
     process.stderr.write(`langfuse-otel-bridge: ${error.message}\n`);
     return 1;
   }

@@ -16,7 +16,7 @@ import { createApp } from './receiver/app.js';
 import { createDiskReserve } from './spool/disk-reserve.js';
 import { guardStoreWrites } from './spool/full-disk-guard.js';
 import { createMemorySpool } from './spool/memory-spool.js';
-import { createFreePagesReader, type OpenStoreOptions } from './spool/open-database.js';
+import { createSpaceReclaimer, type OpenStoreOptions } from './spool/open-database.js';
 import type { Spool } from './spool/spool.js';
 import { openSqliteSpool } from './spool/sqlite-spool.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -81,10 +81,17 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     logger.error(report, 'STORE QUARANTINED: the damaged store was moved aside and an empty one created; the events it held are not exported');
   };
   // The full-disk policy (DESIGN: reserve file, ready 503, no export that cannot be recorded) for the SQLite store.
-  const freePages = !deps.spool && config.store === 'sqlite' ? createFreePagesReader(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
+  const storeSpace = !deps.spool && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
   const baseSpool = deps.spool ?? openSpool(config, { onQuarantine });
-  const reserve = freePages
-    ? createDiskReserve({ dataDir: config.dataDir, reserveBytes: config.storeReserveBytes, logger, reusableBytes: freePages.read, onChange: (full) => (full ? metrics.storeDiskFull.inc() : undefined) })
+  const reserve = storeSpace
+    ? createDiskReserve({
+        dataDir: config.dataDir,
+        reserveBytes: config.storeReserveBytes,
+        logger,
+        reusableBytes: storeSpace.reusableBytes,
+        reclaim: storeSpace.reclaim,
+        onChange: (full) => (full ? metrics.storeDiskFull.inc() : undefined),
+      })
     : undefined;
   const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
   const sink = reserve ? gateSinkOnStore(deps.sink ?? createSpanSink(config), reserve.canRecordExports) : (deps.sink ?? createSpanSink(config));
@@ -148,7 +155,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       await settlesWithin(sink.shutdown(), Math.max(0, deadlineMillis - now()));
       spool.close();
       reserve?.close();
-      freePages?.close();
+      storeSpace?.close();
       return complete;
     },
   };

@@ -32,6 +32,20 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** The lock could not be taken for another reason than a holder: the directory cannot be written. */
+export class DataDirUnusableError extends Error {
+  override readonly name = 'DataDirUnusableError';
+  constructor(
+    readonly dataDir: string,
+    readonly reason: string,
+  ) {
+    super(
+      `the data directory ${dataDir} cannot be used (${reason}). Options: give the bridge's user write access to it, ` +
+        'mount the volume read-write, free disk space, or point BRIDGE_DATA_DIR at another directory',
+    );
+  }
+}
+
 export interface DataDirLock {
   readonly dataDir: string;
   /** Releases the lock (the process exit does the same). */
@@ -40,10 +54,15 @@ export interface DataDirLock {
 
 /** Takes the exclusive lock on `dataDir` (created if missing) or throws DataDirLockedError at once. */
 export function acquireDataDirLock(dataDir: string, pid: number = process.pid): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
   const lockPath = path.join(dataDir, LOCK_FILE_NAME);
   const pidPath = path.join(dataDir, PID_FILE_NAME);
-  const db = new Database(lockPath, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    db = new Database(lockPath, { timeout: 0 });
+  } catch (error) {
+    throw new DataDirUnusableError(dataDir, describe(error));
+  }
   try {
     // EXCLUSIVE locking mode: once taken, the lock is kept after the transaction ends; a rollback
     // journal (not WAL), so the lock is the file lock itself and no -shm shared memory is involved.
@@ -53,10 +72,16 @@ export function acquireDataDirLock(dataDir: string, pid: number = process.pid): 
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new DataDirLockedError(dataDir, readPid(pidPath));
-    throw error;
+    throw new DataDirUnusableError(dataDir, describe(error));
   }
   held.add(db);
-  writeFileSync(pidPath, `${pid}\n`);
+  try {
+    writeFileSync(pidPath, `${pid}\n`);
+  } catch (error) {
+    held.delete(db);
+    db.close();
+    throw new DataDirUnusableError(dataDir, describe(error));
+  }
   return {
     dataDir,
     release() {
@@ -75,4 +100,10 @@ function readPid(pidPath: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }

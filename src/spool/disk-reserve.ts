@@ -2,7 +2,8 @@
 // holds space back while the disk has room. When a store write fails for lack of space the reserve
 // is deleted, so that what frees space (deleting exported rows, recording tombstones, checkpointing
 // the WAL) still has room to run, and new data is refused (ready 503) until there is room again;
-// then the reserve is made again and the store accepts data. Must not touch the store's files.
+// then the reserve is made again and the store accepts data. Must not touch the store's files
+// (giving their free pages back is the `reclaim` callback's business).
 import { closeSync, existsSync, openSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -38,6 +39,8 @@ export interface DiskReserveOptions {
   freeBytes?: () => number;
   /** Bytes the store can reuse without growing (its free pages), counted as room. */
   reusableBytes?: () => number;
+  /** Gives the store's free space back to the file system (run while full, before measuring). */
+  reclaim?: () => void;
   /** How often `check` runs while the disk is full or the reserve missing; 0: only when called. */
   checkEveryMillis?: number;
   /** Called on each change of `unwritableReason` (metrics, logs). */
@@ -111,6 +114,13 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
       schedule();
     },
     check() {
+      if (full || !held) {
+        try {
+          options.reclaim?.();
+        } catch (error) {
+          logger.debug({ err: error }, 'could not reclaim store space yet');
+        }
+      }
       if (full && safe(freeBytes) + safe(reusableBytes) >= roomBytes) {
         setFull(false);
         logger.warn({ dataDir }, 'disk space is back: the store accepts new batches again');

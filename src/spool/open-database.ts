@@ -78,7 +78,10 @@ function tryOpen(file: string): Opened {
   let db: Database.Database | undefined;
   try {
     db = new Database(file);
-    // Reading the header is what tells a garbage file from a database.
+    // Takes effect only on a new, empty store: freed pages can then be given back to the file
+    // system (see createSpaceReclaimer), which a full disk needs. Reading the header is also what
+    // tells a garbage file from a database.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     const problems = db.pragma('quick_check', { simple: false }) as Array<Record<string, unknown>>;
@@ -87,9 +90,14 @@ function tryOpen(file: string): Opened {
       db.close();
       return { ok: false, problem: 'corrupt', cause: `integrity check failed: ${first.slice(0, 3).join('; ')}` };
     }
-    // A read-only file, directory or mount opens and reads fine: only a write lock tells.
+    // A read-only file, directory or mount opens, reads and even takes the write lock: only a
+    // write tells. This one is rolled back, so nothing reaches the file.
     db.exec('BEGIN IMMEDIATE');
-    db.exec('ROLLBACK');
+    try {
+      db.exec('CREATE TABLE bridge_write_probe (x)');
+    } finally {
+      db.exec('ROLLBACK');
+    }
     return { ok: true, db };
   } catch (error) {
     if (db?.open) db.close();
@@ -123,17 +131,24 @@ function describe(error: unknown): string {
 }
 
 /**
- * Bytes of free pages inside the store (`freelist_count` × `page_size`): room SQLite reuses before
- * the file grows. Reads through its own read-only connection, opened on first use.
+ * Gives disk space back from the store: `reusableBytes` is its free pages (room SQLite reuses before
+ * the file grows); `reclaim` returns them to the file system (incremental vacuum, then a WAL
+ * checkpoint that truncates the WAL). Its own connection, opened on first use; only between the
+ * spool's calls (better-sqlite3 is synchronous, so it never meets the spool's open transaction).
  */
-export function createFreePagesReader(file: string): { read(): number; close(): void } {
+export function createSpaceReclaimer(file: string): { reusableBytes(): number; reclaim(): void; close(): void } {
   let db: Database.Database | undefined;
+  const open = () => (db ??= new Database(file, { fileMustExist: true, timeout: 1000 }));
   return {
-    read() {
-      db ??= new Database(file, { readonly: true, fileMustExist: true });
-      const pages = db.pragma('freelist_count', { simple: true }) as number;
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      return pages * pageSize;
+    reusableBytes() {
+      const conn = open();
+      return (conn.pragma('freelist_count', { simple: true }) as number) * (conn.pragma('page_size', { simple: true }) as number);
+    },
+    reclaim() {
+      const conn = open();
+      // Only stores created with auto_vacuum=INCREMENTAL (every store this version creates) shrink.
+      conn.pragma('incremental_vacuum');
+      conn.pragma('wal_checkpoint(TRUNCATE)');
     },
     close() {
       if (db?.open) db.close();
