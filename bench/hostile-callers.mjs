@@ -7,13 +7,11 @@
 //     event-loop stall seen from outside (a probe hitting /api/public/health every 2 ms).
 // Settings (environment): BENCH_SECONDS=10
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { startBridge, startReceiver } from './bench-bridge.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PUBLIC = 'pk-lf-bench';
 const SECRET = 'sk-lf-bench';
@@ -21,53 +19,16 @@ const GOOD = `Basic ${Buffer.from(`${PUBLIC}:${SECRET}`).toString('base64')}`;
 const WRONG = `Basic ${Buffer.from(`${PUBLIC}:not-the-secret`).toString('base64')}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startReceiver() {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end());
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/v1/traces`, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function startBridge(receiverUrl) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-hostile-bench-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      BRIDGE_HOST: '127.0.0.1',
-      BRIDGE_PORT: '0',
-      BRIDGE_DATA_DIR: dataDir,
-      BRIDGE_TRACE_IDLE_MS: '200',
-      LANGFUSE_PUBLIC_KEY: PUBLIC,
-      LANGFUSE_SECRET_KEY: SECRET,
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl,
-      BRIDGE_LOG_LEVEL: 'info', // the `listening` line carries the port
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk;
-      const match = /"url":"(http:[^"]+)"/.exec(buffer);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`bridge exited ${code}`)));
-  });
+/** The built bridge with keys set, plus its CPU time so far (from /proc). */
+async function startKeyedBridge(receiverUrl) {
+  const bridge = startBridge(receiverUrl, { LANGFUSE_PUBLIC_KEY: PUBLIC, LANGFUSE_SECRET_KEY: SECRET });
+  const url = await bridge.listening;
   return {
     url,
-    pid: child.pid,
+    stop: () => bridge.stop(),
     cpuMillis() {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
+      const fields = readFileSync(`/proc/${bridge.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in clock ticks of 10 ms
     },
   };
 }
@@ -211,7 +172,7 @@ function floodProcess(url, seconds) {
 }
 
 const receiver = await startReceiver();
-const bridge = await startBridge(receiver.url);
+const bridge = await startKeyedBridge(receiver.url);
 try {
   await legitLatencies(bridge.url, 2); // warm-up
   const alone = await legitLatencies(bridge.url, SECONDS);
