@@ -3,12 +3,12 @@
 // `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
 import type { Server } from 'node:http';
 import { runStoreCheck } from './cli/store-check.js';
-import { ConfigError, describeSettings, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
+import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
-import { decodeDrafts } from './pipeline/draft-codec.js';
+import { createServiceDestinations } from './export/destination.js';
 import { configureHttpServer } from './receiver/http-server.js';
-import { createService, createSpanSink, openSpool } from './service.js';
+import { createService, openSpool } from './service.js';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -40,7 +40,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   let config: ServiceConfig;
   try {
-    config = loadServiceConfig(env);
+    config = loadServiceConfig(env, {}, readHostFacts());
   } catch (error) {
     return startupFailure(error);
   }
@@ -87,6 +87,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
     return 1;
   }
   configureHttpServer(server, { maxConnections: config.maxConnections, logger });
+  // Health answers from here on; ready and ingestion wait for the replay.
+  const replayed = service.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -99,9 +101,15 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       mapping: config.mapping,
       otlp: { url: config.otlp.url, protocol: config.otlp.protocol },
       auth: config.auth ? 'basic' : 'open',
-      replayedEntries: service.replayed,
+      memoryLimitMib: Math.round(config.memoryLimitBytes / 2 ** 20),
     },
     'listening',
+  );
+  const startedAt = performance.now();
+  void replayed.then(
+    (entries) =>
+      logger.info({ replayedEntries: entries, queuedSpans: service.spool.queuedSpans(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
+    (error: unknown) => logger.error({ err: error }, 'replay failed'),
   );
 
   return new Promise<number>((resolve) => {
@@ -137,9 +145,9 @@ function listDeadLetters(config: ServiceConfig): number {
   try {
     const letters = spool.listDeadLetters();
     for (const letter of letters) {
-      const names = decodeDrafts(letter.payload).map((d) => d.name);
+      const bytes = letter.payloads.reduce((sum, p) => sum + p.byteLength, 0);
       process.stdout.write(
-        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), spans: letter.spanCount, reason: letter.reason, names: names.slice(0, 10) })}\n`,
+        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), destination: letter.destination, spans: letter.spanCount, bytes, reason: letter.reason })}\n`,
       );
     }
     process.stderr.write(`${letters.length} dead letter(s)\n`);
@@ -151,15 +159,22 @@ function listDeadLetters(config: ServiceConfig): number {
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
   const spool = openSpool(config);
-  const sink = createSpanSink(config);
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
+  const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
   let failed = 0;
   try {
     // A letter leaves the store only after the backend took it: a crash or kill part-way through
     // loses nothing, and one still refused stays as it was (its first reason, its first date).
     for (const letter of spool.listDeadLetters()) {
-      const outcome = await sink.export(decodeDrafts(letter.payload));
+      const sink = sinks.get(letter.destination);
+      if (!sink) {
+        failed++;
+        logger.warn({ id: letter.id, destination: letter.destination }, 'dead letter of a destination that is not configured; kept');
+        continue;
+      }
+      const outcome = await sink.send(letter.payloads);
       if (outcome.kind === 'success') {
-        spool.takeDeadLetters([letter.id]);
+        spool.deleteDeadLetters([letter.id]);
         logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
       } else {
         failed++;
@@ -168,9 +183,16 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
     }
     return failed === 0 ? 0 : 1;
   } finally {
-    await sink.shutdown();
+    await Promise.all(destinations.map((d) => d.shutdown()));
     spool.close();
   }
+}
+
+/** The memory limit of this process's cgroup (v1 or v2), when it has one. */
+function readHostFacts(): HostFacts {
+  // Node reports the cgroup limit (or 0, or a huge number, when there is none).
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < 2 ** 50 ? { cgroupMemoryLimitBytes: limit } : {};
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -6,6 +6,8 @@ export interface GaugeSources {
   spoolEntries: () => number;
   spoolBytes: () => number;
   pendingEntities: () => number;
+  openObservations: () => number;
+  queuedSpans: () => number;
   deadLetters: () => number;
   storeWritable: () => number;
 }
@@ -37,13 +39,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     requestsRejected: counter('bridge_requests_rejected_total', 'Ingestion requests refused as a whole, by reason.', ['reason']),
     duplicateEvents: counter('bridge_duplicate_events_total', 'Events whose envelope id was already merged (client resends).'),
     lateUpdates: counter('bridge_late_updates_total', 'Events for entities already exported; counted, never exported twice.'),
-    spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted.'),
-    spansRejectedByBackend: counter('bridge_spans_rejected_by_backend_total', 'Spans the backend reported as rejected (OTLP partial success).'),
-    exportFailures: counter('bridge_export_failures_total', 'Failed export attempts, by kind (retryable, permanent, internal).', ['kind']),
-    storeQuarantined: counter('bridge_store_quarantined_total', 'Damaged stores moved aside at start (BRIDGE_STORE_ON_CORRUPT=quarantine).'),
+    // Export metrics carry `destination` (its configured name: `otlp`, `console`, `langfuse` without
+    // a BRIDGE_CONFIG file), so one backend's outage shows on its own series.
+    spansExported: counter('bridge_spans_exported_total', 'Spans the backend accepted, by destination.', ['destination']),
+    spansRejectedByBackend: counter(
+      'bridge_spans_rejected_by_backend_total',
+      'Spans the backend reported as rejected (OTLP partial success), by destination.',
+      ['destination'],
+    ),
+    exportFailures: counter(
+      'bridge_export_failures_total',
+      'Failed export attempts, by destination and kind (retryable, permanent, internal).',
+      ['destination', 'kind'],
+    ),
+    deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters, by destination.', ['destination']),
+    quarantinedEntries: counter('bridge_quarantined_entries_total', 'Stored batches that could not be read back at replay (set aside in quarantine).'),
+    // A whole damaged store FILE moved aside at start: distinct from the quarantine of log rows above.
+    damagedStoresSetAside: counter(
+      'bridge_damaged_stores_set_aside_total',
+      'Damaged store files moved aside at start as bridge.sqlite.corrupt-<time> (BRIDGE_STORE_ON_CORRUPT=quarantine).',
+    ),
     storeDiskFull: counter('bridge_store_disk_full_total', 'Times the store ran out of disk space (the reserve was released, new batches refused).'),
     storeWritable: gauge('bridge_store_writable', '1 while the store can take new batches, 0 while its disk is full.', 'storeWritable'),
-    deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters after a permanent failure.'),
+    refolds: counter('bridge_refolded_events_total', 'Events that arrived out of order, so their entity was merged again from the store.'),
+    scoresExported: counter('bridge_scores_exported_total', "Scores a Langfuse destination's scores API accepted, by destination.", ['destination']),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',
       help: 'HTTP request latency, by route and status.',
@@ -51,9 +70,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    spoolEntries: gauge('bridge_spool_entries', 'Accepted requests kept until all their spans are exported.', 'spoolEntries'),
-    spoolBytes: gauge('bridge_spool_bytes', 'Bytes of accepted requests not yet fully exported.', 'spoolBytes'),
-    pendingEntities: gauge('bridge_pending_entities', 'Traces, observations and scores waiting to be exported.', 'pendingEntities'),
+    spoolEntries: gauge('bridge_spool_entries', 'Accepted requests kept until all their entities are queued.', 'spoolEntries'),
+    spoolBytes: gauge('bridge_spool_bytes', 'Bytes on the disk budget: stored requests plus queued spans.', 'spoolBytes'),
+    pendingEntities: gauge('bridge_pending_entities', 'Traces, observations and scores in memory, not yet queued.', 'pendingEntities'),
+    openObservations: gauge('bridge_open_observations', 'Observations that have not ended yet.', 'openObservations'),
+    queuedSpans: gauge('bridge_queued_spans', 'Encoded spans in the export queue, over all destinations.', 'queuedSpans'),
     deadLetters: gauge('bridge_dead_letters', 'Dead letters stored (see `langfuse-otel-bridge dead-letters list`).', 'deadLetters'),
     /** Wires the gauges to the live components, once they exist. */
     observe(from: Partial<GaugeSources>) {

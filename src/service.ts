@@ -3,14 +3,15 @@
 import path from 'node:path';
 import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
+import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { createOtlpSpanSink, type SpanSink } from './export/span-sink.js';
+import { createServiceDestinations, toDestinationItem } from './export/destination.js';
+import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
+import type { SpanSink } from './export/span-sink.js';
 import type { Logger } from './logger.js';
-import { compileMapping } from './mapping/compile-mapping.js';
-import { loadMapping } from './mapping/load-mapping.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
-import { startExportWorker, type ExportWorker } from './pipeline/export-worker.js';
-import { createIngestPipeline, type IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
+import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
 import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
 import { createDiskReserve } from './spool/disk-reserve.js';
@@ -23,13 +24,17 @@ import { BRIDGE_VERSION } from './version.js';
 
 export interface ServiceDeps {
   logger: Logger;
-  /** Replaces the OTLP sink (tests). */
+  /** Replaces the sink of the first destination (tests). */
   sink?: SpanSink;
+  /** Where console destinations print (default: stdout). */
+  writeConsole?: (text: string) => void;
   /** Replaces the store chosen by config (tests). */
   spool?: Spool;
-  now?: () => number;
-  /** Export worker timing (tests shorten it). */
-  exportTickMillis?: number;
+  clock?: Clock;
+  /** Memory in use (tests pin it to drive the memory budget). */
+  memory?: () => MemoryReading;
+  /** How often waiting work is looked at (tests shorten it). */
+  tickMillis?: number;
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
   defaultMetrics?: boolean;
@@ -38,51 +43,43 @@ export interface ServiceDeps {
 export interface Service {
   app: express.Express;
   pipeline: IngestPipeline;
-  worker: ExportWorker;
+  workers: ExportWorker[];
   spool: Spool;
   metrics: BridgeMetrics;
-  /** Entries replayed from the store at start. */
-  replayed: number;
   /**
-   * Stops taking batches, exports what it can before the deadline and closes the store. With a
-   * store that does not survive the process, everything is exported, complete or not.
-   * Resolves true when nothing was left behind.
+   * Replays the store (health answers meanwhile; ready and ingestion wait for it), then starts
+   * the timers and export workers. Resolves with the entries replayed.
+   */
+  start(): Promise<number>;
+  /** Asks every worker to look at the queue now. */
+  wake(): void;
+  /**
+   * Stops taking batches, queues what is complete, exports what it can before the deadline and
+   * closes the store. With a store that does not survive the process, everything is exported,
+   * complete or not. Resolves true when nothing was left behind.
    */
   shutdown(): Promise<boolean>;
 }
 
-export function createSpanSink(config: ServiceConfig): SpanSink {
-  const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
-  return createOtlpSpanSink({
-    protocol: config.otlp.protocol,
-    url: config.otlp.url,
-    headers: config.otlp.headers,
-    timeoutMillis: config.otlp.timeoutMillis,
-    compression: config.otlp.compression,
-    resourceAttributes: config.resourceAttributes,
-    // OTel's order: OTEL_SERVICE_NAME, then a service.name in OTEL_RESOURCE_ATTRIBUTES, then ours.
-    ...(serviceName ? { serviceNameOverride: serviceName } : {}),
-    ...(config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {}),
-    bridgeVersion: BRIDGE_VERSION,
-  });
-}
-
 export function openSpool(config: ServiceConfig, options: OpenStoreOptions = {}): Spool {
-  return config.store === 'memory' ? createMemorySpool() : openSqliteSpool(config.dataDir, { onCorrupt: config.storeOnCorrupt, ...options });
+  return config.store === 'memory'
+    ? createMemorySpool()
+    : openSqliteSpool(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis, onCorrupt: config.storeOnCorrupt, ...options });
 }
 
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
-  const now = deps.now ?? Date.now;
-  const mapping = compileMapping(loadMapping(config.mapping), { captureContent: config.captureContent });
+  const clock = deps.clock ?? systemClock;
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
+  if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
-  const onQuarantine: OpenStoreOptions['onQuarantine'] = (report) => {
-    metrics.storeQuarantined.inc();
-    logger.error(report, 'STORE QUARANTINED: the damaged store was moved aside and an empty one created; the events it held are not exported');
+  const onSetAside: OpenStoreOptions['onSetAside'] = (report) => {
+    metrics.damagedStoresSetAside.inc();
+    logger.error(report, 'DAMAGED STORE SET ASIDE: the store file was moved aside and an empty one created; the events it held are not exported');
   };
-  // The full-disk policy (DESIGN: reserve file, ready 503, no export that cannot be recorded) for the SQLite store.
+  // The full-disk policy (reserve file, ready 503, no send that cannot be dequeued) for the SQLite store.
   const storeSpace = !deps.spool && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
-  const baseSpool = deps.spool ?? openSpool(config, { onQuarantine });
+  const baseSpool = deps.spool ?? openSpool(config, { onSetAside });
   const reserve = storeSpace
     ? createDiskReserve({
         dataDir: config.dataDir,
@@ -94,40 +91,73 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       })
     : undefined;
   const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
-  const sink = reserve ? gateSinkOnStore(deps.sink ?? createSpanSink(config), reserve.canRecordExports) : (deps.sink ?? createSpanSink(config));
+  // Each destination's worker sends only while a send can be recorded (dequeued) afterwards.
+  const gated = (sink: SpanSink): SpanSink => (reserve ? gateSinkOnStore(sink, reserve.canRecordExports) : sink);
   const assembler = new Assembler({
-    mapping,
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
     exportedEnvelopeIds: (key) => spool.getTombstone(key),
+    readEntries: (seqs) => spool.readEntries(seqs),
   });
-  const worker = startExportWorker({
-    assembler,
-    sink,
+  // One queue and worker per destination, plus one for a Langfuse destination's scores API.
+  const queues = destinations.flatMap((d) => [
+    { queue: d.name, sink: gated(d.sink) },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)) }] : []),
+  ]);
+  const workers = queues.map((q) =>
+    createExportWorker({
+      destination: q.queue,
+      sink: q.sink,
+      spool,
+      metrics,
+      logger,
+      clock,
+      batchSize: config.exportBatchSize,
+      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
+      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    }),
+  );
+  const wake = () => {
+    for (const worker of workers) worker.wake();
+  };
+  const pipelineDestinations: PipelineDestination[] = destinations.map((d) => ({
+    name: d.name,
+    encodeRecord(record) {
+      const item = toDestinationItem(d, record);
+      return item.kind === 'span'
+        ? { queue: d.name, payload: d.sink.encode(item.draft) }
+        : { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+    },
+  }));
+  const pipeline = createIngestPipeline({
     spool,
+    assembler,
+    destinations: pipelineDestinations,
+    onQueued: wake,
     metrics,
     logger,
-    batchSize: config.exportBatchSize,
-    tombstoneRetentionMillis: config.tombstoneRetentionMillis,
-    drainSettleMillis: config.traceIdleMillis,
-    now,
-    ...(deps.exportTickMillis !== undefined ? { tickMillis: deps.exportTickMillis } : {}),
-    ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
-    ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    clock,
+    spoolMaxBytes: config.spoolMaxBytes,
+    memoryLimitBytes: config.memoryLimitBytes,
+    ...(deps.memory ? { memory: deps.memory } : {}),
+    ...(reserve ? { storeWritable: () => reserve.unwritableReason() === undefined } : {}),
+    ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
   });
-  const pipeline = createIngestPipeline({ spool, assembler, worker, metrics, logger, spoolMaxBytes: config.spoolMaxBytes, now });
   metrics.observe({
     spoolEntries: () => spool.pendingEntries(),
     spoolBytes: () => spool.pendingBytes(),
     pendingEntities: () => assembler.pendingEntities(),
-    deadLetters: () => spool.listDeadLetters().length,
+    openObservations: () => assembler.openObservations(),
+    queuedSpans: () => spool.queuedSpans(),
+    deadLetters: () => spool.deadLetterCount(),
     storeWritable: () => (reserve?.unwritableReason() ? 0 : 1),
   });
-  const replayed = pipeline.replay();
-  if (replayed > 0) {
-    logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities() }, 'resumed from the store');
-    worker.wake();
-  }
+  // Old tombstones go once a minute, off the request path.
+  let cancelPrune: (() => void) | undefined;
+  const prune = () => {
+    spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    cancelPrune = clock.setTimer(prune, 60_000);
+  };
   const app = createApp({
     pipeline,
     metrics,
@@ -137,22 +167,48 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxBodyBytes: config.maxBodyBytes,
     maxEventsPerRequest: config.maxEventsPerRequest,
     maxErrorsPerResponse: config.maxErrorsPerResponse,
-    ...(reserve ? { storeUnwritableReason: reserve.unwritableReason } : {}),
   });
+  let started: Promise<number> | undefined;
   return {
     app,
     pipeline,
-    worker,
+    workers,
     spool,
     metrics,
-    replayed,
+    wake,
+    start() {
+      started ??= (async () => {
+        const replayed = await pipeline.replay();
+        if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: spool.queuedSpans() }, 'resumed from the store');
+        pipeline.start();
+        for (const worker of workers) worker.start();
+        cancelPrune = clock.setTimer(prune, 60_000);
+        return replayed;
+      })();
+      return started;
+    },
     async shutdown() {
       pipeline.beginShutdown();
-      const deadlineMillis = now() + config.shutdownTimeoutMillis;
-      const complete = await worker.drain(deadlineMillis, !spool.durable);
-      // The sink waits for attempts in flight; one the drain gave up on must not hold the exit
-      // past the deadline (its spans are still in the store).
-      await settlesWithin(sink.shutdown(), Math.max(0, deadlineMillis - now()));
+      await started?.catch(() => 0);
+      const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
+      cancelPrune?.();
+      // Complete traces may still be turning idle: no event arrives any more, so within the idle
+      // time (and the deadline) every complete one is ready. A store that does not survive the
+      // process exports everything, complete or not.
+      let complete = true;
+      try {
+        if (!spool.durable) pipeline.flush('all');
+        else await settleIdleTraces(pipeline, assembler, clock, Math.min(deadlineMillis, clock.now() + config.traceIdleMillis + 100));
+      } catch (error) {
+        complete = false;
+        logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
+      }
+      pipeline.stop();
+      const drained = await Promise.all(workers.map((worker) => worker.drain(deadlineMillis)));
+      complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
+      // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
+      // the deadline (its spans are still queued).
+      await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
       spool.close();
       reserve?.close();
       storeSpace?.close();
@@ -161,20 +217,47 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   };
 }
 
-/** Waits for `promise` at most `millis`; the timer does not keep the process alive. */
-function settlesWithin(promise: Promise<unknown>, millis: number): Promise<void> {
+/** The queue of a Langfuse destination's scores (sent to its scores API, not as spans). */
+function scoresQueueOf(destination: string): string {
+  return `${destination}#scores`;
+}
+
+/** Queued scores through a score forwarder: one call per score, in order; the first failure decides. */
+function scoreSink(forwarder: ScoreForwarder): SpanSink {
+  return {
+    encode: () => {
+      throw new Error('scores are encoded by the pipeline');
+    },
+    async send(payloads) {
+      for (const payload of payloads) {
+        // A resend after a partial failure upserts by id in Langfuse: at least once, never twice in effect.
+        const outcome = await forwarder.send(JSON.parse(Buffer.from(payload).toString('utf8')) as LangfuseScorePayload);
+        if (outcome.kind !== 'success') return outcome;
+      }
+      return { kind: 'success', rejectedSpans: 0 };
+    },
+    shutdown: () => forwarder.shutdown(),
+  };
+}
+
+/** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
+async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, clock: Clock, untilMillis: number): Promise<void> {
+  for (;;) {
+    pipeline.flush('due');
+    if (assembler.settlingEntities() === 0) return;
+    if (clock.now() >= untilMillis) return;
+    await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
+  }
+}
+
+/** Waits for `promise` at most `millis` on `clock`. */
+function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, millis);
-    timer.unref();
-    void promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
+    const cancel = clock.setTimer(resolve, millis);
+    const done = () => {
+      cancel();
+      resolve();
+    };
+    promise.then(done, done);
   });
 }

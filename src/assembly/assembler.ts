@@ -1,27 +1,46 @@
-// Assembly state across requests: groups events per entity (trace, observation, score), decides
-// when each is complete, and hands out span drafts to export. Holds state in memory only; what
-// makes it durable is the spool (entries are replayed into `ingest` on start).
-// Must not know HTTP or OTel types; calls the mapping stage to build drafts.
+// Assembly state across requests: one merged record per open entity (trace, observation, score),
+// updated as each event arrives with Langfuse's merge rules; decides when each is complete and
+// hands out CompletedRecords. Holds only open state in memory: a completed entity is forgotten
+// once the pipeline has queued it (`confirm`), and a trace whose observations are all queued keeps
+// only what its root needs (name, context, time range, counts). Durability is the spool's: entries
+// are replayed into `ingest` on start, and an out-of-order event refolds from the stored entries.
+// Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
-import { parseTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
-import { toObservationDraft, toRootDraft, toScoreDraft } from '../mapping/apply-mapping.js';
-import type { CompiledMapping } from '../mapping/compile-mapping.js';
-import type { SpanDraft } from '../mapping/span-draft.js';
-import type { SpoolEntry } from '../spool/spool.js';
-import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation, type MergedTrace } from './merge.js';
+import type { SpoolEntry, Tombstone } from '../spool/spool.js';
+import type { CompletedRecord, TopLevelSummary } from './completed-record.js';
+import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
+import {
+  compareOrderKeys,
+  finishObservation,
+  finishScore,
+  finishTrace,
+  foldObservationEvent,
+  foldScoreEvent,
+  foldTraceEvent,
+  orderKeyOf,
+  sortEvents,
+  type EventOrderKey,
+  type ObservationFold,
+  type ScoreFold,
+  type TraceFold,
+} from './merge.js';
 
-type EntityKind = 'obs' | 'trace' | 'score';
-
-interface Entity {
+/** What every entity with events of its own keeps, whatever its kind. */
+interface Tracked {
   key: string;
-  kind: EntityKind;
   id: string;
-  events: IngestionEvent[];
   envelopeIds: Set<string>;
   /** Spool entries holding this entity's events. */
   seqs: Set<number>;
+  /** Order key of the last event folded: an earlier one means refolding. */
+  lastKey?: EventOrderKey;
+}
+
+interface ObservationEntity extends Tracked {
+  kind: 'obs';
+  fold?: ObservationFold;
   source: RequestSource;
   lastEventMillis: number;
   /** Latest envelope/start/end time seen, for an observation exported without an end. */
@@ -29,316 +48,418 @@ interface Entity {
   ended: boolean;
   /** A create event arrived (an update alone may be overtaking its create). */
   created: boolean;
-  /** The Langfuse trace the entity belongs to, once an event named it. */
+  /** The trace whose bookkeeping counts this observation. */
   traceId?: string;
-  /** Envelope ids of the snapshot being exported, while an export is in flight. */
-  inflight?: Set<string>;
+  /** The client sent this observation as its trace's root (OTLP). */
+  clientRoot: boolean;
 }
 
-interface TraceState {
-  traceId: string;
-  /** Observations of this trace not yet exported and without an end. */
-  open: Set<string>;
-  /** Observations known (pending or exported) since this state was created. */
-  startNanos?: bigint;
-  endNanos?: bigint;
-  firstTopLevel?: MergedObservation;
-  /** Earliest score time: the root's time when the trace has nothing else. */
-  scoreNanos?: bigint;
-  lastEventMillis: number;
+interface ScoreEntity extends Tracked {
+  kind: 'score';
+  fold?: ScoreFold;
   source: RequestSource;
 }
 
-/** One draft ready for export, with what is needed to settle it afterwards. */
-export interface ReadyItem {
-  draft: SpanDraft;
-  entityKey: string;
+/** A trace's own events (trace-create) plus the bookkeeping its root needs. */
+interface TraceState extends Tracked {
+  fold?: TraceFold;
+  /** `finishTrace(fold)`, kept until the next trace event. */
+  finished?: ReturnType<typeof finishTrace>;
+  source: RequestSource;
+  /** Observations of this trace not yet queued and without an end. */
+  open: Set<string>;
+  startNanos?: bigint;
+  endNanos?: bigint;
+  firstTopLevel?: TopLevelSummary;
+  /** Earliest score time: the root's time when the trace has nothing else. */
+  scoreNanos?: bigint;
+  lastEventMillis: number;
+  observationCount: number;
+  /** The root span was queued in an earlier life of this state: only bookkeeping is left. */
+  rootExported: boolean;
+  /** The client sent its own root observation: no synthetic root is made. */
+  clientRootId?: string;
 }
 
 export interface AssemblerOptions {
-  mapping: CompiledMapping;
   traceIdleMillis: number;
   observationTimeoutMillis: number;
-  /** Is this entity already exported? Returns the envelope ids that made up the exported span. */
+  /** Is this entity already queued? Returns the envelope ids that made up its span. */
   exportedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
+  /** The stored entries with these seqs (to refold an entity after an out-of-order event). */
+  readEntries: (seqs: readonly number[]) => SpoolEntry[];
 }
 
 export interface IngestResult {
-  /** Events for entities already exported, with envelope ids not seen before. */
+  /** Events for entities already queued, with envelope ids not seen before. */
   lateUpdates: number;
   /** Events whose envelope id was already merged (client resends). */
   duplicates: number;
   /** Events Langfuse accepts but drops (no body id). */
   dropped: number;
+  /** Events that arrived before an event already merged (refolded from the store). */
+  refolds: number;
+  /** The entry holds nothing that still needs exporting, so the spool can drop it at once. */
+  releasable: boolean;
 }
 
-export interface SettleResult {
-  /** Spool entries whose every entity is now exported or dead-lettered. */
-  releasableSeqs: number[];
-  /** Tombstones to persist: entity key and the envelope ids of what was exported. */
-  tombstones: Array<{ key: string; envelopeIds: string[] }>;
-  /** Events that arrived while their entity was being exported. */
-  lateUpdates: number;
+/** Records complete at one moment, and what queuing them settles. */
+export interface Collected {
+  records: CompletedRecord[];
+  tombstones: Tombstone[];
+  /** Spool entries whose every entity is in `records` or already queued. */
+  releaseSeqs: number[];
+  /** Entity keys, for `confirm`. */
+  keys: string[];
+}
+
+/**
+ * `ready`: only what became complete on arrival (after each request: cheap); `due`: also what
+ * waited long enough (a timer's turn); `all`: everything, complete or not (shutdown of a store that
+ * cannot keep state).
+ */
+export type CollectMode = 'ready' | 'due' | 'all';
+
+/** An event with a mark only the OTLP path sets (never accepted from /ingestion). */
+export interface ClientRootMark {
+  clientRoot?: true;
 }
 
 export class Assembler {
-  private readonly entities = new Map<string, Entity>();
+  private readonly entities = new Map<string, ObservationEntity | ScoreEntity>();
   private readonly traces = new Map<string, TraceState>();
+  /** Entities complete as soon as they arrived (scores, ended observations with their create). */
+  private readonly ready = new Set<string>();
   /** Spool seq → number of pending entities holding events from it. */
   private readonly seqRefs = new Map<number, number>();
 
   constructor(private readonly options: AssemblerOptions) {}
 
-  /** Entities waiting to be exported (for metrics and shutdown decisions). */
+  /** Entities and traces waiting to be queued (metrics, shutdown decisions). */
   pendingEntities(): number {
-    return this.entities.size;
+    return this.entities.size + this.traces.size;
   }
 
-  /**
-   * Feeds one spool entry. Returns counts; `releasable` is true when the entry holds nothing that
-   * still needs exporting (all duplicates, late or dropped), so the spool can drop it at once.
-   */
-  ingest(entry: SpoolEntry, nowMillis: number): IngestResult & { releasable: boolean } {
-    const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0 };
-    const touched = new Set<Entity>();
+  /** Observations that have not ended yet. */
+  openObservations(): number {
+    let open = 0;
+    for (const state of this.traces.values()) open += state.open.size;
+    return open;
+  }
+
+  /** Entities that only wait to be idle: complete traces, ended observations without a create. */
+  settlingEntities(): number {
+    let n = 0;
+    for (const state of this.traces.values()) if (state.open.size === 0) n++;
+    for (const entity of this.entities.values()) if (entity.kind === 'obs' && entity.ended) n++;
+    return n;
+  }
+
+  ingest(entry: SpoolEntry, nowMillis: number): IngestResult {
+    const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
     for (const event of entry.events) {
       const id = event.body.id;
       if (!id) {
         result.dropped++;
         continue;
       }
-      const kind: EntityKind = event.type === 'trace-create' ? 'trace' : event.type === 'score-create' ? 'score' : 'obs';
-      const key = `${kind}:${id}`;
-      let entity = this.entities.get(key);
-      if (!entity) {
-        const exported = this.options.exportedEnvelopeIds(key);
-        if (exported) {
-          if (exported.has(event.id)) {
-            result.duplicates++;
-            // Replayed after a restart: the observation was exported, but its trace's root may
-            // not be; the root must still span it.
-            if (kind === 'obs') this.widenFromExported(event as ObservationEvent, entry.source, nowMillis);
-          } else result.lateUpdates++;
-          continue;
-        }
-        entity = newEntity(kind, id, entry.source, nowMillis);
-        this.entities.set(key, entity);
-      }
-      if (entity.envelopeIds.has(event.id)) {
+      const kind = kindOfEvent(event.type);
+      const key = entityKey(kind, id);
+      const target = this.targetFor(kind, key, id, event, entry.source, nowMillis, result);
+      if (!target) continue;
+      if (target.envelopeIds.has(event.id)) {
         result.duplicates++;
         continue;
       }
-      entity.events.push(event);
-      entity.envelopeIds.add(event.id);
-      entity.lastEventMillis = nowMillis;
-      if (!entity.seqs.has(entry.seq)) {
-        entity.seqs.add(entry.seq);
+      target.envelopeIds.add(event.id);
+      if (!target.seqs.has(entry.seq)) {
+        target.seqs.add(entry.seq);
         this.seqRefs.set(entry.seq, (this.seqRefs.get(entry.seq) ?? 0) + 1);
       }
-      touched.add(entity);
-      this.observeEvent(entity, event, nowMillis);
+      const orderKey = orderKeyOf(event);
+      const inOrder = !target.lastKey || compareOrderKeys(orderKey, target.lastKey) >= 0;
+      if (!inOrder) result.refolds++;
+      if (inOrder) target.lastKey = orderKey;
+      if (kind === 'trace') this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
+      else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
+      else this.foldObservation(target as ObservationEntity, event as ObservationEvent & ClientRootMark, orderKey, inOrder, nowMillis);
     }
-    for (const entity of touched) this.afterChange(entity);
-    return { ...result, releasable: !this.seqRefs.has(entry.seq) };
+    result.releasable = !this.seqRefs.has(entry.seq);
+    return result;
   }
 
-  private observeEvent(entity: Entity, event: IngestionEvent, nowMillis: number): void {
-    const times = [event.timestamp];
-    if (entity.kind === 'obs') {
-      const body = (event as ObservationEvent).body;
-      if (body.startTime) times.push(body.startTime);
-      if (body.endTime) {
-        times.push(body.endTime);
-        entity.ended = true;
-      }
-      if (event.type === 'event-create') entity.ended = true;
-      if (!isUpdateType(event.type)) entity.created = true;
+  /** The entity an event merges into, or undefined when it is a duplicate or late (counted). */
+  private targetFor(
+    kind: EntityKind,
+    key: string,
+    id: string,
+    event: IngestionEvent,
+    source: RequestSource,
+    nowMillis: number,
+    result: IngestResult,
+  ): Tracked | undefined {
+    if (kind === 'trace') {
+      // A trace-create for a root queued before is a resend or late, like any queued entity's event.
+      const state = this.traces.get(id) ?? this.traceState(id, source, nowMillis);
+      if (!state.rootExported) return state;
+      if (this.options.exportedEnvelopeIds(key)?.has(event.id)) result.duplicates++;
+      else result.lateUpdates++;
+      return undefined;
     }
-    for (const t of times) {
-      const ns = parseTimestampNanos(t);
-      if (ns > entity.lastSeenNanos) entity.lastSeenNanos = ns;
+    const existing = this.entities.get(key);
+    if (existing) return existing;
+    const exported = this.options.exportedEnvelopeIds(key);
+    if (exported) {
+      if (exported.has(event.id)) {
+        result.duplicates++;
+        // Replayed after a restart: the observation was queued, but its trace's root may not be;
+        // the root must still span it.
+        if (kind === 'obs') this.widenFromExported(event as ObservationEvent, source, nowMillis);
+      } else result.lateUpdates++;
+      return undefined;
     }
-    const traceId = this.traceIdOf(entity, event);
-    entity.traceId = traceId;
-    if (traceId !== undefined) {
-      const state = this.traceState(traceId, entity.source, nowMillis);
-      state.lastEventMillis = nowMillis;
-      // A score is a time of the trace only when nothing else gives one (a trace known only
-      // through scores); otherwise it would stretch the root past its observations.
-      if (entity.kind === 'score') {
-        const at = parseTimestampNanos(event.timestamp);
-        if (state.scoreNanos === undefined || at < state.scoreNanos) state.scoreNanos = at;
-      }
-    }
+    const entity: ObservationEntity | ScoreEntity =
+      kind === 'obs'
+        ? { kind, key, id, envelopeIds: new Set(), seqs: new Set(), source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        : { kind, key, id, envelopeIds: new Set(), seqs: new Set(), source };
+    this.entities.set(key, entity);
+    return entity;
   }
 
-  /** Widens a not-yet-exported root by an exported observation's own times. */
+  /**
+   * Folds `event` into `current` when it arrived in order; otherwise folds every stored event of
+   * the entity again, in Langfuse's order (the event itself is stored by then).
+   */
+  private refold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, event: E, inOrder: boolean, current: F | undefined, step: (fold: F | undefined, event: E) => F): F {
+    if (inOrder) return step(current, event);
+    let fold: F | undefined;
+    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
+    return fold ?? step(undefined, event);
+  }
+
+  /** Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event). */
+  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind): E[] {
+    const events: E[] = [];
+    for (const entry of this.options.readEntries([...target.seqs].sort((a, b) => a - b))) {
+      for (const event of entry.events) {
+        if (event.body.id === target.id && kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
+      }
+    }
+    // A resend inside the stored entries merges once, as it did the first time.
+    const seen = new Set<string>();
+    const sorted = sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true))));
+    const last = sorted[sorted.length - 1];
+    if (last) target.lastKey = orderKeyOf(last);
+    return sorted;
+  }
+
+  private foldTrace(state: TraceState, event: TraceEvent, inOrder: boolean, nowMillis: number): void {
+    state.fold = this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
+    delete state.finished;
+    state.lastEventMillis = nowMillis;
+  }
+
+  private foldScore(entity: ScoreEntity, event: ScoreEvent, inOrder: boolean, nowMillis: number): void {
+    const fold = this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
+    entity.fold = fold;
+    this.ready.add(entity.key);
+    const traceId = fold.first.traceId ?? fold.last.traceId;
+    if (traceId == null) return;
+    const state = this.traceState(traceId, entity.source, nowMillis);
+    state.lastEventMillis = nowMillis;
+    // A score is a time of the trace only when nothing else gives one (a trace known only through
+    // scores); otherwise it would stretch the root past its observations.
+    if (state.scoreNanos === undefined || fold.timestampNanos < state.scoreNanos) state.scoreNanos = fold.timestampNanos;
+  }
+
+  private foldObservation(entity: ObservationEntity, event: ObservationEvent & ClientRootMark, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
+    const fold = this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
+    entity.fold = fold;
+    const obs = fold.obs;
+    entity.lastEventMillis = nowMillis;
+    if (event.body.endTime || event.type === 'event-create') entity.ended = true;
+    if (!isUpdateType(event.type)) entity.created = true;
+    if (event.clientRoot) entity.clientRoot = true;
+    for (const t of [orderKey.atNanos, obs.startTimeNanos, obs.endTimeNanos]) if (t !== undefined && t > entity.lastSeenNanos) entity.lastSeenNanos = t;
+
+    // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
+    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traces.get(entity.traceId)?.open.delete(entity.id);
+    entity.traceId = obs.traceId;
+    const state = this.traceState(obs.traceId, entity.source, nowMillis);
+    state.lastEventMillis = nowMillis;
+    if (entity.ended) state.open.delete(entity.id);
+    else state.open.add(entity.id);
+    if (entity.clientRoot) state.clientRootId = entity.id;
+    const end = obs.endTimeNanos !== undefined && obs.endTimeNanos > obs.startTimeNanos ? obs.endTimeNanos : obs.startTimeNanos;
+    widenRange(state, obs.startTimeNanos, end);
+    if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
+      state.firstTopLevel = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment, ...(obs.name !== undefined ? { name: obs.name } : {}) };
+    }
+    if (entity.ended && entity.created) this.ready.add(entity.key);
+  }
+
+  /** Widens a root not yet queued by an already queued observation's own times. */
   private widenFromExported(event: ObservationEvent, source: RequestSource, nowMillis: number): void {
     const traceId = event.body.traceId;
-    if (!traceId || this.options.exportedEnvelopeIds(`trace:${traceId}`)) return;
+    if (!traceId) return;
     const state = this.traceState(traceId, source, nowMillis);
+    if (state.rootExported) return;
     for (const time of [event.body.startTime, event.body.endTime]) {
       if (!time) continue;
-      const nanos = parseTimestampNanos(time);
+      const nanos = orderKeyOf({ type: 'span-create', timestamp: time }).atNanos;
       widenRange(state, nanos, nanos);
     }
-  }
-
-  private traceIdOf(entity: Entity, event: IngestionEvent): string | undefined {
-    if (entity.kind === 'trace') return entity.id;
-    if (entity.kind === 'score') return (event as ScoreEvent).body.traceId ?? undefined;
-    return (entity.events.find((e) => (e as ObservationEvent).body.traceId) as ObservationEvent | undefined)?.body.traceId ?? `orphan:${entity.id}`;
   }
 
   private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
     let state = this.traces.get(traceId);
     if (!state) {
-      state = { traceId, open: new Set(), lastEventMillis: nowMillis, source };
+      const key = entityKey('trace', traceId);
+      state = {
+        key,
+        id: traceId,
+        envelopeIds: new Set(),
+        seqs: new Set(),
+        source,
+        open: new Set(),
+        lastEventMillis: nowMillis,
+        observationCount: 0,
+        rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
+      };
       this.traces.set(traceId, state);
     }
     return state;
   }
 
-  /** Keeps the trace's bookkeeping (open observations, time range) in step with an entity. */
-  private afterChange(entity: Entity): void {
-    if (entity.kind !== 'obs') return;
-    const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
-    const state = this.traceState(obs.traceId, entity.source, entity.lastEventMillis);
-    if (entity.ended) state.open.delete(entity.id);
-    else state.open.add(entity.id);
-    this.widen(state, obs);
-  }
-
-  private widen(state: TraceState, obs: MergedObservation): void {
-    widenRange(state, obs.startTimeNanos, obs.endTimeNanos ?? obs.startTimeNanos);
-    if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
-      state.firstTopLevel = obs;
-    }
+  private mergedTrace(state: TraceState | undefined): ReturnType<typeof finishTrace> | undefined {
+    if (!state?.fold) return undefined;
+    state.finished ??= finishTrace(state.fold);
+    return state.finished;
   }
 
   /**
-   * Drafts for everything complete at `nowMillis`, at most `limit`. With `force`, open observations
-   * and traces not yet idle are taken too (shutdown of a store that cannot keep them).
+   * Records complete at `nowMillis`, at most `limit`. With `force`, open observations and traces
+   * not yet idle are taken too (shutdown of a store that cannot keep them). Changes nothing: the
+   * pipeline queues the records, then calls `confirm`.
    */
-  collectReady(nowMillis: number, limit: number, force = false): ReadyItem[] {
-    const ready: ReadyItem[] = [];
-    const { observationTimeoutMillis, traceIdleMillis, mapping } = this.options;
-    for (const entity of this.entities.values()) {
-      if (ready.length >= limit) return ready;
-      if (entity.inflight || entity.kind === 'trace') continue;
-      if (entity.kind === 'score') {
-        const score = mergeScoreEvents(entity.id, entity.events as ScoreEvent[]);
-        ready.push(this.take(entity, toScoreDraft(mapping, score, entity.source)));
-        continue;
+  collect(nowMillis: number, limit: number, mode: CollectMode = 'due'): Collected {
+    const force = mode === 'all';
+    const collected: Collected = { records: [], tombstones: [], releaseSeqs: [], keys: [] };
+    const taken = new Map<number, number>();
+    /** Takes an entity with its record; without one, only its bookkeeping goes. */
+    const take = (target: Tracked, record: CompletedRecord | undefined) => {
+      if (record) collected.records.push(record);
+      collected.keys.push(target.key);
+      if (record || target.envelopeIds.size > 0) collected.tombstones.push({ key: target.key, envelopeIds: [...target.envelopeIds] });
+      for (const seq of target.seqs) {
+        const n = (taken.get(seq) ?? 0) + 1;
+        taken.set(seq, n);
+        if (n === this.seqRefs.get(seq)) collected.releaseSeqs.push(seq);
       }
+    };
+    const { observationTimeoutMillis, traceIdleMillis } = this.options;
+
+    const takeObservation = (entity: ObservationEntity) => {
+      const trace = this.mergedTrace(entity.traceId !== undefined ? this.traces.get(entity.traceId) : undefined);
+      const observation = finishObservation(entity.fold!);
+      take(entity, {
+        kind: 'observation',
+        observation,
+        ...(trace ? { trace } : {}),
+        source: entity.source,
+        ...(observation.endTimeNanos === undefined ? { incompleteEndNanos: entity.lastSeenNanos } : {}),
+        ...(entity.clientRoot ? { isClientRoot: true } : {}),
+      });
+    };
+
+    for (const key of this.ready) {
+      if (collected.records.length >= limit) return collected;
+      const entity = this.entities.get(key);
+      if (!entity?.fold) continue;
+      if (entity.kind === 'score') take(entity, { kind: 'score', score: finishScore(entity.fold, entity.id), source: entity.source });
+      else takeObservation(entity);
+    }
+    if (mode === 'ready') return collected;
+    // Observations that wait: ended but seen only through updates (the create may be overtaken by
+    // a client's retry: wait as long as a trace does), or still open (until the timeout).
+    for (const entity of this.entities.values()) {
+      if (collected.records.length >= limit) return collected;
+      if (entity.kind !== 'obs' || this.ready.has(entity.key) || !entity.fold) continue;
       const quietMillis = nowMillis - entity.lastEventMillis;
       const timedOut = quietMillis >= observationTimeoutMillis;
-      if (!entity.ended && !timedOut && !force) continue;
-      // An ended observation seen only through updates may be overtaking its create (client
-      // retries reorder batches): it waits as long as a trace does before it is taken as whole.
-      if (!entity.created && quietMillis < traceIdleMillis && !timedOut && !force) continue;
-      const obs = mergeObservationEvents(entity.id, entity.events as ObservationEvent[]);
-      const trace = this.entities.get(`trace:${obs.traceId}`);
-      const draft = toObservationDraft(mapping, obs, {
-        source: entity.source,
-        ...(trace && trace.events.length > 0 ? { trace: mergeTraceEvents(trace.id, trace.events as TraceEvent[]) } : {}),
-        incompleteEndNanos: entity.lastSeenNanos,
-      });
-      ready.push(this.take(entity, draft));
+      if (!force && !timedOut && !(entity.ended && quietMillis >= traceIdleMillis)) continue;
+      takeObservation(entity);
     }
     for (const state of this.traces.values()) {
-      if (ready.length >= limit) return ready;
-      if (state.open.size > 0 && !force) continue;
-      if (nowMillis - state.lastEventMillis < traceIdleMillis && !force) continue;
-      const key = `trace:${state.traceId}`;
-      const traceEntity = this.entities.get(key);
-      if (traceEntity?.inflight) continue;
+      if (collected.records.length >= limit) return collected;
+      if (!force && (state.open.size > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
+      if (state.rootExported || state.clientRootId !== undefined) {
+        // No root to make: it was queued before, or the client sent its own (which carries the
+        // trace's context); only the bookkeeping and the trace's own events are settled.
+        take(state, undefined);
+        continue;
+      }
       const start = state.startNanos ?? state.scoreNanos;
-      const end = state.endNanos ?? state.scoreNanos;
       // No trace-create and no time: bookkeeping left by an event whose trace id changed (an update
       // before its create); nothing belongs to it, and a root could not be built without a time.
-      if (!traceEntity && start === undefined) {
-        this.traces.delete(state.traceId);
+      if (!state.fold && start === undefined) {
+        take(state, undefined);
         continue;
       }
-      if (!traceEntity && this.options.exportedEnvelopeIds(key)) {
-        // The root was exported earlier: only the bookkeeping is left.
-        this.traces.delete(state.traceId);
+      this.takeRoot(state, take);
+    }
+    return collected;
+  }
+
+  private takeRoot(state: TraceState, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {
+    const trace = this.mergedTrace(state);
+    const start = state.startNanos ?? state.scoreNanos;
+    const end = state.endNanos ?? state.scoreNanos;
+    take(state, {
+      kind: 'root',
+      traceId: state.id,
+      ...(trace ? { trace } : {}),
+      ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
+      ...(start !== undefined ? { observationsStartNanos: start } : {}),
+      ...(end !== undefined ? { observationsEndNanos: end } : {}),
+      observationCount: state.observationCount,
+      source: state.source,
+    });
+  }
+
+  /** The collected records are queued: forget them and release their seq references. */
+  confirm(collected: Collected): void {
+    for (const key of collected.keys) {
+      const entity = this.entities.get(key);
+      if (entity) {
+        this.entities.delete(key);
+        this.ready.delete(key);
+        this.unref(entity.seqs);
+        if (entity.kind === 'obs' && entity.traceId !== undefined) {
+          const state = this.traces.get(entity.traceId);
+          if (state) {
+            state.open.delete(entity.id);
+            state.observationCount++;
+          }
+        }
         continue;
       }
-      const trace = mergedTrace(traceEntity);
-      const draft = toRootDraft(mapping, {
-        traceId: state.traceId,
-        ...(trace ? { trace } : {}),
-        ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
-        ...(start !== undefined ? { observationsStartNanos: start } : {}),
-        ...(end !== undefined ? { observationsEndNanos: end } : {}),
-        source: traceEntity?.source ?? state.source,
-      });
-      // Without trace-create the root is an entity with no events of its own (it settles the same way).
-      const entity = traceEntity ?? newEntity('trace', state.traceId, state.source, state.lastEventMillis);
-      this.entities.set(key, entity);
-      ready.push(this.take(entity, draft));
-    }
-    return ready;
-  }
-
-  private take(entity: Entity, draft: SpanDraft): ReadyItem {
-    entity.inflight = new Set(entity.envelopeIds);
-    return { draft, entityKey: entity.key };
-  }
-
-  /** The export failed but may succeed later: the entities become pending again. */
-  retryLater(items: readonly ReadyItem[]): void {
-    for (const item of items) {
-      const entity = this.entities.get(item.entityKey);
-      if (entity) delete entity.inflight;
-    }
-  }
-
-  /** Exported (or dead-lettered): forget the entities, report spool entries that can go. */
-  settle(items: readonly ReadyItem[]): SettleResult {
-    const result: SettleResult = { releasableSeqs: [], tombstones: [], lateUpdates: 0 };
-    for (const item of items) {
-      const entity = this.entities.get(item.entityKey);
-      if (!entity?.inflight) continue;
-      result.lateUpdates += entity.envelopeIds.size - entity.inflight.size;
-      result.tombstones.push({ key: entity.key, envelopeIds: [...entity.inflight] });
-      this.entities.delete(entity.key);
-      if (entity.kind === 'trace') this.traces.delete(entity.id);
-      else if (entity.kind === 'obs' && entity.traceId !== undefined) this.traces.get(entity.traceId)?.open.delete(entity.id);
-      for (const seq of entity.seqs) {
-        const refs = (this.seqRefs.get(seq) ?? 1) - 1;
-        if (refs <= 0) {
-          this.seqRefs.delete(seq);
-          result.releasableSeqs.push(seq);
-        } else this.seqRefs.set(seq, refs);
+      const traceId = key.slice('trace:'.length);
+      const state = this.traces.get(traceId);
+      if (state) {
+        this.traces.delete(traceId);
+        this.unref(state.seqs);
       }
     }
-    return result;
   }
-}
 
-function newEntity(kind: EntityKind, id: string, source: RequestSource, nowMillis: number): Entity {
-  return {
-    key: `${kind}:${id}`,
-    kind,
-    id,
-    events: [],
-    envelopeIds: new Set(),
-    seqs: new Set(),
-    source,
-    lastEventMillis: nowMillis,
-    lastSeenNanos: 0n,
-    // Traces and scores are whole as soon as they arrive; observations wait for an end and a create.
-    ended: kind !== 'obs',
-    created: kind !== 'obs',
-  };
-}
-
-/** The merged trace, when the entity holds trace-create events (a synthetic root has none). */
-function mergedTrace(entity: Entity | undefined): MergedTrace | undefined {
-  return entity && entity.events.length > 0 ? mergeTraceEvents(entity.id, entity.events as TraceEvent[]) : undefined;
+  private unref(seqs: ReadonlySet<number>): void {
+    for (const seq of seqs) {
+      const refs = (this.seqRefs.get(seq) ?? 1) - 1;
+      if (refs <= 0) this.seqRefs.delete(seq);
+      else this.seqRefs.set(seq, refs);
+    }
+  }
 }
 
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {

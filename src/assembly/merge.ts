@@ -12,7 +12,7 @@ import type {
   TraceEvent,
   UsageBody,
 } from '../ingestion/ingestion-event.js';
-import { parseTimestampNanos } from '../ingestion/timestamp.js';
+import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 
 export interface MergedTrace {
@@ -73,46 +73,77 @@ export interface MergedScore {
   timestampNanos: bigint;
 }
 
+/** Where an event sorts in Langfuse's order: envelope timestamp, then creates before updates. */
+export interface EventOrderKey {
+  atNanos: bigint;
+  update: 0 | 1;
+}
+
+export function orderKeyOf(event: { type: string; timestamp: string }): EventOrderKey {
+  return { atNanos: validatedTimestampNanos(event.timestamp), update: isUpdateType(event.type) ? 1 : 0 };
+}
+
+/** Negative when `a` sorts before `b`; 0 on a tie (then arrival order decides). */
+export function compareOrderKeys(a: EventOrderKey, b: EventOrderKey): number {
+  if (a.atNanos !== b.atNanos) return a.atNanos < b.atNanos ? -1 : 1;
+  return a.update - b.update;
+}
+
 /** Langfuse's order: envelope timestamp ascending, creates before updates on ties, then arrival order. */
-function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
+export function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
   return events
-    .map((event, index) => ({ event, index, at: parseTimestampNanos(event.timestamp) }))
-    .sort((a, b) => {
-      if (a.at !== b.at) return a.at < b.at ? -1 : 1;
-      const au = isUpdateType(a.event.type) ? 1 : 0;
-      const bu = isUpdateType(b.event.type) ? 1 : 0;
-      return au - bu || a.index - b.index;
-    })
+    .map((event, index) => ({ event, index, key: orderKeyOf(event) }))
+    .sort((a, b) => compareOrderKeys(a.key, b.key) || a.index - b.index)
     .map((x) => x.event);
 }
 
-export function mergeTraceEvents(id: string, events: readonly TraceEvent[]): MergedTrace {
-  const sorted = sortEvents(events);
-  const first = sorted[0];
-  if (!first) throw new Error(`mergeTraceEvents: no events for trace ${id}`);
-  const trace: MergedTrace = {
-    id,
-    timestampNanos: parseTimestampNanos(first.body.timestamp ?? first.timestamp),
-    public: false,
-    tags: [],
-    environment: first.body.environment,
+/**
+ * Incremental merges: a fold holds one entity's record as merged so far and takes events one at a
+ * time, in Langfuse's order. Assembly keeps one fold per open entity instead of its events (an
+ * event that arrives out of order makes assembly refold from the stored events). `finish*` returns
+ * the record as Langfuse would store it after the events folded so far; the fold stays usable.
+ */
+export interface TraceFold {
+  trace: MergedTrace;
+  tags: Set<string>;
+}
+
+export function foldTraceEvent(fold: TraceFold | undefined, id: string, event: TraceEvent): TraceFold {
+  const { body } = event;
+  const f: TraceFold = fold ?? {
+    trace: {
+      id,
+      timestampNanos: validatedTimestampNanos(body.timestamp ?? event.timestamp),
+      public: false,
+      tags: [],
+      environment: body.environment,
+    },
+    tags: new Set(),
   };
-  const tags = new Set<string>();
-  for (const { body } of sorted) {
-    assignNullable(trace, 'name', body.name);
-    assignNullable(trace, 'userId', body.userId);
-    assignNullable(trace, 'sessionId', body.sessionId);
-    assignNullable(trace, 'release', body.release);
-    assignNullable(trace, 'version', body.version);
-    // Langfuse writes `public ?? false` on every trace-create: the last event decides.
-    trace.public = body.public ?? false;
-    for (const tag of body.tags ?? []) tags.add(tag);
-    trace.metadata = mergeMetadata(trace.metadata, body.metadata);
-    if (isTruthy(body.input)) trace.input = body.input;
-    if (isTruthy(body.output)) trace.output = body.output;
-  }
-  trace.tags = [...tags].sort();
-  return trace;
+  const trace = f.trace;
+  assignNullable(trace, 'name', body.name);
+  assignNullable(trace, 'userId', body.userId);
+  assignNullable(trace, 'sessionId', body.sessionId);
+  assignNullable(trace, 'release', body.release);
+  assignNullable(trace, 'version', body.version);
+  // Langfuse writes `public ?? false` on every trace-create: the last event decides.
+  trace.public = body.public ?? false;
+  for (const tag of body.tags ?? []) f.tags.add(tag);
+  trace.metadata = mergeMetadata(trace.metadata, body.metadata);
+  if (isTruthy(body.input)) trace.input = body.input;
+  if (isTruthy(body.output)) trace.output = body.output;
+  return f;
+}
+
+export function finishTrace(fold: TraceFold): MergedTrace {
+  return { ...fold.trace, tags: [...fold.tags].sort() };
+}
+
+export function mergeTraceEvents(id: string, events: readonly TraceEvent[]): MergedTrace {
+  let fold: TraceFold | undefined;
+  for (const event of sortEvents(events)) fold = foldTraceEvent(fold, id, event);
+  if (!fold) throw new Error(`mergeTraceEvents: no events for trace ${id}`);
+  return finishTrace(fold);
 }
 
 const TYPE_OF_EVENT: Record<string, ObservationKind | undefined> = {
@@ -134,81 +165,123 @@ function observationKindOf(event: ObservationEvent): ObservationKind {
   return TYPE_OF_EVENT[event.type] ?? event.body.type ?? 'SPAN';
 }
 
+export interface ObservationFold {
+  obs: MergedObservation;
+  level: ObservationLevel | undefined;
+  /** An event named the trace (else `orphan:<id>` stands in). */
+  hasTraceId: boolean;
+  /** An event stated `startTime` (else the first event's envelope time stands in). */
+  hasStartTime: boolean;
+}
+
 /**
- * Folds an observation's events. Two deliberate differences from Langfuse: the first event that
+ * Folds one observation event. Two deliberate differences from Langfuse: the first event that
  * names a `traceId` sets it (Langfuse gives a create without one a random trace id for good),
  * with none at all the trace id is `orphan:<observation id>` so that ids stay deterministic; and
- * the first event that names a `startTime` sets the start.
+ * the first event that names a `startTime` sets the start (Langfuse would take the first event's
+ * envelope time when an update sorts before its create: the JS SDK v3 queues them in either order).
  */
-export function mergeObservationEvents(id: string, events: readonly ObservationEvent[]): MergedObservation {
-  const sorted = sortEvents(events);
-  const first = sorted[0];
-  if (!first) throw new Error(`mergeObservationEvents: no events for observation ${id}`);
-  const traceId = sorted.find((e) => e.body.traceId)?.body.traceId ?? `orphan:${id}`;
-  const obs: MergedObservation = {
-    id,
-    type: observationKindOf(first),
-    traceId,
-    // The first event that states a start wins; Langfuse would take the first event's envelope
-    // time when an update sorts before its create (the JS SDK v3 queues them in either order).
-    startTimeNanos: parseTimestampNanos(sorted.find((e) => e.body.startTime)?.body.startTime ?? first.timestamp),
-    level: 'DEFAULT',
-    environment: first.body.environment,
+export function foldObservationEvent(fold: ObservationFold | undefined, id: string, event: ObservationEvent): ObservationFold {
+  const body: ObservationBody = event.body;
+  const f: ObservationFold = fold ?? {
+    obs: {
+      id,
+      type: observationKindOf(event),
+      traceId: `orphan:${id}`,
+      startTimeNanos: validatedTimestampNanos(event.timestamp),
+      level: 'DEFAULT',
+      environment: body.environment,
+    },
+    level: undefined,
+    hasTraceId: false,
+    hasStartTime: false,
   };
-  let level: ObservationLevel | undefined;
-  for (const event of sorted) {
-    const body: ObservationBody = event.body;
-    obs.type = observationKindOf(event);
-    if (body.endTime) obs.endTimeNanos = parseTimestampNanos(body.endTime);
-    if (body.completionStartTime) obs.completionStartTimeNanos = parseTimestampNanos(body.completionStartTime);
-    assignNullable(obs, 'name', body.name);
-    assignNullable(obs, 'model', body.model);
-    if (body.level === null) level = undefined;
-    else if (body.level !== undefined) level = body.level;
-    // Langfuse treats null as "keep" for these three.
-    if (body.statusMessage != null) obs.statusMessage = body.statusMessage;
-    if (body.version != null) obs.version = body.version;
-    if (body.parentObservationId != null) obs.parentObservationId = body.parentObservationId;
-    if (body.promptName != null) obs.promptName = body.promptName;
-    if (body.promptVersion != null) obs.promptVersion = body.promptVersion;
-    // Maps are replaced whole by the last event that carries a non-empty one.
-    if (isNonEmptyObject(body.modelParameters)) obs.modelParameters = body.modelParameters;
-    if (isNonEmptyObject(body.usage)) obs.usage = body.usage;
-    if (isNonEmptyObject(body.usageDetails)) obs.usageDetails = body.usageDetails;
-    if (isNonEmptyObject(body.costDetails)) obs.costDetails = body.costDetails;
-    obs.metadata = mergeMetadata(obs.metadata, body.metadata);
-    if (isTruthy(body.input)) obs.input = body.input;
-    if (isTruthy(body.output)) obs.output = body.output;
+  const obs = f.obs;
+  if (!f.hasTraceId && body.traceId) {
+    obs.traceId = body.traceId;
+    f.hasTraceId = true;
   }
-  obs.level = level ?? 'DEFAULT';
+  if (!f.hasStartTime && body.startTime) {
+    obs.startTimeNanos = validatedTimestampNanos(body.startTime);
+    f.hasStartTime = true;
+  }
+  obs.type = observationKindOf(event);
+  if (body.endTime) obs.endTimeNanos = validatedTimestampNanos(body.endTime);
+  if (body.completionStartTime) obs.completionStartTimeNanos = validatedTimestampNanos(body.completionStartTime);
+  assignNullable(obs, 'name', body.name);
+  assignNullable(obs, 'model', body.model);
+  if (body.level === null) f.level = undefined;
+  else if (body.level !== undefined) f.level = body.level;
+  // Langfuse treats null as "keep" for these.
+  if (body.statusMessage != null) obs.statusMessage = body.statusMessage;
+  if (body.version != null) obs.version = body.version;
+  if (body.parentObservationId != null) obs.parentObservationId = body.parentObservationId;
+  if (body.promptName != null) obs.promptName = body.promptName;
+  if (body.promptVersion != null) obs.promptVersion = body.promptVersion;
+  // Maps are replaced whole by the last event that carries a non-empty one.
+  if (isNonEmptyObject(body.modelParameters)) obs.modelParameters = body.modelParameters;
+  if (isNonEmptyObject(body.usage)) obs.usage = body.usage;
+  if (isNonEmptyObject(body.usageDetails)) obs.usageDetails = body.usageDetails;
+  if (isNonEmptyObject(body.costDetails)) obs.costDetails = body.costDetails;
+  obs.metadata = mergeMetadata(obs.metadata, body.metadata);
+  if (isTruthy(body.input)) obs.input = body.input;
+  if (isTruthy(body.output)) obs.output = body.output;
+  return f;
+}
+
+export function finishObservation(fold: ObservationFold): MergedObservation {
+  const obs: MergedObservation = { ...fold.obs, level: fold.level ?? 'DEFAULT' };
   if (obs.type === 'EVENT') obs.endTimeNanos = obs.startTimeNanos;
   // Langfuse clamps an end before the start to the start.
   if (obs.endTimeNanos !== undefined && obs.endTimeNanos < obs.startTimeNanos) obs.endTimeNanos = obs.startTimeNanos;
   return obs;
 }
 
-export function mergeScoreEvents(id: string, events: readonly ScoreEvent[]): MergedScore {
-  const sorted = sortEvents(events);
-  const first = sorted[0];
-  if (!first) throw new Error(`mergeScoreEvents: no events for score ${id}`);
-  const last = sorted[sorted.length - 1]!.body;
-  let metadata: JsonObject | undefined;
-  for (const { body } of sorted) metadata = mergeMetadata(metadata, body.metadata);
+export function mergeObservationEvents(id: string, events: readonly ObservationEvent[]): MergedObservation {
+  let fold: ObservationFold | undefined;
+  for (const event of sortEvents(events)) fold = foldObservationEvent(fold, id, event);
+  if (!fold) throw new Error(`mergeObservationEvents: no events for observation ${id}`);
+  return finishObservation(fold);
+}
+
+export interface ScoreFold {
+  first: ScoreBody;
+  last: ScoreBody;
+  metadata: JsonObject | undefined;
+  timestampNanos: bigint;
+}
+
+export function foldScoreEvent(fold: ScoreFold | undefined, event: ScoreEvent): ScoreFold {
+  const f: ScoreFold = fold ?? { first: event.body, last: event.body, metadata: undefined, timestampNanos: validatedTimestampNanos(event.timestamp) };
+  f.last = event.body;
+  f.metadata = mergeMetadata(f.metadata, event.body.metadata);
+  return f;
+}
+
+export function finishScore(fold: ScoreFold, id: string): MergedScore {
+  const { first, last, metadata } = fold;
   return {
     id,
     name: last.name,
     value: last.value,
     ...(last.dataType ? { dataType: last.dataType } : {}),
-    ...optionalString('traceId', first.body.traceId ?? last.traceId),
+    ...optionalString('traceId', first.traceId ?? last.traceId),
     ...optionalString('sessionId', last.sessionId),
     ...optionalString('datasetRunId', last.datasetRunId),
     ...optionalString('observationId', last.observationId),
     ...optionalString('comment', last.comment),
     source: last.source,
     ...(metadata ? { metadata } : {}),
-    environment: first.body.environment,
-    timestampNanos: parseTimestampNanos(first.timestamp),
+    environment: first.environment,
+    timestampNanos: fold.timestampNanos,
   };
+}
+
+export function mergeScoreEvents(id: string, events: readonly ScoreEvent[]): MergedScore {
+  let fold: ScoreFold | undefined;
+  for (const event of sortEvents(events)) fold = foldScoreEvent(fold, event);
+  if (!fold) throw new Error(`mergeScoreEvents: no events for score ${id}`);
+  return finishScore(fold, id);
 }
 
 function optionalString<K extends string>(key: K, value: string | null | undefined): { [P in K]?: string } {

@@ -9,10 +9,18 @@ export interface StoreReport {
   file: string;
   /** Bytes of the database file plus its WAL. */
   fileBytes: number;
-  /** Accepted requests not yet fully exported (the `log` table), and their stored bytes. */
+  /** Accepted requests not yet fully queued for export (the `log` table), and their stored bytes. */
   entries?: number;
   entryBytes?: number;
+  /** Encoded spans waiting in the export queue, per destination, and their bytes. */
+  queuedSpans?: number;
+  queuedBytes?: number;
+  queuedByDestination?: Record<string, number>;
+  /** Dead-letter batches and the spans they hold. */
   deadLetters?: number;
+  deadLetterSpans?: number;
+  /** Log rows that could not be read back at replay (set aside in the `quarantine` table). */
+  quarantinedRows?: number;
   /** Row count of every table. */
   tables: Record<string, number>;
   /** `ok`, or what the integrity check (or opening) found wrong. */
@@ -40,7 +48,21 @@ export function checkStore(dataDir: string): StoreReport {
       report.entries = totals.n;
       report.entryBytes = totals.b;
     }
-    if (names.includes('dead_letters')) report.deadLetters = report.tables['dead_letters'];
+    if (names.includes('export_queue')) {
+      const queue = db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination ORDER BY destination').all() as Array<{
+        destination: string;
+        n: number;
+        b: number;
+      }>;
+      report.queuedByDestination = Object.fromEntries(queue.map((q) => [q.destination, q.n]));
+      report.queuedSpans = queue.reduce((sum, q) => sum + q.n, 0);
+      report.queuedBytes = queue.reduce((sum, q) => sum + q.b, 0);
+    }
+    if (names.includes('dead_letter_batches')) {
+      report.deadLetters = report.tables['dead_letter_batches'];
+      report.deadLetterSpans = db.prepare('SELECT COALESCE(SUM(span_count), 0) FROM dead_letter_batches').pluck().get() as number;
+    }
+    if (names.includes('quarantine')) report.quarantinedRows = report.tables['quarantine'];
     report.integrity = (db.pragma('integrity_check', { simple: false }) as Array<Record<string, unknown>>).map((row) => String(Object.values(row)[0]));
     report.sound = report.integrity.length === 1 && report.integrity[0] === 'ok';
   } catch (error) {
@@ -58,7 +80,9 @@ export function runStoreCheck(dataDir: string, out: NodeJS.WritableStream, err: 
   out.write(`${JSON.stringify(report, null, 2)}\n`);
   err.write(
     report.sound
-      ? `store ${report.file}: sound; ${report.entries ?? 0} entries (${report.entryBytes ?? 0} bytes) pending, ${report.deadLetters ?? 0} dead letters\n`
+      ? `store ${report.file}: sound; ${report.entries ?? 0} entries (${report.entryBytes ?? 0} bytes) pending, ` +
+          `${report.queuedSpans ?? 0} spans queued (${report.queuedBytes ?? 0} bytes), ` +
+          `${report.deadLetters ?? 0} dead letters (${report.deadLetterSpans ?? 0} spans), ${report.quarantinedRows ?? 0} quarantined log rows\n`
       : `store ${report.file}: NOT sound: ${report.integrity.slice(0, 5).join('; ')}\n`,
   );
   return report.sound ? 0 : 1;

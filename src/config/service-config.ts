@@ -1,6 +1,7 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
+import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -27,17 +28,6 @@ const bool = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent');
 
-const protocol = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
-
-const url = z.string().refine((s) => {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'an http(s) URL');
-
 /** Each setting: the variable that sets it, its schema, and its default (as the env string). */
 const SETTINGS = {
   host: { env: 'BRIDGE_HOST', schema: z.string().min(1, 'a host name or address'), default: '127.0.0.1' },
@@ -49,6 +39,7 @@ const SETTINGS = {
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
+  memoryLimitMib: { env: 'BRIDGE_MEMORY_LIMIT_MIB', schema: intFrom(16), default: '' },
   maxBodyBytes: { env: 'BRIDGE_MAX_BODY_BYTES', schema: intFrom(1), default: String(4.5 * 1024 * 1024) },
   maxEventsPerRequest: { env: 'BRIDGE_MAX_EVENTS_PER_REQUEST', schema: intFrom(1), default: '10000' },
   maxErrorsPerResponse: { env: 'BRIDGE_MAX_ERRORS_PER_RESPONSE', schema: intFrom(1), default: '100' },
@@ -74,6 +65,11 @@ const SETTINGS = {
   otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
   otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
   otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
+  configFile: { env: 'BRIDGE_CONFIG', schema: z.string().min(1, 'a file path'), default: '' },
+  tracesExporter: { env: 'OTEL_TRACES_EXPORTER', schema: z.string(), default: '' },
+  langfuseHost: { env: 'BRIDGE_LANGFUSE_HOST', schema: url, default: '' },
+  langfusePublicKey: { env: 'BRIDGE_LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
+  langfuseSecretKey: { env: 'BRIDGE_LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -89,6 +85,8 @@ export interface ServiceConfig {
   dataDir: string;
   store: 'sqlite' | 'memory';
   spoolMaxBytes: number;
+  /** Soft memory limit: past it, batches are refused with 503 until RSS is back under it. */
+  memoryLimitBytes: number;
   maxBodyBytes: number;
   /** Events in one ingestion request; more is refused whole (413) before any is validated. */
   maxEventsPerRequest: number;
@@ -116,6 +114,11 @@ export interface ServiceConfig {
     timeoutMillis: number;
     compression: 'gzip' | 'none';
   };
+  /**
+   * Where spans go, each with its own mapping and sink: the BRIDGE_CONFIG file's list, or without
+   * one the `otlp` destination above (plus `console` and `langfuse` from the environment).
+   */
+  destinations: DestinationConfig[];
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -123,11 +126,30 @@ export function describeSettings(): Array<{ env: string; default: string }> {
   return Object.values(SETTINGS).map((s) => ({ env: s.env, default: s.default }));
 }
 
+/** Facts about the machine that defaults depend on; main.ts finds them. */
+export interface HostFacts {
+  /** The cgroup's memory limit (`memory.max`), when there is one. */
+  cgroupMemoryLimitBytes?: number;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * BRIDGE_MEMORY_LIMIT_MIB when set; else 80% of the cgroup limit, as the Collector's
+ * memory_limiter is usually set, leaving room for what RSS does not show in time (GC, buffers);
+ * else 512 MiB.
+ */
+function memoryLimitBytes(mib: number | undefined, host: HostFacts): number {
+  if (mib !== undefined) return mib * MIB;
+  if (host.cgroupMemoryLimitBytes !== undefined) return Math.floor(host.cgroupMemoryLimitBytes * 0.8);
+  return 512 * MIB;
+}
+
 /**
  * Resolves the configuration from an env object (overrides win over env, env over defaults).
  * Throws one ConfigError naming every bad variable, what was expected and the value received.
  */
-export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig {
+export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts = {}): ServiceConfig {
   const issues: string[] = [];
   const raw = {} as Record<string, unknown>;
   for (const [key, setting] of Object.entries(SETTINGS)) {
@@ -155,10 +177,42 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
     );
   }
-  if (issues.length > 0) throw new ConfigError(issues);
-
   // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
   const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
+  const otlp = {
+    url: tracesUrl,
+    protocol: r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf',
+    headers,
+    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
+  } as const;
+  const given = (name: string) => {
+    const value = overrides[name] ?? env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const destinations = resolveDestinations(
+    {
+      ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
+      ...(given('OTEL_TRACES_EXPORTER') !== undefined ? { tracesExporter: given('OTEL_TRACES_EXPORTER')! } : {}),
+      otlpEndpointGiven: given('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || given('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined,
+      otlp,
+      langfuse: {
+        ...(given('BRIDGE_LANGFUSE_HOST') !== undefined ? { host: r.langfuseHost ?? given('BRIDGE_LANGFUSE_HOST')! } : {}),
+        ...(given('BRIDGE_LANGFUSE_PUBLIC_KEY') !== undefined ? { publicKey: r.langfusePublicKey } : {}),
+        ...(given('BRIDGE_LANGFUSE_SECRET_KEY') !== undefined ? { secretKey: r.langfuseSecretKey } : {}),
+      },
+      defaults: {
+        mapping: r.mapping ?? 'genai',
+        captureContent: r.captureContent ?? true,
+        ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+      },
+      env: { ...env, ...overrides },
+      cwd: process.cwd(),
+    },
+    issues,
+  );
+  if (issues.length > 0) throw new ConfigError(issues);
+
   return {
     host: r.host!,
     port: r.port!,
@@ -169,6 +223,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
     dataDir: r.dataDir!,
     store: r.store!,
     spoolMaxBytes: r.spoolMaxBytes!,
+    memoryLimitBytes: memoryLimitBytes(r.memoryLimitMib, host),
     maxBodyBytes: r.maxBodyBytes!,
     maxEventsPerRequest: r.maxEventsPerRequest!,
     maxErrorsPerResponse: r.maxErrorsPerResponse!,
@@ -183,13 +238,8 @@ export function loadServiceConfig(env: Env, overrides: Env = {}): ServiceConfig 
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
-    otlp: {
-      url: tracesUrl,
-      protocol: r.otlpTracesProtocol ?? r.otlpProtocol!,
-      headers,
-      timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis!,
-      compression: r.otlpTracesCompression ?? r.otlpCompression!,
-    },
+    otlp,
+    destinations,
   };
 }
 

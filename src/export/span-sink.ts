@@ -1,5 +1,7 @@
-// The SpanSink seam and its OTLP/HTTP implementation: drafts → ReadableSpans → one encoded POST
-// → an ExportOutcome. Makes exactly one attempt per call; retrying belongs to the export worker.
+// The SpanSink seam and its OTLP/HTTP implementation. Two halves, on either side of the durable
+// export queue: `encode` turns one draft into a self-contained OTLP payload (encoded once, when the
+// span is queued); `send` posts queued payloads as one request and returns an ExportOutcome. One
+// attempt per call; retrying belongs to the export worker.
 
 import { Agent as HttpAgent, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -11,6 +13,7 @@ import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transforme
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
+import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
@@ -22,10 +25,27 @@ const gzip = promisify(gzipCallback);
 
 /** Where finished span drafts go. Tests swap in an in-memory sink. */
 export interface SpanSink {
-  /** Exports the drafts in one attempt. Never rejects: every failure is an outcome. */
-  export(drafts: readonly SpanDraft[]): Promise<ExportOutcome>;
-  /** Waits for attempts in flight, then closes connections; later exports are `retryable`. */
+  /**
+   * One span as a payload that is a whole request on its own and joins others by `send`
+   * (protobuf: an ExportTraceServiceRequest, which concatenates; JSON: a ResourceSpans list).
+   * Throws when the draft cannot be encoded (the same draft would fail again).
+   */
+  encode(draft: SpanDraft): Uint8Array;
+  /** Sends payloads from `encode` as one request, in one attempt. Never rejects: every failure is an outcome. */
+  send(payloads: readonly Uint8Array[]): Promise<ExportOutcome>;
+  /** Waits for attempts in flight, then closes connections; later sends are `retryable`. */
   shutdown(): Promise<void>;
+}
+
+/** Encodes and sends drafts in one attempt (the dead-letter CLI and tests). */
+export async function exportDrafts(sink: SpanSink, drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
+  let payloads: Uint8Array[];
+  try {
+    payloads = drafts.map((draft) => sink.encode(draft));
+  } catch (error) {
+    return { kind: 'permanent', reason: `could not encode spans: ${errorMessage(error)}` };
+  }
+  return sink.send(payloads);
 }
 
 export interface OtlpSinkOptions {
@@ -47,6 +67,11 @@ export interface OtlpSinkOptions {
   attributeValueLengthLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
   bridgeVersion: string;
+  /**
+   * The instrumentation scope of every span; default `langfuse-otel-bridge` at `bridgeVersion`.
+   * Langfuse's OTLP endpoint reads `langfuse-sdk` as its own SDK's spans.
+   */
+  instrumentationScope?: { name: string; version?: string };
 }
 
 const CONTENT_TYPES = {
@@ -68,62 +93,82 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const url = parseUrl(options.url);
   assertOptions(options);
 
-  const serializer = options.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+  const json = options.protocol === 'http/json';
+  const serializer = json ? JsonTraceSerializer : ProtobufTraceSerializer;
   // Protobuf requests are written by our encoder (the same bytes, natively copied strings);
   // JSON requests and every response go through the official serializers.
-  const encode = options.protocol === 'http/json' ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
-  const decodeResponse: DecodeResponse = (body) => toPartialSuccess(serializer.deserializeResponse(body));
+  const encodeSpans = json ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
+  const join = json ? joinJsonRequests : joinProtobufRequests;
+  const decodeResponse: DecodeResponse = (body) => {
+    try {
+      return toPartialSuccess(serializer.deserializeResponse(body));
+    } catch (error) {
+      // Langfuse's OTLP endpoint answers protobuf requests with a JSON body (its queued job).
+      if (!json && body[0] === 0x7b) return toPartialSuccess(JsonTraceSerializer.deserializeResponse(body));
+      throw error;
+    }
+  };
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
-  const scope = bridgeInstrumentationScope(options.bridgeVersion);
+  const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
 
-  const inFlight = new Set<Promise<ExportOutcome>>();
-  let isShutDown = false;
+  const gate = createAttemptGate('span sink', agent);
 
-  async function exportOnce(drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
+  async function sendOnce(payloads: readonly Uint8Array[]): Promise<ExportOutcome> {
     let body: Uint8Array;
     try {
-      const spans = drafts.map((draft) => toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions));
-      const encoded = encode(spans);
-      if (encoded === undefined) return { kind: 'permanent', reason: 'the OTLP serializer produced no request' };
-      body = compress ? await gzip(encoded) : encoded;
+      const joined = join(payloads);
+      body = compress ? await gzip(joined) : joined;
     } catch (error) {
-      // The same drafts would fail the same way again.
-      return { kind: 'permanent', reason: `could not encode spans: ${errorMessage(error)}` };
+      // The same payloads would fail the same way again.
+      return { kind: 'permanent', reason: `could not build the request: ${errorMessage(error)}` };
     }
     const attempt = await postOnce({ url, headers, body, timeoutMillis: options.timeoutMillis, agent });
     return classifyAttempt(attempt, decodeResponse);
   }
 
   return {
-    async export(drafts) {
-      // Still in the spool, so retryable: a permanent outcome would dead-letter good data.
-      if (isShutDown) return { kind: 'retryable', reason: 'the span sink is shut down' };
-      // The spec says not to send empty requests.
-      if (drafts.length === 0) return { kind: 'success', rejectedSpans: 0 };
-
-      const pending = exportOnce(drafts).catch(
-        (error: unknown): ExportOutcome => ({ kind: 'retryable', reason: `unexpected export error: ${errorMessage(error)}` }),
-      );
-      inFlight.add(pending);
-      try {
-        return await pending;
-      } finally {
-        inFlight.delete(pending);
-      }
+    encode(draft) {
+      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), scope, spanOptions)]);
+      if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
+      return encoded;
     },
 
-    async shutdown() {
-      isShutDown = true;
-      await Promise.all(inFlight);
-      agent.destroy();
+    send(payloads) {
+      // Still queued, so retryable once shut down: a permanent outcome would dead-letter good data.
+      return gate.run(async () => {
+        // The spec says not to send empty requests.
+        if (payloads.length === 0) return { kind: 'success', rejectedSpans: 0 };
+        return sendOnce(payloads);
+      });
     },
+    shutdown: () => gate.shutdown(),
   };
+}
+
+/** Serialized ExportTraceServiceRequests concatenate into one: `resource_spans` is a repeated field. */
+function joinProtobufRequests(payloads: readonly Uint8Array[]): Uint8Array {
+  return payloads.length === 1 ? payloads[0]! : Buffer.concat(payloads);
+}
+
+const JSON_PREFIX = '{"resourceSpans":[';
+const JSON_SUFFIX = ']}';
+
+/** `{"resourceSpans":[…]}` texts joined by their lists (each payload is the serializer's exact output). */
+function joinJsonRequests(payloads: readonly Uint8Array[]): Uint8Array {
+  if (payloads.length === 1) return payloads[0]!;
+  const parts: string[] = [];
+  for (const payload of payloads) {
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    if (!text.startsWith(JSON_PREFIX) || !text.endsWith(JSON_SUFFIX)) throw new Error('a queued JSON payload is not an ExportTraceServiceRequest');
+    parts.push(text.slice(JSON_PREFIX.length, -JSON_SUFFIX.length));
+  }
+  return Buffer.from(`${JSON_PREFIX}${parts.join(',')}${JSON_SUFFIX}`);
 }
 
 function requestHeaders(options: OtlpSinkOptions): Record<string, string> {

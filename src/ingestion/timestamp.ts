@@ -43,10 +43,18 @@ export function daysFromCivil(year: number, month: number, day: number): number 
  * Throws a RangeError when `s` is not a valid Langfuse datetime; callers pass validated strings.
  */
 export function parseTimestampNanos(s: string): bigint {
-  const m = isLangfuseDatetime(s) ? PARTS.exec(s) : null;
-  if (m === null) {
-    throw new RangeError(`not a Langfuse ISO 8601 datetime: ${JSON.stringify(s.slice(0, 64))}`);
-  }
+  if (!isLangfuseDatetime(s)) throw notADatetime(s);
+  return validatedTimestampNanos(s);
+}
+
+/**
+ * `parseTimestampNanos` for a string that already passed validation (every timestamp past the
+ * ingestion stage): the field split only, without running the zod schema again. Measured: the
+ * schema was ~70% of a parse, and a generation's times used to be parsed about 12 times.
+ */
+export function validatedTimestampNanos(s: string): bigint {
+  const m = PARTS.exec(s);
+  if (m === null) throw notADatetime(s);
   const num = (i: number): number => {
     const g = m[i];
     return g === undefined ? 0 : Number(g);
@@ -61,4 +69,8 @@ export function parseTimestampNanos(s: string): bigint {
   const fraction = (m[7] ?? '').slice(0, 9).padEnd(9, '0');
   // |seconds| < 2^38 for years 0000–9999, so the number arithmetic above is exact.
   return BigInt(seconds) * NANOS_PER_SECOND + BigInt(fraction);
+}
+
+function notADatetime(s: string): RangeError {
+  return new RangeError(`not a Langfuse ISO 8601 datetime: ${JSON.stringify(s.slice(0, 64))}`);
 }

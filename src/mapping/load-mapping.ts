@@ -3,8 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { formatZodIssues, parseYamlFile } from '../strict-yaml.js';
 import { mappingFileSchema, type MappingFile, type SpanRuleConfig } from './mapping-schema.js';
 
 /** Every problem found in a mapping file, each naming the file, the YAML path and what was expected. */
@@ -50,14 +49,13 @@ function resolve(file: string, chain: string[]): ResolvedMapping {
 }
 
 function readMappingFile(file: string): MappingFile {
-  const text = readFileSync(file, 'utf8');
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new MappingError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
-  }
-  const parsed = mappingFileSchema.safeParse(doc.toJS());
+  const yaml = parseYamlFile(file, readFileSync(file, 'utf8'));
+  if (!yaml.ok) throw new MappingError(yaml.issues);
+  const parsed = mappingFileSchema.safeParse(yaml.value);
   if (!parsed.success) {
-    throw new MappingError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${describeIssue(issue)}`));
+    throw new MappingError(
+      formatZodIssues(file, parsed.error.issues, 'a path string, an attribute rule object (from, value, type, flatten, content, skip_values) or null'),
+    );
   }
   const regexIssues: string[] = [];
   parsed.data.providers?.model_families?.forEach((family, i) => {
@@ -69,19 +67,6 @@ function readMappingFile(file: string): MappingFile {
   });
   if (regexIssues.length > 0) throw new MappingError(regexIssues);
   return parsed.data;
-}
-
-function formatPath(segments: ReadonlyArray<PropertyKey>): string {
-  if (segments.length === 0) return '(top level)';
-  return segments
-    .map((s, i) => (typeof s === 'number' ? `[${s}]` : /^[\w-]+$/.test(String(s)) ? `${i === 0 ? '' : '.'}${String(s)}` : `["${String(s)}"]`))
-    .join('');
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union') return 'expected a path string, an attribute rule object (from, value, type, flatten, content, skip_values) or null';
-  return `expected ${issue.message.replace(/^Invalid input: expected /, '')}`;
 }
 
 function mergeMappings(parent: ResolvedMapping, child: MappingFile, file: string): ResolvedMapping {

@@ -1,111 +1,125 @@
-// The one place that retries exports: takes ready drafts from the assembler, exports them in
-// batches through the SpanSink, backs off on retryable outcomes (exponential with jitter, at least
-// the backend's Retry-After), dead-letters permanent ones, and settles the spool afterwards.
-import type { Assembler, ReadyItem } from '../assembly/assembler.js';
+// The one place that retries exports, one worker per destination: reads that destination's spans
+// from the durable export queue in order, sends them in batches through its SpanSink, deletes what
+// the backend accepted, backs off on retryable outcomes (exponential with jitter, at least the
+// backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
+// its own part of the queue (on disk); it never delays another destination.
+// Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
+import { sleepOn, type Clock } from '../clock.js';
 import type { SpanSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { Spool } from '../spool/spool.js';
-import { encodeDrafts } from './draft-codec.js';
+import type { QueuedSpan, Spool } from '../spool/spool.js';
 
 export interface ExportWorkerOptions {
-  assembler: Assembler;
+  destination: string;
   sink: SpanSink;
   spool: Spool;
   metrics: BridgeMetrics;
   logger: Logger;
+  clock: Clock;
   batchSize: number;
-  /** How often to look for ready spans when nothing wakes the worker. */
-  tickMillis?: number;
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
-  tombstoneRetentionMillis: number;
-  /**
-   * How long a drain waits, when nothing is ready, for complete traces to turn idle (the trace
-   * idle time): no event arrives while draining, so every complete trace is ready by then.
-   */
-  drainSettleMillis?: number;
-  now?: () => number;
+  /** Jitter source (tests pin it). */
+  random?: () => number;
 }
 
 export interface ExportWorker {
-  /** Look for ready spans now (after an ingest). */
+  readonly destination: string;
+  start(): void;
+  /** Spans were queued: send them now unless backing off. */
   wake(): void;
   /**
-   * Stops the worker, then exports what is ready until nothing is left or the deadline passes,
-   * waiting out backoffs and (up to `drainSettleMillis`) traces turning idle; with `force`, open
-   * observations and non-idle traces too. Never outlasts the deadline, even with an export in
-   * flight. Resolves true when everything was exported.
+   * Stops taking wakes, then sends until this destination's queue is empty or the deadline
+   * passes, waiting out backoffs. Never outlasts the deadline, even with a send in flight (its
+   * spans stay queued). Resolves true when the queue is empty.
    */
-  drain(deadlineMillis: number, force: boolean): Promise<boolean>;
+  drain(deadlineMillis: number): Promise<boolean>;
+  /** Stops after the send in flight, if any. */
   stop(): Promise<void>;
   /** True while the backend is failing and the worker is backing off. */
   isBackingOff(): boolean;
 }
 
-export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
-  const { assembler, sink, spool, metrics, logger, batchSize } = options;
-  const tickMillis = options.tickMillis ?? 200;
+type TurnResult = 'progress' | 'idle' | 'failed';
+
+export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
+  const { destination, sink, spool, metrics, logger, clock, batchSize } = options;
   const initialBackoff = options.initialBackoffMillis ?? 500;
   const maxBackoff = options.maxBackoffMillis ?? 30_000;
-  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const labels = { destination };
+  let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let backoffMillis = 0;
   let resumeAtMillis = 0;
-  let lastPruneMillis = 0;
-  // Set when a drain gives up on an export still in flight: the store may be closed by the time it
-  // answers, so its outcome is not settled (the spans stay in the store and go again next start).
+  let cancelResume: (() => void) | undefined;
+  // Set when a drain gives up on a send still in flight: the store may be closed by the time it
+  // answers, so its outcome is not settled (the spans stay queued and go again next start).
   let abandoned = false;
+  // The bookkeeping of a send the backend already answered, whose dequeue failed (the store could
+  // not write: disk full). Those spans must not be sent again, so it is retried before any send.
+  let unsettled: (() => void) | undefined;
 
-  /** One batch: returns whether it made progress (so the loop continues without waiting). */
-  async function exportOnce(force: boolean): Promise<'progress' | 'idle' | 'failed'> {
-    const items = assembler.collectReady(now(), batchSize, force);
-    if (items.length === 0) return 'idle';
-    return exportItems(items);
+  /** Runs the bookkeeping of an answered send; kept for the next turn when the store refuses it. */
+  function settle(bookkeeping: () => void): void {
+    unsettled = bookkeeping;
+    bookkeeping();
+    unsettled = undefined;
   }
 
-  async function exportItems(items: readonly ReadyItem[]): Promise<'progress' | 'idle' | 'failed'> {
-    const outcome = await sink.export(items.map((i) => i.draft));
+  async function turn(): Promise<TurnResult> {
+    if (unsettled) settle(unsettled);
+    const spans = spool.peekQueue(destination, 0, batchSize);
+    if (spans.length === 0) return 'idle';
+    return sendSpans(spans);
+  }
+
+  async function sendSpans(spans: readonly QueuedSpan[]): Promise<TurnResult> {
+    const outcome = await sink.send(spans.map((s) => s.payload));
     if (abandoned) {
-      logger.warn({ spans: items.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay in the store');
+      logger.warn({ destination, spans: spans.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay queued');
       return 'idle';
     }
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
-        metrics.spansExported.inc(items.length - outcome.rejectedSpans);
-        if (outcome.rejectedSpans > 0) {
-          metrics.spansRejectedByBackend.inc(outcome.rejectedSpans);
-          logger.warn({ rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
-        }
-        settle(items);
+        settle(() => {
+          spool.dequeue(spans.map((s) => s.id));
+          metrics.spansExported.inc(labels, spans.length - outcome.rejectedSpans);
+          if (outcome.rejectedSpans > 0) {
+            metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
+            logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
+          }
+        });
         return 'progress';
       case 'permanent': {
         backoffMillis = 0;
-        metrics.exportFailures.inc({ kind: 'permanent' });
+        metrics.exportFailures.inc({ ...labels, kind: 'permanent' });
         // A refusal of the payload itself (400, or spans that cannot be encoded) may come from one
         // bad span: halve the batch until it is isolated, so that only that span is dead-lettered.
         // Other refusals (401, 403, 404: configuration) concern every span alike.
-        if (items.length > 1 && (outcome.httpStatus === undefined || outcome.httpStatus === 400)) {
-          const middle = Math.ceil(items.length / 2);
-          const first = await exportItems(items.slice(0, middle));
-          if (first === 'progress') return exportItems(items.slice(middle));
-          assembler.retryLater(items.slice(middle));
-          return first;
+        if (spans.length > 1 && (outcome.httpStatus === undefined || outcome.httpStatus === 400)) {
+          const middle = Math.ceil(spans.length / 2);
+          const first = await sendSpans(spans.slice(0, middle));
+          return first === 'progress' ? sendSpans(spans.slice(middle)) : first;
         }
-        metrics.deadLettered.inc(items.length);
-        spool.addDeadLetter(outcome.reason, encodeDrafts(items.map((i) => i.draft)), items.length, now());
-        logger.error({ spans: items.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
-        settle(items);
+        const atMillis = clock.now();
+        settle(() => {
+          spool.dequeue(
+            spans.map((s) => s.id),
+            { destination, reason: outcome.reason, atMillis },
+          );
+          metrics.deadLettered.inc(labels, spans.length);
+          logger.error({ destination, spans: spans.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
+        });
         return 'progress';
       }
       case 'retryable': {
-        metrics.exportFailures.inc({ kind: 'retryable' });
-        assembler.retryLater(items);
+        metrics.exportFailures.inc({ ...labels, kind: 'retryable' });
         const wait = backOff(outcome.retryAfterMillis);
-        logger.warn({ spans: items.length, reason: outcome.reason, retryInMillis: Math.round(wait) }, 'export failed; will retry');
+        logger.warn({ destination, spans: spans.length, reason: outcome.reason, retryInMillis: Math.round(wait) }, 'export failed; will retry');
         return 'failed';
       }
     }
@@ -114,135 +128,87 @@ export function startExportWorker(options: ExportWorkerOptions): ExportWorker {
   /** The next exponential step with jitter, never below the backend's Retry-After; returns the wait. */
   function backOff(retryAfterMillis?: number): number {
     backoffMillis = Math.min(maxBackoff, backoffMillis === 0 ? initialBackoff : backoffMillis * 2);
-    const wait = Math.max(retryAfterMillis ?? 0, backoffMillis / 2 + Math.random() * (backoffMillis / 2));
-    resumeAtMillis = now() + wait;
+    const wait = Math.max(retryAfterMillis ?? 0, backoffMillis / 2 + random() * (backoffMillis / 2));
+    resumeAtMillis = clock.now() + wait;
+    cancelResume?.();
+    cancelResume = clock.setTimer(() => {
+      cancelResume = undefined;
+      // The timer is the authority: it may fire a millisecond before the wall clock says so.
+      resumeAtMillis = 0;
+      if (!stopped) run();
+    }, wait);
     return wait;
   }
 
-  /**
-   * One turn that cannot throw: an error from assembling, mapping or the store is not the
-   * backend's fault, but retrying it at every tick and every ingest would spin and flood the log,
-   * so it backs off like a failed export.
-   */
-  async function turn(force: boolean): Promise<'progress' | 'idle' | 'failed' | 'broken'> {
+  /** A turn that cannot throw: a store error is not the backend's fault, but it backs off the same way. */
+  async function safeTurn(): Promise<TurnResult> {
     try {
-      return await exportOnce(force);
+      return await turn();
     } catch (error) {
-      metrics.exportFailures.inc({ kind: 'internal' });
+      metrics.exportFailures.inc({ ...labels, kind: 'internal' });
       const wait = backOff();
-      logger.error({ err: error, retryInMillis: Math.round(wait) }, 'export turn failed; will retry');
-      return 'broken';
+      logger.error({ destination, err: error, retryInMillis: Math.round(wait) }, 'export turn failed; will retry');
+      return 'failed';
     }
   }
 
-  function settle(items: readonly ReadyItem[]): void {
-    const result = assembler.settle(items);
-    spool.addTombstones(result.tombstones, now());
-    if (result.releasableSeqs.length > 0) spool.release(result.releasableSeqs);
-    if (result.lateUpdates > 0) {
-      metrics.lateUpdates.inc(result.lateUpdates);
-      logger.info({ lateUpdates: result.lateUpdates }, 'updates arrived while their span was being exported');
-    }
-    if (now() - lastPruneMillis > 60_000) {
-      lastPruneMillis = now();
-      spool.pruneTombstones(now() - options.tombstoneRetentionMillis);
-    }
-  }
-
-  /**
-   * Exports batch after batch. The background loop (no `drain`) returns when nothing is ready or
-   * the backend fails; the tick brings it back. A drain keeps going after `stopped`: it sleeps
-   * through backoffs and, when nothing is ready yet, through the settle window, until the deadline.
-   * Deadlines are also checked against the wall clock, so an injected clock that stands still
-   * cannot keep a drain (and so a shutdown) going forever.
-   */
-  async function loop(drain?: { force: boolean; deadlineMillis: number; settleByMillis: number }): Promise<void> {
-    const wallDeadline = drain ? Date.now() + Math.max(0, drain.deadlineMillis - now()) : Infinity;
-    const wallSettleBy = drain ? Date.now() + Math.max(0, drain.settleByMillis - now()) : Infinity;
-    const expired = () => drain !== undefined && (now() >= drain.deadlineMillis || Date.now() >= wallDeadline);
-    while (drain || !stopped) {
-      if (expired()) return;
-      if (now() < resumeAtMillis) {
-        if (!drain) return;
-        await sleep(Math.min(resumeAtMillis - now(), wallDeadline - Date.now()));
-        continue;
-      }
-      const result = await turn(drain?.force ?? false);
-      if (result === 'progress') continue;
-      // Waiting cannot mend a bug: a drain stops there and leaves the rest in the store.
-      if (!drain || result === 'broken') return;
-      if (result === 'idle') {
-        // Nothing ready: with force that means nothing left; else complete traces may still be
-        // turning idle (no new events arrive while draining), so look again until the window ends.
-        if (drain.force || assembler.pendingEntities() === 0) return;
-        if (now() >= drain.settleByMillis || Date.now() >= wallSettleBy) return;
-        await sleep(Math.min(tickMillis, wallDeadline - Date.now()));
-      }
-      // 'failed': the next turn waits out the backoff, within the deadline.
+  /** Sends batch after batch until the queue is empty or a send fails (the backoff timer resumes). */
+  async function loop(): Promise<void> {
+    while (!stopped && clock.now() >= resumeAtMillis) {
+      if ((await safeTurn()) !== 'progress') return;
     }
   }
 
   function run(): void {
-    if (running || stopped) return;
+    if (running || stopped || !started) return;
     running = loop()
-      .catch((error: unknown) => logger.error({ err: error }, 'export loop failed'))
+      .catch((error: unknown) => logger.error({ destination, err: error }, 'export loop failed'))
       .finally(() => {
         running = undefined;
       });
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      run();
-      schedule();
-    }, tickMillis);
-    timer.unref();
-  }
-  schedule();
-
   return {
-    wake: () => {
-      if (now() >= resumeAtMillis) run();
+    destination,
+    start() {
+      started = true;
+      run();
     },
-    isBackingOff: () => now() < resumeAtMillis,
-    async drain(deadlineMillis, force) {
+    wake() {
+      if (clock.now() >= resumeAtMillis) run();
+    },
+    isBackingOff: () => clock.now() < resumeAtMillis,
+    async drain(deadlineMillis) {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      cancelResume?.();
       const work = (async () => {
         await running;
-        const settleByMillis = now() + (options.drainSettleMillis ?? 0) + tickMillis;
-        await loop({ force, deadlineMillis, settleByMillis });
-      })().catch((error: unknown) => logger.error({ err: error }, 'final export failed'));
-      // One attempt may hang up to the OTLP timeout: the shutdown waits only until its deadline.
-      if (!(await settlesWithin(work, deadlineMillis - now()))) {
+        while (clock.now() < deadlineMillis) {
+          if (clock.now() < resumeAtMillis) {
+            await sleepOn(clock, Math.min(resumeAtMillis, deadlineMillis) - clock.now());
+            continue;
+          }
+          if ((await safeTurn()) === 'idle') return;
+        }
+      })().catch((error: unknown) => logger.error({ destination, err: error }, 'final export failed'));
+      const settled = await new Promise<boolean>((resolve) => {
+        const cancel = clock.setTimer(() => resolve(false), Math.max(0, deadlineMillis - clock.now()));
+        void work.then(() => {
+          cancel();
+          resolve(true);
+        });
+      });
+      if (!settled) {
         abandoned = true;
-        logger.warn('an export was still in flight at the shutdown deadline; its spans stay in the store');
+        logger.warn({ destination }, 'an export was still in flight at the shutdown deadline; its spans stay queued');
         return false;
       }
-      return assembler.pendingEntities() === 0;
+      return spool.queuedSpans(destination) === 0;
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      cancelResume?.();
       await running;
     },
   };
-}
-
-function sleep(millis: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, millis)));
-}
-
-/** Whether `promise` settles within `millis`; the timer does not keep the process alive. */
-function settlesWithin(promise: Promise<unknown>, millis: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), Math.max(0, millis));
-    timer.unref();
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    promise.then(done, done);
-  });
 }

@@ -1,17 +1,34 @@
-// The ingestion path, in order: validate → spool (durable) → assemble → wake the exporter, and the
-// Langfuse 207 answer. The only module that orders the stages; never sees a request object.
-import type { Assembler } from '../assembly/assembler.js';
-import { EVENT_TYPES, type BatchValidation, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
+// The pipeline, in order: validate → log (durable) → assemble (incremental merge) on the request
+// path; then, off it and in slices, completed records → mapping (per destination) → encoding →
+// export queue, in one store transaction with the log rows it releases. The only module that
+// orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
+import { getHeapStatistics } from 'node:v8';
+import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
+import type { CompletedRecord } from '../assembly/completed-record.js';
+import type { Clock } from '../clock.js';
+import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import { toRequestSource } from '../ingestion/request-source.js';
-import { parseTimestampNanos } from '../ingestion/timestamp.js';
+import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { Spool } from '../spool/spool.js';
-import type { ExportWorker } from './export-worker.js';
+import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
+
+/** A Commit being built (its lists still growing). */
+interface QueueCommit extends Commit {
+  spans: Array<Commit['spans'][number]>;
+  deadLetters: Array<NonNullable<Commit['deadLetters']>[number]>;
+}
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** One place spans go: its own mapping and encoding, its own part (or parts) of the queue. */
+export interface PipelineDestination {
+  name: string;
+  /** Maps and encodes a record for this destination; `queue` names the worker that sends it. Throws when it cannot. */
+  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array };
+}
 
 export interface IngestRequest {
   batch: readonly unknown[];
@@ -25,125 +42,314 @@ export interface IngestionResponseBody {
   errors: Array<Omit<EventRejection, 'type'>>;
 }
 
-export type IngestAnswer =
-  | { status: 207; body: IngestionResponseBody }
-  | { status: 503; retryAfterSeconds: number; body: { error: string; message: string } };
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
+
+export type IngestOutcome =
+  | { kind: 'accepted'; body: IngestionResponseBody }
+  | { kind: 'refused'; reason: RefusalReason; retryAfterSeconds: number; body: { error: string; message: string } };
 
 export interface IngestPipeline {
-  /** Synchronous for SDK-sized batches; a large batch is validated in slices (a Promise). */
-  ingest(request: IngestRequest): IngestAnswer | Promise<IngestAnswer>;
-  /** False while the spool is over its limit or the service is shutting down. */
-  isAccepting(): boolean;
-  /** Why it is not accepting, for /ready and 503 bodies. */
-  notAcceptingReason(): string | undefined;
-  /** The 503 answer for a refused request (counted). */
-  refusal(reason: string): Extract<IngestAnswer, { status: 503 }>;
+  /** Validates, stores and assembles one batch; the outcome says what to answer. */
+  ingest(request: IngestRequest): Promise<IngestOutcome>;
+  /** Stores and assembles events built by another receiver (OTLP), validated by the caller. */
+  ingestEvents(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<IngestOutcome>;
+  /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
+  notAcceptingReason(): RefusalReason | undefined;
+  /** The refused outcome for a reason (counted). */
+  refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }>;
+  /** Feeds every log entry kept from a previous run into assembly, in slices. Returns how many. */
+  replay(): Promise<number>;
+  /** Starts the timer that queues what turned complete by waiting (idle traces, timeouts). */
+  start(): void;
+  /** Queues everything `mode` collects now, in one go (shutdown, tests). Returns the records queued. */
+  flush(mode: CollectMode): number;
   beginShutdown(): void;
-  /** Feeds every spool entry kept from a previous run into the assembler. Returns how many. */
-  replay(): number;
+  stop(): void;
 }
 
 export interface IngestPipelineOptions {
   spool: Spool;
   assembler: Assembler;
-  worker: ExportWorker;
+  destinations: readonly PipelineDestination[];
+  /** Spans were queued. */
+  onQueued: () => void;
   metrics: BridgeMetrics;
   logger: Logger;
+  clock: Clock;
+  /** The disk budget: log plus queue. */
   spoolMaxBytes: number;
+  /** The memory budget (soft): past it, batches are refused until it is back under. */
+  memoryLimitBytes: number;
+  /** Memory in use now (tests pin it). @defaultValue {@link processMemory} */
+  memory?: () => MemoryReading;
   validationLimits?: Partial<ValidationLimits>;
-  now?: () => number;
+  /** False while the store's disk is full (new batches could not be written). @defaultValue always true */
+  storeWritable?: () => boolean;
+  /** How often waiting work is looked at. @defaultValue 100 */
+  tickMillis?: number;
 }
 
+const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: string }> = {
+  shutting_down: { retryAfterSeconds: 5, message: 'the bridge is shutting down' },
+  replaying: { retryAfterSeconds: 2, message: 'the bridge is replaying its store after a restart' },
+  spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
+  memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
+  disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
+};
+
+/** What a refusal says, for `/api/public/ready` too. */
+export function refusalMessage(reason: RefusalReason): string {
+  return REFUSALS[reason].message;
+}
+
+/**
+ * Records per slice and the time a slice may hold the event loop. Measured (bench/, one core):
+ * mapping and encoding a LiteLLM generation takes 20–40 µs, so 64 records are 1.5–3 ms; slicing
+ * on the main thread beat a worker thread, whose structured clone of each record costs about as
+ * much as mapping it and adds a hop for every batch (see README "Performance").
+ */
+const RECORDS_PER_SLICE = 64;
+const SLICE_MILLIS = 4;
+/** Memory is read at most this often (cheap, not free). */
+const MEMORY_SAMPLE_MILLIS = 50;
+
+export interface MemoryReading {
+  rssBytes: number;
+  /** V8 heap in use and its limit: under a cgroup limit V8 sizes its heap below the RSS budget. */
+  heapUsedBytes: number;
+  heapLimitBytes: number;
+}
+
+/** This process's memory. */
+export function processMemory(): MemoryReading {
+  const heap = getHeapStatistics();
+  return { rssBytes: process.memoryUsage.rss(), heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit };
+}
+
+/**
+ * The heap's share that counts as full. Measured (bench:outage, 512 MiB cgroup): Node 20 sets a
+ * 259 MiB heap limit there, so an RSS budget of 410 MiB alone let V8 abort first; 85% leaves the
+ * garbage collector room to work before the limit.
+ */
+const HEAP_FULL_RATIO = 0.85;
+
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
-  const { spool, assembler, worker, metrics, logger, spoolMaxBytes } = options;
-  const now = options.now ?? Date.now;
+  const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
+  const readMemory = options.memory ?? processMemory;
+  const tickMillis = options.tickMillis ?? 100;
+  const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
+  let replaying = false;
+  let stopped = false;
+  let sliceScheduled = false;
+  let cancelTick: (() => void) | undefined;
+  let sampledAt = -Infinity;
+  let over = false;
 
-  const notAcceptingReason = (): string | undefined => {
-    if (shuttingDown) return 'the bridge is shutting down';
-    if (spool.pendingBytes() >= spoolMaxBytes) return 'the spool is full: the backend is not keeping up';
-    return undefined;
-  };
-
-  function refusal(reason: string): Extract<IngestAnswer, { status: 503 }> {
-    metrics.requestsRejected.inc({ reason: shuttingDown ? 'shutting_down' : 'spool_full' });
-    return { status: 503, retryAfterSeconds: shuttingDown ? 5 : 10, body: { error: 'ServiceUnavailableError', message: reason } };
+  function overMemory(): boolean {
+    const t = performance.now();
+    if (t - sampledAt >= MEMORY_SAMPLE_MILLIS) {
+      const m = readMemory();
+      over = m.rssBytes >= memoryLimitBytes || m.heapUsedBytes >= m.heapLimitBytes * HEAP_FULL_RATIO;
+      sampledAt = t;
+    }
+    return over;
   }
 
-  function assemble(entry: ReturnType<Spool['append']>): void {
-    const result = assembler.ingest(entry, now());
+  function notAcceptingReason(): RefusalReason | undefined {
+    if (shuttingDown) return 'shutting_down';
+    if (replaying) return 'replaying';
+    if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
+    if (!storeWritable()) return 'disk_full';
+    if (overMemory()) return 'memory_limit';
+    return undefined;
+  }
+
+  function refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }> {
+    metrics.requestsRejected.inc({ reason });
+    const { retryAfterSeconds, message } = REFUSALS[reason];
+    return { kind: 'refused', reason, retryAfterSeconds, body: { error: 'ServiceUnavailableError', message } };
+  }
+
+  function countIngest(result: IngestResult, seq: number): void {
     if (result.duplicates > 0) metrics.duplicateEvents.inc(result.duplicates);
     if (result.dropped > 0) metrics.eventsDropped.inc({ reason: 'no_body_id' }, result.dropped);
     if (result.lateUpdates > 0) {
       metrics.lateUpdates.inc(result.lateUpdates);
-      logger.info({ lateUpdates: result.lateUpdates, seq: entry.seq }, 'updates for spans already exported were counted, not exported');
+      logger.info({ lateUpdates: result.lateUpdates, seq }, 'updates for spans already exported were counted, not exported');
     }
+  }
+
+  function assemble(entry: SpoolEntry): void {
+    const result = assembler.ingest(entry, clock.now());
+    countIngest(result, entry.seq);
+    if (result.refolds > 0) metrics.refolds.inc(result.refolds);
     if (result.releasable) spool.release([entry.seq]);
   }
 
+  /** Maps, encodes and queues one collection; returns how many entities it settled. */
+  function queueCollected(mode: CollectMode, limit: number): number {
+    const collected = assembler.collect(clock.now(), limit, mode);
+    if (collected.keys.length === 0) return 0;
+    const commit: QueueCommit = { spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs, deadLetters: [] };
+    for (const destination of destinations) {
+      for (const record of collected.records) queueRecord(destination, record, commit);
+    }
+    spool.commit(commit, clock.now());
+    assembler.confirm(collected);
+    if (commit.spans.length > 0) options.onQueued();
+    return collected.keys.length;
+  }
+
+  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
+    try {
+      const item = destination.encodeRecord(record);
+      commit.spans.push({ destination: item.queue, payload: item.payload });
+    } catch (error) {
+      // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
+      const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
+      const kept = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      commit.deadLetters.push({ destination: destination.name, reason, payloads: [Buffer.from(kept)], spanCount: 1 });
+      metrics.deadLettered.inc({ destination: destination.name });
+      logger.error({ destination: destination.name, reason }, 'a completed record could not be exported; moved to dead letters');
+    }
+  }
+
+  /**
+   * Queues what is complete in slices that hold the event loop at most ~SLICE_MILLIS each, so
+   * that requests keep being answered while a large backlog turns into spans.
+   */
+  function runSlices(mode: CollectMode): void {
+    sliceScheduled = false;
+    if (stopped) return;
+    const startedAt = performance.now();
+    try {
+      while (performance.now() - startedAt < SLICE_MILLIS) {
+        if (queueCollected(mode, RECORDS_PER_SLICE) < RECORDS_PER_SLICE) return;
+      }
+    } catch (error) {
+      // A store error (disk full): the records stay in assembly and the log; the next turn retries.
+      metrics.exportFailures.inc({ destination: 'queue', kind: 'internal' });
+      logger.error({ err: error }, 'could not queue completed spans; will retry');
+      return;
+    }
+    scheduleSlices(mode);
+  }
+
+  function scheduleSlices(mode: CollectMode): void {
+    if (sliceScheduled || stopped) return;
+    sliceScheduled = true;
+    setImmediate(() => runSlices(mode));
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    runSlices('due');
+    cancelTick = clock.setTimer(tick, tickMillis);
+  }
+
+  async function store(events: IngestionEvent[], source: ReturnType<typeof toRequestSource>): Promise<void> {
+    // The answer promises durability: the entry is committed before it is assembled.
+    const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
+    assemble(entry);
+    scheduleSlices('ready');
+  }
+
   return {
-    isAccepting: () => notAcceptingReason() === undefined,
     notAcceptingReason,
+    refusal,
     beginShutdown() {
       shuttingDown = true;
     },
-    replay() {
-      const entries = spool.replay();
-      for (const entry of entries) assemble(entry);
-      return entries.length;
+    start() {
+      if (cancelTick || stopped) return;
+      cancelTick = clock.setTimer(tick, tickMillis);
     },
-    refusal,
-    ingest(request) {
+    stop() {
+      stopped = true;
+      cancelTick?.();
+    },
+    flush(mode) {
+      let total = 0;
+      for (;;) {
+        const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
+        total += n;
+        if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
+      }
+    },
+    async replay() {
+      replaying = true;
+      let count = 0;
+      let sliceStart = performance.now();
+      try {
+        for (const entry of spool.replay()) {
+          if (isUnreadable(entry)) {
+            metrics.quarantinedEntries.inc();
+            logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
+            continue;
+          }
+          assemble(entry);
+          count++;
+          if (performance.now() - sliceStart >= SLICE_MILLIS) {
+            // Health and metrics are answered between slices.
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
+      } finally {
+        replaying = false;
+      }
+      scheduleSlices('due');
+      return count;
+    },
+    async ingestEvents(events, source) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
-      if (request.batch.length <= SLICED_VALIDATION_ABOVE) return store(request, validateBatch(request.batch, options.validationLimits));
-      return validateBatchSliced(request.batch, options.validationLimits).then((validation) => {
-        // Other requests ran meanwhile: the spool may have filled or a shutdown begun.
+      await store(events, source);
+      return { kind: 'accepted', body: { successes: [], errors: [] } };
+    },
+    async ingest(request) {
+      const reason = notAcceptingReason();
+      if (reason) return refusal(reason);
+      // An SDK-sized batch is validated in one go; a large one in slices that yield to other
+      // requests, after which the spool may have filled or a shutdown begun.
+      let validation;
+      if (request.batch.length <= SLICED_VALIDATION_ABOVE) validation = validateBatch(request.batch, options.validationLimits);
+      else {
+        validation = await validateBatchSliced(request.batch, options.validationLimits);
         const later = notAcceptingReason();
-        return later ? refusal(later) : store(request, validation);
-      });
+        if (later) return refusal(later);
+      }
+      for (const event of validation.accepted) {
+        metrics.eventsReceived.inc({ type: event.type });
+        metrics.eventsAccepted.inc({ type: event.type });
+      }
+      for (const rejection of validation.rejected) {
+        // The type is whatever the client sent: only known types become label values.
+        const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
+        metrics.eventsReceived.inc({ type });
+        metrics.eventsRejected.inc({ type });
+      }
+      if (validation.sdkLogs > 0) {
+        metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
+        metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
+      }
+      if (validation.accepted.length > 0) await store(validation.accepted, toRequestSource(request.metadata, request.headers));
+      return {
+        kind: 'accepted',
+        body: {
+          successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
+          errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
+        },
+      };
     },
   };
-
-  function store(request: IngestRequest, validation: BatchValidation): IngestAnswer {
-    for (const event of validation.accepted) {
-      metrics.eventsReceived.inc({ type: event.type });
-      metrics.eventsAccepted.inc({ type: event.type });
-    }
-    for (const rejection of validation.rejected) {
-      // The type is whatever the client sent: only known types become label values.
-      const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
-      metrics.eventsReceived.inc({ type });
-      metrics.eventsRejected.inc({ type });
-    }
-    if (validation.sdkLogs > 0) {
-      metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
-      metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
-    }
-    if (validation.accepted.length > 0) {
-      // The 207 below promises durability: the entry is committed before it is built.
-      const entry = spool.append({
-        receivedAtMillis: now(),
-        source: toRequestSource(request.metadata, request.headers),
-        events: validation.accepted,
-      });
-      assemble(entry);
-      worker.wake();
-    }
-    return {
-      status: 207,
-      body: {
-        successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
-        errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
-      },
-    };
-  }
 }
 
 /** Langfuse lists successes with non-update events first, each group by envelope timestamp. */
 function langfuseOrder(events: readonly IngestionEvent[]): IngestionEvent[] {
   return events
-    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: parseTimestampNanos(event.timestamp) }))
+    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: validatedTimestampNanos(event.timestamp) }))
     .sort((a, b) => a.update - b.update || (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
     .map((x) => x.event);
 }

@@ -1,18 +1,20 @@
-// A SpanSink that does not export while the store could not record the export (disk full, no
-// reserve left): a span sent then could not be marked exported and would be sent again after a
-// restart. It answers `retryable` instead, so the export worker backs off and the spans stay
-// pending until there is room. Owns nothing else; the real sink does the exporting.
+// A SpanSink that does not send while the store could not record the send (disk full, no reserve
+// left): with the export queue a send is done only once `dequeue` removed its spans, and spans sent
+// but still queued would go again (after a restart at the latest). It answers `retryable` instead,
+// so the destination's export worker backs off and the spans stay queued until there is room.
+// Owns nothing else; the real sink encodes and sends.
 import type { SpanSink } from '../export/span-sink.js';
 
 const WAIT_FOR_ROOM_MILLIS = 2000;
 
 export function gateSinkOnStore(sink: SpanSink, canRecordExports: () => boolean): SpanSink {
   return {
-    async export(drafts) {
+    encode: (draft) => sink.encode(draft),
+    async send(payloads) {
       if (!canRecordExports()) {
         return { kind: 'retryable', reason: 'the store has no room to record exports (disk full)', retryAfterMillis: WAIT_FOR_ROOM_MILLIS };
       }
-      return sink.export(drafts);
+      return sink.send(payloads);
     },
     shutdown: () => sink.shutdown(),
   };

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
 import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
 import { refuseBeforeBody } from './refuse-before-body.js';
@@ -21,8 +21,6 @@ export interface AppOptions {
   maxEventsPerRequest?: number;
   /** A 207 lists at most this many errors, then one entry counting the rest. */
   maxErrorsPerResponse?: number;
-  /** Why the store cannot take new data now (disk full), or undefined. */
-  storeUnwritableReason?: () => string | undefined;
 }
 
 /** Routes any caller may use; every other route, including routes registered later, needs the keys. */
@@ -34,7 +32,6 @@ export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
   const maxEvents = options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY;
   const maxErrors = options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY;
-  const storeReason = options.storeUnwritableReason ?? (() => undefined);
   const checkAuth = createAuthCheck(options.auth);
   const app = express();
   app.disable('x-powered-by');
@@ -63,8 +60,8 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get('/api/public/ready', (_req, res) => {
-    const reason = pipeline.notAcceptingReason() ?? storeReason();
-    if (reason) res.status(503).json({ status: 'Not ready', message: reason, version });
+    const reason = pipeline.notAcceptingReason();
+    if (reason) res.status(503).json({ status: 'Not ready', message: refusalMessage(reason), version });
     else res.json({ status: 'OK', version });
   });
 
@@ -102,16 +99,10 @@ export function createApp(options: AppOptions): express.Express {
     // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
     (req, res, next) => {
       const reason = pipeline.notAcceptingReason();
-      if (reason) {
-        const answer = pipeline.refusal(reason);
-        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-        return void refuseBeforeBody(req, res, 503, answer.body);
-      }
-      const full = storeReason();
-      if (!full) return next();
-      metrics.requestsRejected.inc({ reason: 'store_full' });
-      res.setHeader('Retry-After', '10');
-      refuseBeforeBody(req, res, 503, { error: 'ServiceUnavailableError', message: full });
+      if (!reason) return next();
+      const refusal = pipeline.refusal(reason);
+      res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+      refuseBeforeBody(req, res, 503, refusal.body);
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req, res) => {
@@ -157,10 +148,7 @@ export function createApp(options: AppOptions): express.Express {
         res.setHeader('Retry-After', '10');
         return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
       }
-      if (answer.status === 503) {
-        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-        return void res.status(503).json(answer.body);
-      }
+      if (answer.kind === 'refused') return void sendRefusal(res, answer);
       res.status(207).json({ ...answer.body, errors: capErrors(answer.body.errors, maxErrors) });
     },
   );
@@ -189,6 +177,12 @@ export function createApp(options: AppOptions): express.Express {
     res.status(500).json({ error: 'InternalServerError', message: 'Internal Server Error' });
   });
   return app;
+}
+
+/** Backpressure: 503 with Retry-After, which every client retries. */
+function sendRefusal(res: Response, refusal: Extract<IngestOutcome, { kind: 'refused' }>): void {
+  res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+  res.status(503).json(refusal.body);
 }
 
 function routeLabel(req: Request): string {

@@ -1,43 +1,89 @@
 // In-memory Spool: same contract as the SQLite one, nothing survives the process.
 // For tests and BRIDGE_STORE=memory.
-import type { DeadLetter, Spool, SpoolEntry, Tombstone } from './spool.js';
+import type { DeadLetter, QueuedSpan, Spool, SpoolEntry } from './spool.js';
 
 export function createMemorySpool(): Spool {
   const entries = new Map<number, SpoolEntry>();
+  const queue = new Map<number, QueuedSpan>();
   const tombstones = new Map<string, { ids: Set<string>; atMillis: number }>();
   const deadLetters = new Map<number, DeadLetter>();
   let nextSeq = 1;
+  let nextQueueId = 1;
   let nextDeadLetter = 1;
-  let bytes = 0;
+  let logBytes = 0;
+  let queueBytes = 0;
+
+  const release = (seqs: readonly number[]) => {
+    for (const seq of seqs) {
+      const entry = entries.get(seq);
+      if (!entry) continue;
+      logBytes -= entry.bytes;
+      entries.delete(seq);
+    }
+  };
+  const addDeadLetter = (d: Omit<DeadLetter, 'id'>) => {
+    const id = nextDeadLetter++;
+    deadLetters.set(id, { id, ...d });
+  };
+
   return {
     durable: false,
     append(entry) {
       // Sized as the SQLite spool stores it, so that BRIDGE_SPOOL_MAX_BYTES means the same thing.
       const stored: SpoolEntry = { ...entry, seq: nextSeq++, bytes: Buffer.byteLength(JSON.stringify(entry.events)) };
       entries.set(stored.seq, stored);
-      bytes += stored.bytes;
+      logBytes += stored.bytes;
       return stored;
     },
-    replay: () => [...entries.values()].sort((a, b) => a.seq - b.seq),
-    release(seqs) {
-      for (const seq of seqs) {
+    *replay() {
+      for (const seq of [...entries.keys()].sort((a, b) => a - b)) {
         const entry = entries.get(seq);
-        if (!entry) continue;
-        bytes -= entry.bytes;
-        entries.delete(seq);
+        if (entry) yield entry;
       }
     },
-    pendingBytes: () => bytes,
+    readEntries: (seqs) => seqs.map((seq) => entries.get(seq)).filter((e): e is SpoolEntry => e !== undefined),
+    commit(c, atMillis) {
+      for (const span of c.spans) {
+        queue.set(nextQueueId, { id: nextQueueId, destination: span.destination, payload: span.payload });
+        nextQueueId++;
+        queueBytes += span.payload.byteLength;
+      }
+      for (const t of c.tombstones) tombstones.set(t.key, { ids: new Set(t.envelopeIds), atMillis });
+      for (const d of c.deadLetters ?? []) addDeadLetter({ ...d, createdAtMillis: atMillis });
+      release(c.releaseSeqs);
+    },
+    release,
+    peekQueue(destination, afterId, limit) {
+      const out: QueuedSpan[] = [];
+      // Map iteration is insertion order, which is id order.
+      for (const span of queue.values()) {
+        if (out.length >= limit) break;
+        if (span.destination === destination && span.id > afterId) out.push(span);
+      }
+      return out;
+    },
+    dequeue(ids, deadLetter) {
+      const payloads: Uint8Array[] = [];
+      for (const id of ids) {
+        const span = queue.get(id);
+        if (!span) continue;
+        queue.delete(id);
+        queueBytes -= span.payload.byteLength;
+        payloads.push(span.payload);
+      }
+      if (deadLetter && payloads.length > 0) {
+        addDeadLetter({ createdAtMillis: deadLetter.atMillis, destination: deadLetter.destination, reason: deadLetter.reason, payloads, spanCount: payloads.length });
+      }
+    },
+    queuedSpans(destination) {
+      if (destination === undefined) return queue.size;
+      let n = 0;
+      for (const span of queue.values()) if (span.destination === destination) n++;
+      return n;
+    },
+    pendingBytes: () => logBytes + queueBytes,
     pendingEntries: () => entries.size,
-    addTombstones(items: readonly Tombstone[], atMillis) {
-      for (const item of items) {
-        const existing = tombstones.get(item.key);
-        if (existing) {
-          for (const id of item.envelopeIds) existing.ids.add(id);
-          existing.atMillis = atMillis;
-        } else tombstones.set(item.key, { ids: new Set(item.envelopeIds), atMillis });
-      }
-    },
+    quarantinedEntries: () => 0,
     getTombstone: (key) => tombstones.get(key)?.ids,
     pruneTombstones(beforeMillis) {
       let removed = 0;
@@ -49,15 +95,10 @@ export function createMemorySpool(): Spool {
       }
       return removed;
     },
-    addDeadLetter(reason, payload, spanCount, atMillis) {
-      const id = nextDeadLetter++;
-      deadLetters.set(id, { id, createdAtMillis: atMillis, reason, payload, spanCount });
-    },
     listDeadLetters: () => [...deadLetters.values()],
-    takeDeadLetters(ids) {
-      const chosen = ids ? ids.map((id) => deadLetters.get(id)).filter((d): d is DeadLetter => !!d) : [...deadLetters.values()];
-      for (const d of chosen) deadLetters.delete(d.id);
-      return chosen;
+    deadLetterCount: () => deadLetters.size,
+    deleteDeadLetters(ids) {
+      for (const id of ids) deadLetters.delete(id);
     },
     close() {},
   };

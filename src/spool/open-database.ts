@@ -33,8 +33,8 @@ export class StoreDamagedError extends Error {
   }
 }
 
-/** What a quarantine did: where the damaged file went and why. */
-export interface QuarantineReport {
+/** What setting a damaged store aside did: where the damaged file went and why. */
+export interface SetAsideReport {
   file: string;
   movedTo: string[];
   cause: string;
@@ -43,8 +43,9 @@ export interface QuarantineReport {
 export interface OpenStoreOptions {
   onCorrupt?: StoreOnCorrupt;
   /** Called after a damaged store was moved aside (for a loud log line and a metric). */
-  onQuarantine?: (report: QuarantineReport) => void;
-  now?: () => Date;
+  onSetAside?: (report: SetAsideReport) => void;
+  /** Milliseconds since the epoch (names the set-aside file). */
+  now?: () => number;
 }
 
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
@@ -65,8 +66,8 @@ export function openStoreDatabase(file: string, options: OpenStoreOptions = {}):
   if (first.problem === 'unusable' || (options.onCorrupt ?? 'refuse') === 'refuse') {
     throw new StoreDamagedError(file, first.problem, first.cause);
   }
-  const movedTo = quarantine(file, (options.now ?? (() => new Date()))());
-  options.onQuarantine?.({ file, movedTo, cause: first.cause });
+  const movedTo = setAside(file, new Date((options.now ?? Date.now)()));
+  options.onSetAside?.({ file, movedTo, cause: first.cause });
   const fresh = tryOpen(file);
   if (fresh.ok) return fresh.db;
   throw new StoreDamagedError(file, fresh.problem, fresh.cause);
@@ -107,7 +108,7 @@ function tryOpen(file: string): Opened {
 }
 
 /** Renames the file and its -wal/-shm companions to `<name>.corrupt-<time>[-wal|-shm]`. */
-function quarantine(file: string, at: Date): string[] {
+function setAside(file: string, at: Date): string[] {
   const stamp = at.toISOString().replace(/[:.]/g, '-');
   const moved: string[] = [];
   for (const suffix of ['', '-wal', '-shm']) {

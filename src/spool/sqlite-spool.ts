@@ -1,13 +1,14 @@
-// The durable Spool on SQLite (better-sqlite3, WAL). One row per accepted request on the hot path
-// (DESIGN §6: per-event keyed writes cannot meet the throughput goal); tombstones and dead letters
-// are written by the export worker, off the request path. Knows nothing of assembly or OTel.
-import { mkdirSync } from 'node:fs';
+// The durable Spool on SQLite (better-sqlite3, WAL): the log (one row per accepted request: per-
+// event keyed writes cannot meet the throughput goal, DESIGN §6), the export queue (one row per
+// encoded span and destination), tombstones, dead letters and the quarantine of unreadable rows.
+// Knows nothing of assembly or OTel.
 import path from 'node:path';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
+import { packPayloads, unpackPayloads } from './payload-pack.js';
 import { createKeyFilter } from './key-filter.js';
 import { openStoreDatabase, type OpenStoreOptions } from './open-database.js';
-import type { DeadLetter, Spool, SpoolEntry, Tombstone } from './spool.js';
+import type { Commit, DeadLetter, QueuedSpan, Spool, SpoolEntry, UnreadableEntry } from './spool.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS log (
@@ -17,18 +18,33 @@ const SCHEMA = `
     events TEXT NOT NULL,
     bytes INTEGER NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS export_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    destination TEXT NOT NULL,
+    payload BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS export_queue_destination ON export_queue (destination, id);
   CREATE TABLE IF NOT EXISTS tombstones (
     key TEXT PRIMARY KEY,
     envelope_ids TEXT NOT NULL,
     at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS tombstones_at ON tombstones (at);
-  CREATE TABLE IF NOT EXISTS dead_letters (
+  CREATE TABLE IF NOT EXISTS dead_letter_batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at INTEGER NOT NULL,
+    destination TEXT NOT NULL,
     reason TEXT NOT NULL,
-    payload TEXT NOT NULL,
+    payloads BLOB NOT NULL,
     span_count INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS quarantine (
+    seq INTEGER PRIMARY KEY,
+    received_at INTEGER,
+    source TEXT,
+    events TEXT,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
   );
 `;
 
@@ -40,9 +56,26 @@ interface LogRow {
   bytes: number;
 }
 
-/** Opens (or creates) `<dataDir>/bridge.sqlite`. Throws when the directory cannot be used. */
-export function openSqliteSpool(dataDir: string, options: OpenStoreOptions = {}): Spool {
-  mkdirSync(dataDir, { recursive: true });
+interface DeadLetterRow {
+  id: number;
+  created_at: number;
+  destination: string;
+  reason: string;
+  payloads: Buffer;
+  span_count: number;
+}
+
+export interface SqliteSpoolOptions extends OpenStoreOptions {
+  /** How long tombstones are kept (sizes the key filter's epochs). */
+  tombstoneRetentionMillis?: number;
+  now?: () => number;
+}
+
+/**
+ * Opens (or creates) `<dataDir>/bridge.sqlite`, checked (open-database.ts). Throws StoreDamagedError
+ * when the file is damaged or cannot be written (or sets a damaged file aside, if asked to).
+ */
+export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {}): Spool {
   const db = openStoreDatabase(path.join(dataDir, 'bridge.sqlite'), options);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives the process being killed (kill -9); only a power cut or
@@ -50,59 +83,143 @@ export function openSqliteSpool(dataDir: string, options: OpenStoreOptions = {})
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  const now = options.now ?? Date.now;
 
   const insertLog = db.prepare<[number, string, string, number]>('INSERT INTO log (received_at, source, events, bytes) VALUES (?, ?, ?, ?)');
   const deleteLog = db.prepare<[number]>('DELETE FROM log WHERE seq = ? RETURNING bytes').pluck();
+  const selectLog = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes FROM log WHERE seq = ?');
+  const insertQueue = db.prepare<[string, Uint8Array]>('INSERT INTO export_queue (destination, payload) VALUES (?, ?)');
+  const peekQueue = db.prepare<[string, number, number]>(
+    'SELECT id, destination, payload FROM export_queue WHERE destination = ? AND id > ? ORDER BY id LIMIT ?',
+  );
+  const deleteQueue = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes, payload');
   const upsertTombstone = db.prepare<[string, string, number]>(
     'INSERT INTO tombstones (key, envelope_ids, at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET envelope_ids = excluded.envelope_ids, at = excluded.at',
   );
   const selectTombstone = db.prepare<[string]>('SELECT envelope_ids FROM tombstones WHERE key = ?').pluck();
   const pruneStatement = db.prepare<[number]>('DELETE FROM tombstones WHERE at < ?');
-  const insertDeadLetter = db.prepare<[number, string, string, number]>(
-    'INSERT INTO dead_letters (created_at, reason, payload, span_count) VALUES (?, ?, ?, ?)',
+  const insertDeadLetter = db.prepare<[number, string, string, Buffer, number]>(
+    'INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count) VALUES (?, ?, ?, ?, ?)',
   );
-  const selectDeadLetters = db.prepare('SELECT id, created_at AS createdAtMillis, reason, payload, span_count AS spanCount FROM dead_letters ORDER BY id');
-  const deleteDeadLetter = db.prepare<[number]>('DELETE FROM dead_letters WHERE id = ?');
+  const selectDeadLetters = db.prepare('SELECT id, created_at, destination, reason, payloads, span_count FROM dead_letter_batches ORDER BY id');
+  const countDeadLetters = db.prepare('SELECT COUNT(*) FROM dead_letter_batches').pluck();
+  const deleteDeadLetter = db.prepare<[number]>('DELETE FROM dead_letter_batches WHERE id = ?');
+  const quarantineRow = db.prepare<[number, number | null, string | null, string | null, string, number]>(
+    'INSERT OR REPLACE INTO quarantine (seq, received_at, source, events, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const countQuarantine = db.prepare('SELECT COUNT(*) FROM quarantine').pluck();
 
   // Most keys asked about were never exported: the filter answers those without a query.
-  const exportedKeys = createKeyFilter();
-  for (const key of db.prepare('SELECT key FROM tombstones').pluck().iterate() as IterableIterator<string>) exportedKeys.add(key);
+  const retentionMillis = options.tombstoneRetentionMillis ?? 86_400_000;
+  const exportedKeys = createKeyFilter(retentionMillis);
+  for (const row of db.prepare('SELECT key, at FROM tombstones').raw().iterate() as IterableIterator<[string, number]>) {
+    exportedKeys.add(row[0], row[1]);
+  }
 
-  const totals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM log').get() as { n: number; b: number };
-  let entries = totals.n;
-  let bytes = totals.b;
+  const logTotals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM log').get() as { n: number; b: number };
+  let entries = logTotals.n;
+  let logBytes = logTotals.b;
+  const queued = new Map<string, { spans: number; bytes: number }>();
+  for (const row of db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination').all() as Array<{
+    destination: string;
+    n: number;
+    b: number;
+  }>) {
+    queued.set(row.destination, { spans: row.n, bytes: row.b });
+  }
+  let queueBytes = [...queued.values()].reduce((sum, q) => sum + q.bytes, 0);
+  let quarantined = countQuarantine.get() as number;
 
-  // The totals change only once the transaction committed: a commit refused (disk full) rolls back.
-  const deleteRows = db.transaction((seqs: readonly number[]) => {
-    let freed = 0;
-    let count = 0;
-    for (const seq of seqs) {
-      const size = deleteLog.get(seq) as number | undefined;
-      if (size === undefined) continue;
-      count++;
-      freed += size;
+  const queueCount = (destination: string) => {
+    let q = queued.get(destination);
+    if (!q) {
+      q = { spans: 0, bytes: 0 };
+      queued.set(destination, q);
     }
-    return { count, freed };
-  });
-  const release = (seqs: readonly number[]) => {
-    const { count, freed } = deleteRows(seqs);
-    entries -= count;
-    bytes -= freed;
+    return q;
   };
-  // An entity is exported once (the assembler forgets it then), so a tombstone is written whole;
-  // after a kill -9 replay the same key may come again with the same ids, and replacing is right.
-  const addTombstones = db.transaction((items: readonly Tombstone[], atMillis: number) => {
-    for (const item of items) {
-      upsertTombstone.run(item.key, JSON.stringify(item.envelopeIds), atMillis);
-      exportedKeys.add(item.key);
+
+  // The in-memory totals change only once a transaction committed: a write refused for lack of
+  // space (SQLITE_FULL) rolls back, and the totals must still match the file then. The
+  // transactions return what they deleted; their callers settle the totals.
+  const releaseOne = (seq: number): number => (deleteLog.get(seq) as number | undefined) ?? -1;
+  const settleReleased = (sizes: readonly number[]) => {
+    for (const size of sizes) {
+      if (size < 0) continue;
+      entries--;
+      logBytes -= size;
     }
+  };
+
+  const commit = db.transaction((c: Commit, atMillis: number) => {
+    for (const span of c.spans) insertQueue.run(span.destination, span.payload);
+    // An entity is queued once (assembly forgets it then), so a tombstone is written whole; after
+    // a kill -9 replay the same key may come again with the same ids, and replacing is right.
+    for (const t of c.tombstones) upsertTombstone.run(t.key, JSON.stringify(t.envelopeIds), atMillis);
+    for (const d of c.deadLetters ?? []) insertDeadLetter.run(atMillis, d.destination, d.reason, packPayloads(d.payloads), d.spanCount);
+    return c.releaseSeqs.map(releaseOne);
   });
-  const takeDeadLetters = db.transaction((ids?: readonly number[]) => {
-    const all = selectDeadLetters.all() as DeadLetter[];
-    const chosen = ids ? all.filter((d) => ids.includes(d.id)) : all;
-    for (const d of chosen) deleteDeadLetter.run(d.id);
-    return chosen;
+
+  const dequeue = db.transaction((ids: readonly number[], deadLetter?: { destination: string; reason: string; atMillis: number }) => {
+    const payloads: Uint8Array[] = [];
+    const removed: Array<{ destination: string; bytes: number }> = [];
+    for (const id of ids) {
+      const row = deleteQueue.get(id) as { destination: string; bytes: number; payload: Buffer } | undefined;
+      if (!row) continue;
+      removed.push(row);
+      if (deadLetter) payloads.push(row.payload);
+    }
+    if (deadLetter && payloads.length > 0) {
+      insertDeadLetter.run(deadLetter.atMillis, deadLetter.destination, deadLetter.reason, packPayloads(payloads), payloads.length);
+    }
+    return removed;
   });
+
+  const release = db.transaction((seqs: readonly number[]) => seqs.map(releaseOne));
+
+  const quarantine = db.transaction((row: Partial<LogRow> & { seq: number }, reason: string) => {
+    quarantineRow.run(row.seq, row.received_at ?? null, row.source ?? null, row.events ?? null, reason, now());
+    return [releaseOne(row.seq)];
+  });
+
+  function readRow(row: LogRow): SpoolEntry {
+    const source = JSON.parse(row.source) as unknown;
+    const events = JSON.parse(row.events) as unknown;
+    if (typeof source !== 'object' || source === null || Array.isArray(source)) throw new Error('the source is not an object');
+    if (!Array.isArray(events)) throw new Error('the events are not an array');
+    for (const event of events) {
+      const e = event as Partial<IngestionEvent> | null;
+      if (typeof e !== 'object' || e === null || typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.timestamp !== 'string' || typeof e.body !== 'object' || e.body === null) {
+        throw new Error('an event lacks its id, type, timestamp or body');
+      }
+    }
+    return { seq: row.seq, receivedAtMillis: row.received_at, source: source as RequestSource, events: events as IngestionEvent[], bytes: row.bytes };
+  }
+
+  function* replay(): IterableIterator<SpoolEntry | UnreadableEntry> {
+    // Streamed one row at a time, in seq order, by keyset pages: a statement iterating while the
+    // quarantine writes would hold the read open; pages of 256 rows keep memory flat.
+    let after = 0;
+    const page = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes FROM log WHERE seq > ? ORDER BY seq LIMIT 256');
+    for (;;) {
+      const rows = page.all(after) as LogRow[];
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        after = row.seq;
+        let entry: SpoolEntry;
+        try {
+          entry = readRow(row);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          settleReleased(quarantine(row, reason));
+          quarantined++;
+          yield { seq: row.seq, unreadable: reason };
+          continue;
+        }
+        yield entry;
+      }
+    }
+  }
 
   return {
     durable: true,
@@ -111,36 +228,75 @@ export function openSqliteSpool(dataDir: string, options: OpenStoreOptions = {})
       const size = Buffer.byteLength(events);
       const info = insertLog.run(entry.receivedAtMillis, JSON.stringify(entry.source), events, size);
       entries++;
-      bytes += size;
+      logBytes += size;
       return { ...entry, seq: Number(info.lastInsertRowid), bytes: size };
     },
-    replay() {
-      const rows = db.prepare('SELECT seq, received_at, source, events, bytes FROM log ORDER BY seq').all() as LogRow[];
-      return rows.map(
-        (row): SpoolEntry => ({
-          seq: row.seq,
-          receivedAtMillis: row.received_at,
-          source: JSON.parse(row.source) as RequestSource,
-          events: JSON.parse(row.events) as IngestionEvent[],
-          bytes: row.bytes,
-        }),
+    replay,
+    readEntries(seqs) {
+      const out: SpoolEntry[] = [];
+      for (const seq of seqs) {
+        const row = selectLog.get(seq) as LogRow | undefined;
+        if (row) out.push(readRow(row));
+      }
+      return out;
+    },
+    commit(c, atMillis) {
+      settleReleased(commit(c, atMillis));
+      for (const t of c.tombstones) exportedKeys.add(t.key, atMillis);
+      for (const span of c.spans) {
+        const q = queueCount(span.destination);
+        q.spans++;
+        q.bytes += span.payload.byteLength;
+        queueBytes += span.payload.byteLength;
+      }
+    },
+    release: (seqs) => settleReleased(release(seqs)),
+    peekQueue(destination, afterId, limit) {
+      return (peekQueue.all(destination, afterId, limit) as Array<{ id: number; destination: string; payload: Buffer }>).map(
+        (row): QueuedSpan => ({ id: row.id, destination: row.destination, payload: row.payload }),
       );
     },
-    release: (seqs) => release(seqs),
-    pendingBytes: () => bytes,
+    dequeue(ids, deadLetter) {
+      for (const row of dequeue(ids, deadLetter)) {
+        const q = queueCount(row.destination);
+        q.spans--;
+        q.bytes -= row.bytes;
+        queueBytes -= row.bytes;
+      }
+    },
+    queuedSpans(destination) {
+      if (destination !== undefined) return queued.get(destination)?.spans ?? 0;
+      let total = 0;
+      for (const q of queued.values()) total += q.spans;
+      return total;
+    },
+    pendingBytes: () => logBytes + queueBytes,
     pendingEntries: () => entries,
-    addTombstones: (items, atMillis) => addTombstones(items, atMillis),
+    quarantinedEntries: () => quarantined,
     getTombstone(key) {
       if (!exportedKeys.mightContain(key)) return undefined;
       const text = selectTombstone.get(key) as string | undefined;
       return text ? new Set(JSON.parse(text) as string[]) : undefined;
     },
-    pruneTombstones: (beforeMillis) => pruneStatement.run(beforeMillis).changes,
-    addDeadLetter(reason, payload, spanCount, atMillis) {
-      insertDeadLetter.run(atMillis, reason, payload, spanCount);
+    pruneTombstones(beforeMillis) {
+      exportedKeys.prune(beforeMillis);
+      return pruneStatement.run(beforeMillis).changes;
     },
-    listDeadLetters: () => selectDeadLetters.all() as DeadLetter[],
-    takeDeadLetters: (ids) => takeDeadLetters(ids),
+    listDeadLetters: () =>
+      (selectDeadLetters.all() as DeadLetterRow[]).map(
+        (row): DeadLetter => ({
+          id: row.id,
+          createdAtMillis: row.created_at,
+          destination: row.destination,
+          reason: row.reason,
+          payloads: unpackPayloads(row.payloads),
+          spanCount: row.span_count,
+        }),
+      ),
+    deadLetterCount: () => countDeadLetters.get() as number,
+    deleteDeadLetters(ids) {
+      for (const id of ids) deleteDeadLetter.run(id);
+    },
     close() {
       if (db.open) db.close();
     },

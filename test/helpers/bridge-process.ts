@@ -40,6 +40,8 @@ export interface SpawnedBridge {
   pid: number;
   /** Resolves with the base URL (`http://127.0.0.1:<port>`) from the `listening` log line. */
   listening: Promise<string>;
+  /** Resolves once the store is replayed and ingestion is open (the `ready` log line). */
+  ready: Promise<Record<string, unknown>>;
   exited: Promise<BridgeExit>;
   logs: BridgeLog[];
   stderr(): string;
@@ -175,6 +177,7 @@ export function spawnBridge(options: BridgeOptions): SpawnedBridge {
   const bridge: SpawnedBridge = {
     pid,
     listening: waitForLog((log) => log.msg === 'listening').then((log) => String(log['url'])),
+    ready: waitForLog((log) => log.msg === 'ready'),
     exited,
     logs,
     stderr: () => stderr,
@@ -195,6 +198,7 @@ export function spawnBridge(options: BridgeOptions): SpawnedBridge {
   };
   // A caller that kills the bridge before it listens must not see an unhandled rejection.
   bridge.listening.catch(() => undefined);
+  bridge.ready.catch(() => undefined);
   started.add(bridge);
   void exited.then(() => started.delete(bridge));
   return bridge;
@@ -205,6 +209,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const bridge = spawnBridge(options);
   try {
     const url = await bridge.listening;
+    await bridge.ready;
     return Object.assign(bridge, { url });
   } catch (error) {
     await bridge.kill9();

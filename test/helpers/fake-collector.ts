@@ -131,7 +131,7 @@ function answer(res: ServerResponse, behaviour: CollectorBehaviour, isJson: bool
 
 type Json = Record<string, unknown>;
 
-function decodeJsonRequest(body: Buffer): CollectedSpan[] {
+export function decodeJsonRequest(body: Buffer): CollectedSpan[] {
   const request = JSON.parse(body.toString('utf8')) as Json;
   const out: CollectedSpan[] = [];
   for (const resourceSpans of asArray(request['resourceSpans'])) {
@@ -237,7 +237,7 @@ const firstNumber = (fields: Field[], n: number): bigint | undefined => {
 };
 const str = (buf: Buffer | undefined): string | undefined => buf?.toString('utf8');
 
-function decodeProtobufRequest(body: Buffer): CollectedSpan[] {
+export function decodeProtobufRequest(body: Buffer): CollectedSpan[] {
   const out: CollectedSpan[] = [];
   for (const resourceSpans of bytesOf(readFields(body), 1)) {
     const rsFields = readFields(resourceSpans);

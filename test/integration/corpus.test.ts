@@ -76,7 +76,7 @@ describe.skipIf(!hasSharedFixtures)('corpus: LiteLLM request bodies → spans', 
   it.each(files)('%s converts with the right names, parents, model, provider, tokens, cost, messages and times', async (file) => {
     const body = readFixture<Body>(file.includes('/') ? file : `litellm/${file}`);
     const expected = EXPECTED[file]!;
-    service = createTestService();
+    service = await createTestService();
 
     const res = await request(service.app).post('/api/public/ingestion').send(body);
     await service.flush(2_000);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadServiceConfig } from '../../src/config/service-config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
@@ -19,6 +20,7 @@ const K8S_FILE = path.join(EXAMPLES, 'kubernetes', 'litellm-with-bridge.yaml');
 const BRIDGE_SETTINGS = new Set([
   'BRIDGE_HOST',
   'BRIDGE_PORT',
+  'BRIDGE_CONFIG',
   'BRIDGE_DATA_DIR',
   'BRIDGE_MAPPING',
   'BRIDGE_TRACE_IDLE_MS',
@@ -175,6 +177,58 @@ describe('examples/docker-compose.yaml', () => {
       );
     });
   }
+});
+
+describe('examples/langfuse-and-jaeger: LiteLLM → bridge → Langfuse v4 and Jaeger', () => {
+  const dir = path.join(EXAMPLES, 'langfuse-and-jaeger');
+  const composeFile = path.join(dir, 'docker-compose.yaml');
+  const compose = readYaml(composeFile);
+  const services = compose.services as Obj;
+  const bridgeEnv = envMap(services.bridge.environment);
+  const mount = (services.bridge.volumes as string[]).find((v) => v.split(':')[1] === bridgeEnv.BRIDGE_CONFIG)!;
+  const configFile = mount && path.resolve(dir, mount.split(':')[0]!);
+  const configText = configFile ? fs.readFileSync(configFile, 'utf8') : '';
+  // Values only (the comments mention ${env:NAME} too).
+  const configValues = JSON.stringify(configText ? parse(configText) : {});
+  const configVariables = new Set([...configValues.matchAll(/\$\{env:([A-Za-z0-9_]+)/g)].map((m) => m[1]!));
+
+  it('has LiteLLM, the bridge and Jaeger; the bridge is built from the repository Dockerfile', () => {
+    expect(Object.keys(services).sort()).toEqual(['bridge', 'jaeger', 'litellm']);
+    const build = services.bridge.build as Obj;
+    expect(path.resolve(dir, build.context as string, (build.dockerfile as string | undefined) ?? 'Dockerfile')).toBe(path.join(ROOT, 'Dockerfile'));
+  });
+
+  it('mounts the BRIDGE_CONFIG file and passes every variable it reads', () => {
+    expect(mount, `a volume mounted at BRIDGE_CONFIG (${bridgeEnv.BRIDGE_CONFIG})`).toBeDefined();
+    expect(fs.existsSync(configFile!)).toBe(true);
+    for (const name of configVariables) expect(bridgeEnv[name], `the bridge's environment sets ${name}`).toBeDefined();
+    expectKnownBridgeSettings(Object.keys(bridgeEnv).filter((name) => !configVariables.has(name)));
+  });
+
+  it('resolves to a langfuse destination and an otlp destination at Jaeger', () => {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(bridgeEnv)) env[name] = composeDefault(value);
+    Object.assign(env, { BRIDGE_CONFIG: configFile!, LANGFUSE_V4_PUBLIC_KEY: 'pk-lf-project', LANGFUSE_V4_SECRET_KEY: 'sk-lf-project' });
+    const config = loadServiceConfig(env);
+    expect(config.destinations.map((d) => [d.name, d.type, d.mapping, d.captureContent])).toEqual([
+      ['langfuse', 'langfuse', 'langfuse', true],
+      ['jaeger', 'otlp', 'genai', false],
+    ]);
+    const [langfuse, jaeger] = config.destinations;
+    expect(langfuse).toMatchObject({ url: 'https://cloud.langfuse.com/api/public/otel/v1/traces', publicKey: 'pk-lf-project', compression: 'gzip' });
+    const jaegerUrl = new URL((jaeger as { url: string }).url);
+    expect(jaegerUrl.hostname).toBe('jaeger');
+    expect(jaegerUrl.port).toBe('4318');
+    expect(envMap(services.jaeger.environment).JAEGER_LISTEN_HOST).toBe('0.0.0.0');
+  });
+
+  it('points LiteLLM at the bridge with the same client key pair, and has defaults for every ${VAR}', () => {
+    const litellm = envMap(services.litellm.environment);
+    expect(litellm.LANGFUSE_HOST).toBe(`http://bridge:${BRIDGE_PORT}`);
+    for (const key of ['LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY']) expect(litellm[key]).toBe(bridgeEnv[key]);
+    expect([...fs.readFileSync(composeFile, 'utf8').matchAll(/\$\{([A-Z0-9_]+)\}/g)]).toEqual([]);
+    expect(fs.existsSync(path.resolve(dir, (services.litellm.volumes as string[])[0]!.split(':')[0]!))).toBe(true);
+  });
 });
 
 describe('examples/kubernetes/litellm-with-bridge.yaml', () => {

@@ -26,7 +26,7 @@ describe('POST /api/public/ingestion', () => {
     request(service!.app).post('/api/public/ingestion').set('Authorization', auth).set('Content-Type', 'application/json').send(JSON.stringify(body));
 
   it('answers 207 with per-event results, creates before updates, sdk-log in neither list', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
 
     const res = await ingest({
       batch: [
@@ -60,7 +60,7 @@ describe('POST /api/public/ingestion', () => {
     ['not an object', 'just a string'],
     ['null event', null],
   ])('rejects an event with %s as a 400 entry and still exports the valid events beside it', async (_case, bad) => {
-    service = createTestService({ ...KEYS, BRIDGE_TRACE_IDLE_MS: '10' });
+    service = await createTestService({ ...KEYS, BRIDGE_TRACE_IDLE_MS: '10' });
 
     const res = await ingest({ batch: [goodGeneration('g-before'), bad, goodGeneration('g-after')] });
     await service.flush(50);
@@ -75,7 +75,7 @@ describe('POST /api/public/ingestion', () => {
   });
 
   it('rejects a very long string and deeply nested metadata per event, keeping the rest', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const long = { ...goodGeneration('g-long'), body: { ...goodGeneration('g-long').body, input: 'x'.repeat(1_100_000) } };
     const nested = JSON.stringify({ ...goodGeneration('g-deep'), body: { ...goodGeneration('g-deep').body, metadata: '__DEEP__' } });
     // 5,000 levels: built as text, since JSON.stringify itself would run out of stack.
@@ -90,7 +90,7 @@ describe('POST /api/public/ingestion', () => {
   });
 
   it('keeps __proto__ keys as data and never pollutes prototypes', async () => {
-    service = createTestService({ ...KEYS, BRIDGE_TRACE_IDLE_MS: '10' });
+    service = await createTestService({ ...KEYS, BRIDGE_TRACE_IDLE_MS: '10' });
     const raw = `{"batch":[{"id":"p1","type":"span-create","timestamp":"2026-11-26T10:00:00Z","body":{"id":"proto-span","traceId":"t-proto","endTime":"2026-11-26T10:00:01Z","metadata":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"ok":1}},"__proto__":{"polluted":"yes"}}]}`;
 
     const res = await request(service.app).post('/api/public/ingestion').set('Authorization', AUTH).set('Content-Type', 'application/json').send(raw);
@@ -110,7 +110,7 @@ describe('POST /api/public/ingestion', () => {
     ['a JSON array body', 'application/json', '[]', 400, /expected array/],
     ['wrong content type', 'text/plain', '{"batch": []}', 400, /Content-Type must be application\/json/],
   ])('answers %s with a JSON 400', async (_case, contentType, body, status, message) => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
 
     const res = await request(service.app).post('/api/public/ingestion').set('Authorization', AUTH).set('Content-Type', contentType).send(body);
 
@@ -120,7 +120,7 @@ describe('POST /api/public/ingestion', () => {
   });
 
   it('answers an oversized body with a JSON 413', async () => {
-    service = createTestService({ ...KEYS, BRIDGE_MAX_BODY_BYTES: '1000' });
+    service = await createTestService({ ...KEYS, BRIDGE_MAX_BODY_BYTES: '1000' });
 
     const res = await ingest({ batch: [goodGeneration('big'), { pad: 'x'.repeat(2000) }] });
 
@@ -130,7 +130,7 @@ describe('POST /api/public/ingestion', () => {
   });
 
   it('answers an empty batch with an empty 207', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const res = await ingest({ batch: [] });
     expect(res.status).toBe(207);
     expect(res.body).toEqual({ successes: [], errors: [] });
@@ -143,7 +143,7 @@ describe('POST /api/public/ingestion', () => {
     ['a wrong public key', basic('pk-other', 'sk-lf-test'), 'Invalid credentials'],
     ['no password', basic('pk-lf-test', ''), 'Invalid authorization header'],
   ])('answers %s with 401 UnauthorizedError', async (_case, header, message) => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const req = request(service.app).post('/api/public/ingestion').set('Content-Type', 'application/json');
     if (header) req.set('Authorization', header);
 
@@ -155,13 +155,13 @@ describe('POST /api/public/ingestion', () => {
   });
 
   it('accepts any caller when no keys are configured', async () => {
-    service = createTestService();
+    service = await createTestService();
     const res = await request(service.app).post('/api/public/ingestion').send({ batch: [] });
     expect(res.status).toBe(207);
   });
 
   it('answers other methods with a JSON 405', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const res = await request(service.app).get('/api/public/ingestion').set('Authorization', AUTH);
     expect(res.status).toBe(405);
     expect(res.body).toEqual({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
@@ -178,14 +178,14 @@ describe('companion routes', () => {
   });
 
   it('serves health without auth, with the version', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const res = await request(service.app).get('/api/public/health');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'OK', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
   it('is ready while accepting and not ready once shutting down', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     expect((await request(service.app).get('/api/public/ready')).status).toBe(200);
     service.pipeline.beginShutdown();
     const res = await request(service.app).get('/api/public/ready');
@@ -196,7 +196,7 @@ describe('companion routes', () => {
   });
 
   it('lists one project for valid keys, as LiteLLM and auth_check() expect', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const ok = await request(service.app).get('/api/public/projects').set('Authorization', AUTH);
     const bad = await request(service.app).get('/api/public/projects').set('Authorization', basic('pk-lf-test', 'wrong'));
     expect(ok.status).toBe(200);
@@ -207,7 +207,7 @@ describe('companion routes', () => {
   });
 
   it('declines media uploads with a deterministic media id', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const body = { traceId: 't', contentType: 'image/png', contentLength: 10, sha256Hash: 'abc', field: 'input' };
     const a = await request(service.app).post('/api/public/media').set('Authorization', AUTH).send(body);
     const b = await request(service.app).post('/api/public/media').set('Authorization', AUTH).send(body);
@@ -217,7 +217,7 @@ describe('companion routes', () => {
   });
 
   it('exposes Prometheus metrics with event counts by type', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     await request(service.app)
       .post('/api/public/ingestion')
       .set('Authorization', AUTH)
@@ -230,7 +230,7 @@ describe('companion routes', () => {
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    service = createTestService(KEYS);
+    service = await createTestService(KEYS);
     const res = await request(service.app).get('/nope').set('Authorization', AUTH);
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('NotFoundError');

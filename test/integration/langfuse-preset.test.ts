@@ -32,7 +32,7 @@ describe.skipIf(!hasSharedFixtures)('langfuse preset', () => {
       ],
     ],
   ])('%s: emits the golden langfuse.* attributes', async (file, keys) => {
-    service = createTestService({ BRIDGE_MAPPING: 'langfuse', BRIDGE_TRACE_IDLE_MS: '10' });
+    service = await createTestService({ BRIDGE_MAPPING: 'langfuse', BRIDGE_TRACE_IDLE_MS: '10' });
     const golden = readFixture<{ name: string; attributes: Record<string, unknown> }>(`litellm-v4-pr/${file}`);
 
     await request(service.app).post('/api/public/ingestion').send(readFixture<object>(`litellm/${file}`));

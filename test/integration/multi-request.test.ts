@@ -27,7 +27,7 @@ describe('assembly across requests', () => {
   const post = (batch: unknown[]) => request(service!.app).post('/api/public/ingestion').send({ batch });
 
   it('builds one tree from a trace, span and generation opened, then ended and updated, then an event and a score', async () => {
-    service = createTestService({ BRIDGE_TRACE_IDLE_MS: '1000' });
+    service = await createTestService({ BRIDGE_TRACE_IDLE_MS: '1000' });
     const trace = 'trace-multi-1';
     const first = [
       event('trace-create', 0, { id: trace, name: 'support-chat', userId: 'u1', sessionId: 's1', input: { q: 'hi' } }),
@@ -98,7 +98,7 @@ describe('assembly across requests', () => {
   });
 
   it('changes nothing when a batch is resent, and counts a late update without exporting twice', async () => {
-    service = createTestService({ BRIDGE_TRACE_IDLE_MS: '500' });
+    service = await createTestService({ BRIDGE_TRACE_IDLE_MS: '500' });
     const batch = [
       event('trace-create', 0, { id: 'trace-resend', name: 't' }),
       event('generation-create', 1, { id: 'gen-r', traceId: 'trace-resend', startTime: at(1), endTime: at(5), model: 'gpt-4o' }),
@@ -122,7 +122,7 @@ describe('assembly across requests', () => {
   });
 
   it('applies an update that arrives before its create in envelope-timestamp order', async () => {
-    service = createTestService({ BRIDGE_TRACE_IDLE_MS: '100' });
+    service = await createTestService({ BRIDGE_TRACE_IDLE_MS: '100' });
     await post([event('span-update', 100, { id: 'span-o', traceId: 't-o', endTime: at(90), name: 'late-name' })]);
     await post([event('span-create', 0, { id: 'span-o', traceId: 't-o', startTime: at(5), name: 'first-name' })]);
     await service.flush(200);
@@ -135,7 +135,7 @@ describe('assembly across requests', () => {
   });
 
   it('exports an observation that never ends after the observation timeout, marked incomplete', async () => {
-    service = createTestService({ BRIDGE_TRACE_IDLE_MS: '100', BRIDGE_OBSERVATION_TIMEOUT_MS: '5000' });
+    service = await createTestService({ BRIDGE_TRACE_IDLE_MS: '100', BRIDGE_OBSERVATION_TIMEOUT_MS: '5000' });
     await post([event('span-create', 0, { id: 'open-span', traceId: 't-open', startTime: at(0) }), event('span-update', 30, { id: 'open-span', input: 'x' })]);
     await service.flush(1_000);
     expect(service.sink.drafts).toHaveLength(0);
@@ -148,7 +148,7 @@ describe('assembly across requests', () => {
   });
 
   it.skipIf(!hasSharedFixtures)('assembles the recorded JS SDK v3 session (two flushes) into one tree', async () => {
-    service = createTestService({ BRIDGE_TRACE_IDLE_MS: '1000' });
+    service = await createTestService({ BRIDGE_TRACE_IDLE_MS: '1000' });
     const recording = readFixture<{ requests: Array<{ headers: Record<string, string>; body: unknown }> }>(
       'langfuse-js-v3/trace-span-generation-event-score.json',
     );

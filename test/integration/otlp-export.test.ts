@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 import { toSpanId, toTraceId } from '../../src/export/ids.js';
-import { createOtlpSpanSink } from '../../src/export/span-sink.js';
+import { createOtlpSpanSink, exportDrafts } from '../../src/export/span-sink.js';
 import type { OtlpSinkOptions, SpanSink } from '../../src/export/span-sink.js';
 import type { SpanDraft } from '../../src/mapping/span-draft.js';
 import { startFakeCollector } from '../helpers/fake-collector.js';
@@ -79,7 +79,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const collector = await startCollector();
     const sink = makeSink({ url: collector.url, protocol, headers: { Authorization: 'Bearer t0ken' } });
 
-    const outcome = await sink.export([rootDraft, generationDraft]);
+    const outcome = await exportDrafts(sink, [rootDraft, generationDraft]);
 
     expect(outcome).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(collector.requests).toHaveLength(1);
@@ -134,7 +134,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
       attributeValueLengthLimit: 3,
     });
 
-    await sink.export([generationDraft]);
+    await exportDrafts(sink, [generationDraft]);
 
     const [span] = collector.spans();
     expect(span?.resource).toEqual({
@@ -149,7 +149,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const collector = await startCollector();
     const sink = makeSink({ url: collector.url, protocol, compression: 'gzip' });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome.kind).toBe('success');
     expect(collector.requests[0]?.headers['content-encoding']).toBe('gzip');
@@ -160,7 +160,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const collector = await startCollector({ kind: 'ok', partialSuccess: { rejectedSpans: 1, errorMessage: 'span too old' } });
     const sink = makeSink({ url: collector.url, protocol });
 
-    const outcome = await sink.export([rootDraft, generationDraft]);
+    const outcome = await exportDrafts(sink, [rootDraft, generationDraft]);
 
     expect(outcome).toEqual({ kind: 'success', rejectedSpans: 1, message: 'span too old' });
   });
@@ -169,7 +169,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const collector = await startCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '2' } });
     const sink = makeSink({ url: collector.url, protocol });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome).toEqual({ kind: 'retryable', reason: 'HTTP 503', retryAfterMillis: 2000 });
     expect(collector.requests).toHaveLength(1);
@@ -179,7 +179,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const collector = await startCollector({ kind: 'status', status: 400, body: 'invalid span' });
     const sink = makeSink({ url: collector.url, protocol });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome).toEqual({ kind: 'permanent', reason: 'HTTP 400: invalid span', httpStatus: 400 });
     expect(collector.requests).toHaveLength(1);
@@ -190,7 +190,7 @@ describe.each(PROTOCOLS)('OTLP span sink over $protocol', ({ protocol, contentTy
     const sink = makeSink({ url: collector.url, protocol, timeoutMillis: 300 });
     const started = Date.now();
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     const elapsed = Date.now() - started;
     expect(outcome).toEqual({ kind: 'retryable', reason: 'no response within 300 ms' });
@@ -207,7 +207,7 @@ describe('OTLP span sink', () => {
     await collector.close();
     const sink = makeSink({ url, timeoutMillis: 1000 });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome).toEqual({ kind: 'retryable', reason: 'network error: ECONNREFUSED' });
   });
@@ -216,7 +216,7 @@ describe('OTLP span sink', () => {
     const collector = await startCollector();
     const sink = makeSink({ url: collector.url });
 
-    const outcome = await sink.export([]);
+    const outcome = await exportDrafts(sink, []);
 
     expect(outcome).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(collector.requests).toHaveLength(0);
@@ -226,7 +226,7 @@ describe('OTLP span sink', () => {
     const collector = await startCollector({ kind: 'status', status: 200, body: 'this is not protobuf' });
     const sink = makeSink({ url: collector.url });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome).toMatchObject({ kind: 'success', rejectedSpans: 0, message: expect.stringContaining('could not be decoded') });
   });
@@ -235,7 +235,7 @@ describe('OTLP span sink', () => {
     const collector = await startCollector({ kind: 'status', status: 400, body: 'x'.repeat(5 * 1024 * 1024) });
     const sink = makeSink({ url: collector.url });
 
-    const outcome = await sink.export([generationDraft]);
+    const outcome = await exportDrafts(sink, [generationDraft]);
 
     expect(outcome).toMatchObject({ kind: 'permanent', httpStatus: 400 });
     expect(outcome.kind === 'permanent' && outcome.reason.length).toBeLessThan(230);
@@ -246,8 +246,8 @@ describe('OTLP span sink', () => {
     collector.setBehaviour((index) => (index === 0 ? { kind: 'status', status: 503 } : { kind: 'ok' }));
     const sink = makeSink({ url: collector.url });
 
-    const first = await sink.export([generationDraft]);
-    const second = await sink.export([generationDraft]);
+    const first = await exportDrafts(sink, [generationDraft]);
+    const second = await exportDrafts(sink, [generationDraft]);
 
     expect([first.kind, second.kind]).toEqual(['retryable', 'success']);
     expect(collector.requests).toHaveLength(2);
@@ -257,9 +257,9 @@ describe('OTLP span sink', () => {
     const collector = await startCollector();
     const sink = makeSink({ url: collector.url });
 
-    const inFlight = sink.export([generationDraft]);
+    const inFlight = exportDrafts(sink, [generationDraft]);
     await sink.shutdown();
-    const later = await sink.export([generationDraft]);
+    const later = await exportDrafts(sink, [generationDraft]);
 
     expect(await inFlight).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(later).toEqual({ kind: 'retryable', reason: 'the span sink is shut down' });

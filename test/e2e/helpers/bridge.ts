@@ -86,6 +86,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       'the "listening" log line',
     );
     url = String(parseJsonLine(line)?.url).replace(/\/$/, '');
+    // Ingestion opens once the store is replayed.
+    await proc.waitForLine((l) => parseJsonLine(l)?.msg === 'ready', opts.startTimeoutMs ?? 20_000, 'the "ready" log line');
   } catch (err) {
     await proc.stop('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });

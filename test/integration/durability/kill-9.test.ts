@@ -43,7 +43,7 @@ it('(b) kill -9 at eight moments during an ingest of 2,500 events: every event a
   };
   const restart = async () => {
     const next: RunningBridge = await startBridge(options);
-    replayed.push(Number((await next.waitForLog((log) => log.msg === 'listening'))['replayedEntries']));
+    replayed.push(Number((await next.waitForLog((log) => log.msg === 'ready'))['replayedEntries']));
     bridge = next;
   };
   /** Sends the next `count` batches; each must be acknowledged in full. */

@@ -39,13 +39,20 @@ it('(d) spool limit: 503 + Retry-After and ready 503 with flat memory; after the
   const batches = litellmBatches(`spool-limit-${started}`, 1000, 25);
   const rejected: Envelope[][] = [];
   let firstRefusal: Awaited<ReturnType<typeof postIngestion>> | undefined;
-  while (batches.length > 0 && !firstRefusal) {
-    const batch = batches.shift()!;
-    const attempt = await postIngestion(bridge.url, batch);
-    if (!ledger.record(batch, attempt)) {
-      firstRefusal = attempt;
-      rejected.push(batch);
+  // Completed entities move from the log to the export queue (encoded spans are smaller than the
+  // events), which frees room: fill again until the bridge refuses with nothing left to move.
+  for (let round = 0; round < 10; round++) {
+    firstRefusal = undefined;
+    while (batches.length > 0 && !firstRefusal) {
+      const batch = batches.shift()!;
+      const attempt = await postIngestion(bridge.url, batch);
+      if (!ledger.record(batch, attempt)) {
+        firstRefusal = attempt;
+        rejected.push(batch);
+      }
     }
+    await waitUntil(async () => (await metric(/^bridge_pending_entities (\d+)/m)) === 0, 10_000, 50);
+    if ((await ready()).status === 503) break;
   }
   const acknowledgedBeforeFull = ledger.acknowledgedEvents();
   expect(firstRefusal).toMatchObject({ kind: 'answer', status: 503, contentType: expect.stringMatching(/^application\/json/) });
@@ -53,8 +60,9 @@ it('(d) spool limit: 503 + Retry-After and ready 503 with flat memory; after the
   expect(firstRefusal?.kind === 'answer' && firstRefusal.body).toMatchObject({ error: 'ServiceUnavailableError' });
   const spoolBytesAtLimit = await metric(/^bridge_spool_bytes (\d+)/m);
   expect(spoolBytesAtLimit).toBeGreaterThanOrEqual(SPOOL_MAX_BYTES);
-  // One request past the limit at most: the check is made before a request is stored.
-  expect(spoolBytesAtLimit).toBeLessThan(SPOOL_MAX_BYTES + 60_000);
+  // One request past the limit at most (the check is made before a request is stored), plus that
+  // request's spans once encoded into the queue while its log row waits for its roots.
+  expect(spoolBytesAtLimit).toBeLessThan(SPOOL_MAX_BYTES + 120_000);
   expect(await ready()).toMatchObject({ status: 503, body: { status: 'Not ready' } });
 
   // 2. Overload: four clients keep pushing for two seconds; every answer is 503, memory stays flat.

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openStoreDatabase, StoreDamagedError, type QuarantineReport } from '../../../src/spool/open-database.js';
+import { openStoreDatabase, StoreDamagedError, type SetAsideReport } from '../../../src/spool/open-database.js';
 
 let dir: string;
 let file: string;
@@ -61,8 +61,8 @@ it('refuses a truncated store', () => {
 
 it('quarantine moves the damaged file and its companions aside and opens a fresh store', () => {
   writeFileSync(file, 'garbage, not sqlite'.repeat(1000));
-  const reports: QuarantineReport[] = [];
-  const db = openStoreDatabase(file, { onCorrupt: 'quarantine', onQuarantine: (r) => reports.push(r), now: () => new Date('2026-12-01T10:00:00.000Z') });
+  const reports: SetAsideReport[] = [];
+  const db = openStoreDatabase(file, { onCorrupt: 'quarantine', onSetAside: (r) => reports.push(r), now: () => Date.parse('2026-12-01T10:00:00.000Z') });
   expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get()).toBe(0);
   db.close();
   const aside = `${file}.corrupt-2026-12-01T10-00-00-000Z`;

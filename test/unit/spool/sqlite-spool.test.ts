@@ -1,12 +1,14 @@
 // The Spool contract (src/spool/spool.ts) on both stores, and what only the SQLite store promises:
-// entries, sizes, tombstones and dead letters survive closing and reopening the data directory.
+// the log, the export queue, tombstones and dead letters survive closing and reopening the data
+// directory, and a row that cannot be read is quarantined instead of stopping a replay.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { createMemorySpool } from '../../../src/spool/memory-spool.js';
-import type { Spool, SpoolEntry } from '../../../src/spool/spool.js';
+import { isUnreadable, type Spool, type SpoolEntry } from '../../../src/spool/spool.js';
+import Database from 'better-sqlite3';
 import { openSqliteSpool } from '../../../src/spool/sqlite-spool.js';
 
 let dataDir: string;
@@ -49,158 +51,124 @@ function append(spool: Spool, n = 2, text?: string): SpoolEntry {
   return spool.append({ receivedAtMillis: 1_764_158_400_000 + counter, source: { sdkName: 'python', sdkIntegration: 'litellm' }, events: events(n, text) });
 }
 
+const payload = (text: string) => Buffer.from(text);
+const replayAll = (spool: Spool) => [...spool.replay()];
+
 describe.each([
   ['sqlite', sqlite],
   ['memory', createMemorySpool],
 ] as const)('%s spool: the Spool contract', (_name, make) => {
-  it('numbers entries in increasing order and sizes them as the stored JSON of their events', () => {
+  it('numbers entries in increasing order, sizes them as the stored JSON of their events and replays them in order', () => {
     const spool = make();
     const a = append(spool, 1);
     const b = append(spool, 3);
     expect(b.seq).toBeGreaterThan(a.seq);
     expect(a.bytes).toBe(Buffer.byteLength(JSON.stringify(a.events)));
     expect(spool.pendingBytes()).toBe(a.bytes + b.bytes);
-    expect(spool.pendingEntries()).toBe(2);
+    expect(replayAll(spool)).toEqual([a, b]);
+    expect(spool.readEntries([b.seq])).toEqual([b]);
   });
 
-  it('replays every entry not released, in seq order, as appended', () => {
+  it('commits queued spans, tombstones and log releases together', () => {
     const spool = make();
-    const appended = [append(spool, 1), append(spool, 2), append(spool, 3)];
-    expect(spool.replay()).toEqual(appended);
-    spool.release([appended[1]!.seq]);
-    expect(spool.replay()).toEqual([appended[0], appended[2]]);
-  });
-
-  it('release drops entries and their bytes; unknown and repeated seqs change nothing', () => {
-    const spool = make();
-    const a = append(spool);
-    const b = append(spool);
-    spool.release([a.seq, a.seq, 999_999]);
-    expect(spool.pendingEntries()).toBe(1);
-    expect(spool.pendingBytes()).toBe(b.bytes);
-    spool.release([a.seq]);
-    expect(spool.pendingBytes()).toBe(b.bytes);
-    spool.release([b.seq]);
-    expect(spool.pendingBytes()).toBe(0);
-    expect(spool.pendingEntries()).toBe(0);
-    expect(spool.replay()).toEqual([]);
-  });
-
-  it('tombstones: unknown keys are absent; a written one holds its envelope ids; prune forgets older ones', () => {
-    const spool = make();
-    expect(spool.getTombstone('obs:never')).toBeUndefined();
-    spool.addTombstones(
-      [
-        { key: 'obs:a', envelopeIds: ['e1', 'e2'] },
-        { key: 'trace:t', envelopeIds: [] },
-      ],
+    const a = append(spool, 1);
+    const b = append(spool, 1);
+    spool.commit(
+      {
+        spans: [
+          { destination: 'jaeger', payload: payload('span-1') },
+          { destination: 'langfuse', payload: payload('span-1-lf') },
+          { destination: 'jaeger', payload: payload('span-2') },
+        ],
+        tombstones: [{ key: 'obs:span-1', envelopeIds: ['ev-1'] }],
+        releaseSeqs: [a.seq],
+      },
       1_000,
     );
-    spool.addTombstones([{ key: 'score:s', envelopeIds: ['e3'] }], 5_000);
-    expect([...(spool.getTombstone('obs:a') ?? [])].sort()).toEqual(['e1', 'e2']);
-    // A root exported without trace-create events still counts as exported.
-    expect(spool.getTombstone('trace:t')).toEqual(new Set());
-    // Writing the same tombstone again (a replay after kill -9 exports the entity again) is harmless.
-    spool.addTombstones([{ key: 'obs:a', envelopeIds: ['e1', 'e2'] }], 1_000);
-    expect([...(spool.getTombstone('obs:a') ?? [])].sort()).toEqual(['e1', 'e2']);
-    expect(spool.pruneTombstones(4_999)).toBe(2);
-    expect(spool.getTombstone('obs:a')).toBeUndefined();
-    expect(spool.getTombstone('trace:t')).toBeUndefined();
-    expect(spool.getTombstone('score:s')).toEqual(new Set(['e3']));
-    expect(spool.pruneTombstones(4_999)).toBe(0);
+    expect(spool.pendingEntries()).toBe(1);
+    expect(replayAll(spool)).toEqual([b]);
+    expect(spool.getTombstone('obs:span-1')).toEqual(new Set(['ev-1']));
+    expect(spool.getTombstone('obs:other')).toBeUndefined();
+    expect(spool.queuedSpans()).toBe(3);
+    expect(spool.queuedSpans('jaeger')).toBe(2);
+    expect(spool.pendingBytes()).toBe(b.bytes + 'span-1span-1-lfspan-2'.length);
+    const jaeger = spool.peekQueue('jaeger', 0, 10);
+    expect(jaeger.map((s) => Buffer.from(s.payload).toString())).toEqual(['span-1', 'span-2']);
+    expect(spool.peekQueue('jaeger', jaeger[0]!.id, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['span-2']);
+    expect(spool.peekQueue('jaeger', 0, 1)).toHaveLength(1);
   });
 
-  it('dead letters: listed in order, taken by id or all at once', () => {
+  it('dequeues what was sent, and dead-letters refused spans with their payloads', () => {
     const spool = make();
-    spool.addDeadLetter('HTTP 400: bad span', '[{"name":"a"}]', 1, 10);
-    spool.addDeadLetter('HTTP 413', '[{"name":"b"},{"name":"c"}]', 2, 20);
-    spool.addDeadLetter('HTTP 400', '[]', 0, 30);
-    const listed = spool.listDeadLetters();
-    expect(listed.map((d) => [d.reason, d.spanCount, d.createdAtMillis])).toEqual([
-      ['HTTP 400: bad span', 1, 10],
-      ['HTTP 413', 2, 20],
-      ['HTTP 400', 0, 30],
-    ]);
-    expect(listed[1]!.payload).toBe('[{"name":"b"},{"name":"c"}]');
-    const taken = spool.takeDeadLetters([listed[1]!.id, 424242]);
-    expect(taken.map((d) => d.reason)).toEqual(['HTTP 413']);
-    expect(spool.listDeadLetters().map((d) => d.reason)).toEqual(['HTTP 400: bad span', 'HTTP 400']);
-    expect(spool.takeDeadLetters().map((d) => d.reason)).toEqual(['HTTP 400: bad span', 'HTTP 400']);
+    spool.commit({ spans: ['a', 'b', 'c'].map((t) => ({ destination: 'd', payload: payload(t) })), tombstones: [], releaseSeqs: [] }, 0);
+    const [a, b, c] = spool.peekQueue('d', 0, 10);
+    spool.dequeue([a!.id]);
+    spool.dequeue([b!.id, c!.id], { destination: 'd', reason: 'HTTP 400: bad span', atMillis: 5 });
+    expect(spool.queuedSpans()).toBe(0);
+    expect(spool.pendingBytes()).toBe(0);
+    const letters = spool.listDeadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ destination: 'd', reason: 'HTTP 400: bad span', spanCount: 2, createdAtMillis: 5 });
+    expect(letters[0]!.payloads.map((p) => Buffer.from(p).toString())).toEqual(['b', 'c']);
+    expect(spool.deadLetterCount()).toBe(1);
+    spool.deleteDeadLetters([letters[0]!.id]);
     expect(spool.listDeadLetters()).toEqual([]);
-    expect(spool.takeDeadLetters()).toEqual([]);
+  });
+
+  it('prunes tombstones older than the cut-off', () => {
+    const spool = make();
+    spool.commit({ spans: [], tombstones: [{ key: 'trace:old', envelopeIds: [] }], releaseSeqs: [] }, 1_000);
+    spool.commit({ spans: [], tombstones: [{ key: 'trace:new', envelopeIds: ['x'] }], releaseSeqs: [] }, 5_000);
+    expect(spool.pruneTombstones(2_000)).toBe(1);
+    expect(spool.getTombstone('trace:old')).toBeUndefined();
+    expect(spool.getTombstone('trace:new')).toEqual(new Set(['x']));
+  });
+
+  it('releases entries that hold nothing to export', () => {
+    const spool = make();
+    const a = append(spool, 2);
+    spool.release([a.seq, a.seq + 1000]);
+    expect(spool.pendingEntries()).toBe(0);
+    expect(spool.pendingBytes()).toBe(0);
   });
 });
 
-describe('sqlite spool: what survives closing and reopening the data directory', () => {
-  it('is durable (the pipeline may leave entries for the next start); the memory spool is not', () => {
-    expect(sqlite().durable).toBe(true);
-    expect(createMemorySpool().durable).toBe(false);
-  });
-
-  it('entries, their order, content and sizes; released ones stay gone', () => {
+describe('sqlite spool: what survives a restart', () => {
+  it('keeps the log, the queue per destination, tombstones and dead letters across a reopen', () => {
     let spool = sqlite();
-    const a = append(spool, 1, 'first');
-    const b = append(spool, 4, 'second');
-    const c = append(spool, 2, 'third');
-    spool.release([b.seq]);
+    const a = append(spool, 2, 'kept');
+    spool.commit({ spans: [{ destination: 'jaeger', payload: payload('queued') }], tombstones: [{ key: 'obs:x', envelopeIds: ['e'] }], releaseSeqs: [] }, 10);
+    spool.commit({ spans: [{ destination: 'jaeger', payload: payload('refused') }], tombstones: [], releaseSeqs: [] }, 10);
+    const refused = spool.peekQueue('jaeger', 0, 10)[1]!;
+    spool.dequeue([refused.id], { destination: 'jaeger', reason: 'HTTP 401', atMillis: 11 });
+    const bytes = spool.pendingBytes();
     spool = reopen(spool);
-    expect(spool.replay()).toEqual([a, c]);
-    expect(spool.pendingEntries()).toBe(2);
-    expect(spool.pendingBytes()).toBe(a.bytes + c.bytes);
-    spool.release([a.seq]);
-    spool = reopen(spool);
-    expect(spool.replay()).toEqual([c]);
-    expect(spool.pendingBytes()).toBe(c.bytes);
+    expect(replayAll(spool)).toEqual([a]);
+    expect(spool.pendingBytes()).toBe(bytes);
+    expect(spool.queuedSpans('jaeger')).toBe(1);
+    expect(Buffer.from(spool.peekQueue('jaeger', 0, 10)[0]!.payload).toString()).toBe('queued');
+    expect(spool.getTombstone('obs:x')).toEqual(new Set(['e']));
+    expect(spool.listDeadLetters().map((d) => d.reason)).toEqual(['HTTP 401']);
   });
 
-  it('never reuses a seq, even after the last entry was released and the store reopened', () => {
+  it('quarantines a row that cannot be read, counts it and replays the others', () => {
     let spool = sqlite();
-    const a = append(spool);
-    const b = append(spool);
-    spool.release([a.seq, b.seq]);
+    const a = append(spool, 1);
+    const b = append(spool, 1);
+    const c = append(spool, 1);
+    spool.close();
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.prepare('UPDATE log SET events = ? WHERE seq = ?').run('{not json', b.seq);
+    db.prepare('UPDATE log SET events = ? WHERE seq = ?').run('[{"id":1}]', c.seq);
+    db.close();
+    spool = sqlite();
+    const replayed = replayAll(spool);
+    expect(replayed.filter((e) => !isUnreadable(e))).toEqual([a]);
+    expect(replayed.filter(isUnreadable).map((e) => e.seq)).toEqual([b.seq, c.seq]);
+    expect(spool.quarantinedEntries()).toBe(2);
+    expect(spool.pendingEntries()).toBe(1);
     spool = reopen(spool);
-    expect(append(spool).seq).toBeGreaterThan(b.seq);
-  });
-
-  it('tombstones (also through the key filter rebuilt at open) and their prune times', () => {
-    let spool = sqlite();
-    spool.addTombstones([{ key: 'obs:a', envelopeIds: ['e1'] }], 1_000);
-    spool.addTombstones([{ key: 'trace:t', envelopeIds: ['e2', 'e3'] }], 3_000);
-    spool = reopen(spool);
-    expect(spool.getTombstone('obs:a')).toEqual(new Set(['e1']));
-    expect(spool.getTombstone('trace:t')).toEqual(new Set(['e2', 'e3']));
-    expect(spool.getTombstone('obs:b')).toBeUndefined();
-    expect(spool.pruneTombstones(2_000)).toBe(1);
-    spool = reopen(spool);
-    expect(spool.getTombstone('obs:a')).toBeUndefined();
-    expect(spool.getTombstone('trace:t')).toEqual(new Set(['e2', 'e3']));
-  });
-
-  it('dead letters, and a take is final', () => {
-    let spool = sqlite();
-    spool.addDeadLetter('HTTP 400', '[{"name":"a"}]', 1, 10);
-    spool.addDeadLetter('HTTP 422', '[{"name":"b"}]', 1, 20);
-    spool = reopen(spool);
-    const [first] = spool.listDeadLetters();
-    expect(spool.takeDeadLetters([first!.id]).map((d) => d.reason)).toEqual(['HTTP 400']);
-    spool = reopen(spool);
-    expect(spool.listDeadLetters().map((d) => [d.reason, d.payload, d.spanCount, d.createdAtMillis])).toEqual([['HTTP 422', '[{"name":"b"}]', 1, 20]]);
-  });
-
-  it('a second process opening the same directory sees every committed entry (WAL, as after kill -9)', () => {
-    const writer = sqlite();
-    const a = append(writer, 3);
-    // No close(): the writer is still open, as a killed process would have left it.
-    const reader = openSqliteSpool(dataDir);
-    open.push(reader);
-    expect(reader.replay()).toEqual([a]);
-    expect(reader.pendingBytes()).toBe(a.bytes);
-  });
-
-  it('creates the data directory when it does not exist', () => {
-    const nested = path.join(dataDir, 'deeper', 'still');
-    const spool = openSqliteSpool(nested);
-    open.push(spool);
-    expect(append(spool).seq).toBe(1);
+    expect(replayAll(spool)).toEqual([a]);
+    expect(spool.quarantinedEntries()).toBe(2);
   });
 });

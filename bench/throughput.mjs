@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// `npm run bench` (builds first): the built bridge as a separate process, SQLite store in a
+// temporary BRIDGE_DATA_DIR, pinned to one core (taskset) while this load generator and a local
+// OTLP sink run on the other. One run prints:
+//   1. end to end: a burst of --events LiteLLM-shaped events (--batch per request, --concurrency
+//      clients) accepted by the bridge AND exported to the sink (distinct span ids counted and
+//      checked against the events acknowledged); acks/s; peak RSS during the burst;
+//   2. the in-process ceiling: the same bodies through the built service without HTTP;
+//   3. the 207's p50/p99 at --latency-rate events/s in batches of --latency-batch (open loop).
+// Then one JSON line with every figure. Exit code 1 when a span is missing.
+// Flags: node bench/throughput.mjs --help
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { hasTaskset, pinCores, ROOT, startBridge } from './lib/bridge-process.mjs';
+import { createBodyStream } from './lib/litellm-bodies.mjs';
+import { COMMON_FLAGS, envPairs, parseFlags } from './lib/flags.mjs';
+import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
+import { startSinkProcess } from './lib/otlp-sink.mjs';
+
+const FLAGS = {
+  events: { type: 'string', default: '200000', help: 'events in the end-to-end burst' },
+  batch: { type: 'string', default: '200', help: 'events per request in the burst and the ceiling' },
+  concurrency: { type: 'string', default: '4', help: 'clients in the burst' },
+  'ceiling-events': { type: 'string', default: '', help: 'events for the in-process ceiling (default: --events)' },
+  'latency-rate': { type: 'string', default: '5000', help: 'events/s of the latency run' },
+  'latency-batch': { type: 'string', default: '15', help: 'events per request of the latency run' },
+  'latency-seconds': { type: 'string', default: '20', help: 'duration of the latency run' },
+  'latency-warmup-seconds': { type: 'string', default: '2', help: 'first seconds left out of the percentiles' },
+  ...COMMON_FLAGS,
+  skip: { type: 'string', multiple: true, default: [], help: 'skip a part: e2e, ceiling, latency (repeatable)' },
+};
+
+const flags = parseFlags('npm run bench -- [flags]   (or: node bench/throughput.mjs [flags] after npm run build)', FLAGS);
+const num = (name) => Number(flags[name]);
+const extraEnv = envPairs(flags.env);
+const bridgeEnv = { BRIDGE_TRACE_IDLE_MS: flags['trace-idle-ms'], ...extraEnv };
+const bridgeCpu = num('bridge-cpu');
+const pinning = pinCores(bridgeCpu, num('load-cpu'));
+const cpu = pinning.pinned ? bridgeCpu : undefined;
+const mb = (bytes) => +(bytes / 1048576).toFixed(1);
+
+const sink = await startSinkProcess();
+const results = { bench: 'throughput', pinning: pinning.note, settings: { ...flags, help: undefined } };
+let failed = false;
+
+/** Waits for every acknowledged span at the sink; a missing one fails the run. */
+async function spansArrived(expected) {
+  const done = await sink.waitForSpans(expected, num('drain-timeout-seconds') * 1000);
+  if (done.check.missing > 0 || done.check.undecodableRequests > 0) failed = true;
+  return done;
+}
+
+/** A fresh bridge on a fresh store, ready, for `run(bridge)`; stopped and removed after. */
+async function withFreshBridge(prefix, run) {
+  await sink.reset();
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu });
+  try {
+    await bridge.ready();
+    return await run(bridge);
+  } finally {
+    await bridge.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function endToEnd() {
+  return withFreshBridge('bridge-bench-e2e-', async (bridge) => {
+    const baseRssMb = bridge.memory().rssKb / 1024;
+    const stream = createBodyStream();
+    const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
+    const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
+    // One span per event: a generation, or the root span of its trace.
+    const done = await spansArrived(load.accepted);
+    const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
+    const result = {
+      events: load.accepted,
+      bytesPerEvent: Math.round(load.acceptedBytes / Math.max(1, load.accepted)),
+      eventsPerRequest: num('batch'),
+      concurrency: num('concurrency'),
+      refused503: load.refused503,
+      otherFailures: load.failed,
+      rejectedEvents: load.rejectedEvents,
+      acksPerSecond: Math.round(load.accepted / acksSeconds),
+      acksSeconds: +acksSeconds.toFixed(2),
+      endToEndSeconds: e2eSeconds === undefined ? undefined : +e2eSeconds.toFixed(2),
+      endToEndEventsPerSecond: e2eSeconds === undefined ? undefined : Math.round(load.accepted / e2eSeconds),
+      requestLatencyMs: latencySummary(load.latencies),
+      baseRssMb: +baseRssMb.toFixed(1),
+      burstPeakRssMb: +bridge.peakRssMb().toFixed(1),
+      otlp: { requests: done.stats.requests, megabytes: mb(done.stats.bytes), bytesPerSpan: Math.round(done.stats.bytes / Math.max(1, done.stats.spans)) },
+      spans: done.check,
+    };
+    console.log(`end to end: ${result.events} events (${result.bytesPerEvent} B/event, ${result.eventsPerRequest}/request, ${result.concurrency} clients) acknowledged in ${result.acksSeconds} s = ${result.acksPerSecond} acks/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end`);
+    console.log(`  spans: ${result.spans.distinctExported}/${result.spans.expected} distinct exported, ${result.spans.missing} missing, ${result.spans.duplicates} duplicates; OTLP ${result.otlp.requests} requests, ${result.otlp.megabytes} MB, ${result.otlp.bytesPerSpan} B/span`);
+    console.log(`  burst: peak RSS ${result.burstPeakRssMb} MB (idle ${result.baseRssMb} MB); request latency p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; 503s ${result.refused503}`);
+    return result;
+  });
+}
+
+async function ceiling() {
+  await sink.reset();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-ceiling-'));
+  const events = Number(flags['ceiling-events'] || flags.events);
+  const argv = [process.execPath, path.join(ROOT, 'bench', 'lib', 'in-process-ceiling.mjs'), sink.tracesUrl, dataDir, String(events), flags.batch, flags['trace-idle-ms']];
+  const pinned = cpu !== undefined && hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv;
+  const child = spawn(pinned[0], pinned.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  try {
+    const lines = [];
+    let startedAt;
+    let waiter;
+    let buffer = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        const line = JSON.parse(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+        if (line.started) startedAt = performance.now();
+        lines.push(line);
+        waiter?.();
+      }
+    });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const finished = await Promise.race([
+      (async () => {
+        while (!lines.some((l) => l.ingestMillis !== undefined)) await new Promise((resolve) => (waiter = resolve));
+        return lines.find((l) => l.ingestMillis !== undefined);
+      })(),
+      exited.then((exit) => {
+        throw new Error(`in-process ceiling exited early: ${JSON.stringify(exit)}`);
+      }),
+    ]);
+    const done = await spansArrived(finished.accepted);
+    const seconds = done.at === undefined ? undefined : (done.at - startedAt) / 1000;
+    const result = {
+      events: finished.accepted,
+      eventsPerRequest: num('batch'),
+      refused: finished.refused,
+      ingestEventsPerSecond: Math.round(finished.accepted / (finished.ingestMillis / 1000)),
+      endToEndSeconds: seconds === undefined ? undefined : +seconds.toFixed(2),
+      endToEndEventsPerSecond: seconds === undefined ? undefined : Math.round(finished.accepted / seconds),
+      spans: done.check,
+    };
+    console.log(`in-process ceiling (no HTTP, same bodies, one core): ${result.events} events ingested at ${result.ingestEventsPerSecond} events/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end (${result.spans.missing} missing)`);
+    return result;
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function latency() {
+  return withFreshBridge('bridge-bench-latency-', async (bridge) => {
+    const load = await openLoop({
+      baseUrl: bridge.url,
+      stream: createBodyStream(),
+      eventsPerSecond: num('latency-rate'),
+      batch: num('latency-batch'),
+      seconds: num('latency-seconds'),
+      warmupSeconds: num('latency-warmup-seconds'),
+    });
+    const done = await spansArrived(load.accepted);
+    const result = {
+      eventsPerSecond: num('latency-rate'),
+      eventsPerRequest: num('latency-batch'),
+      seconds: num('latency-seconds'),
+      requests: load.requests,
+      non207: load.non207,
+      failed: load.failed,
+      failures: load.failures,
+      latencyMs: latencySummary(load.latencies),
+      serviceLatencyMs: latencySummary(load.serviceLatencies),
+      peakRssMb: +bridge.peakRssMb().toFixed(1),
+      spans: done.check,
+    };
+    console.log(`latency at ${result.eventsPerSecond} events/s in batches of ${result.eventsPerRequest} for ${result.seconds} s (open loop, from the scheduled send): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests; non-207 ${result.non207}, failed ${result.failed}${result.failed ? ` ${JSON.stringify(result.failures)}` : ''}; peak RSS ${result.peakRssMb} MB; ${result.spans.missing} spans missing`);
+    return result;
+  });
+}
+
+try {
+  console.log(`pinning: ${pinning.note}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
+  results.loadAverage = loadavg();
+  if (!flags.skip.includes('e2e')) results.endToEnd = await endToEnd();
+  if (!flags.skip.includes('ceiling')) results.ceiling = await ceiling();
+  if (!flags.skip.includes('latency')) results.latency = await latency();
+} finally {
+  await sink.stop();
+}
+console.log(JSON.stringify(results));
+process.exit(failed ? 1 : 0);

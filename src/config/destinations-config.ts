@@ -1,0 +1,346 @@
+// Where spans go: the resolved list of destinations, from the BRIDGE_CONFIG file or, without one,
+// from the environment (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_EXPORTER, BRIDGE_LANGFUSE_*). Owns the
+// destinations file's schema and its `${env:NAME}` substitution. Reads the file it is pointed at
+// and nothing else: the environment comes in as a plain object, mappings are loaded by export/.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { formatYamlPath, formatZodIssues, parseYamlFile } from '../strict-yaml.js';
+
+export type DestinationType = 'otlp' | 'langfuse' | 'console';
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+interface DestinationCommon {
+  /** Unique; the `destination` label of the export metrics. */
+  name: string;
+  /** A mapping preset name or a mapping file path. */
+  mapping: string;
+  captureContent: boolean;
+  attributeValueLengthLimit?: number;
+}
+
+interface HttpTransport {
+  /** The full traces URL, used as is. */
+  url: string;
+  protocol: OtlpProtocol;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+export interface OtlpDestinationConfig extends DestinationCommon, HttpTransport {
+  type: 'otlp';
+}
+
+export interface LangfuseDestinationConfig extends DestinationCommon, HttpTransport {
+  type: 'langfuse';
+  /** The Langfuse host, e.g. `https://cloud.langfuse.com`; `url` is `<baseUrl>/api/public/otel/v1/traces`. */
+  baseUrl: string;
+  /** `<baseUrl>/api/public/scores`. */
+  scoresUrl: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+export interface ConsoleDestinationConfig extends DestinationCommon {
+  type: 'console';
+}
+
+export type DestinationConfig = OtlpDestinationConfig | LangfuseDestinationConfig | ConsoleDestinationConfig;
+
+/** The preset a `langfuse` destination uses unless it names another mapping. */
+export const LANGFUSE_DEFAULT_MAPPING = 'langfuse';
+
+export const protocolSchema = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
+
+export const httpUrlSchema = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'an http(s) URL');
+
+/** What the environment says about destinations; the service-level settings they default to. */
+export interface DestinationInputs {
+  /** BRIDGE_CONFIG: path of the destinations file (relative to `cwd`). */
+  configFile?: string;
+  /** OTEL_TRACES_EXPORTER, as given. */
+  tracesExporter?: string;
+  /** Whether OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. */
+  otlpEndpointGiven: boolean;
+  /** The OTLP destination OTEL_EXPORTER_OTLP_* describe (today's single destination). */
+  otlp: HttpTransport;
+  langfuse: { host?: string; publicKey?: string; secretKey?: string };
+  /** BRIDGE_MAPPING, BRIDGE_CAPTURE_CONTENT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
+  defaults: { mapping: string; captureContent: boolean; attributeValueLengthLimit?: number };
+  /** `${env:NAME}` values in the file. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+const LANGFUSE_ENV = ['BRIDGE_LANGFUSE_HOST', 'BRIDGE_LANGFUSE_PUBLIC_KEY', 'BRIDGE_LANGFUSE_SECRET_KEY'] as const;
+const DEFAULT_TIMEOUT_MILLIS = 10_000;
+
+/** Resolves the destinations; every problem goes to `issues` (nothing is thrown). */
+export function resolveDestinations(inputs: DestinationInputs, issues: string[]): DestinationConfig[] {
+  const langfuseGiven = [inputs.langfuse.host, inputs.langfuse.publicKey, inputs.langfuse.secretKey].some((v) => v !== undefined);
+  if (inputs.configFile !== undefined) {
+    if (langfuseGiven) {
+      issues.push(`${LANGFUSE_ENV.join(', ')} cannot be combined with BRIDGE_CONFIG (actual: both are set): declare the langfuse destination in ${inputs.configFile}`);
+    }
+    return readDestinationsFile(path.resolve(inputs.cwd, inputs.configFile), inputs, issues);
+  }
+  return destinationsFromEnv(inputs, langfuseGiven, issues);
+}
+
+function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, issues: string[]): DestinationConfig[] {
+  const { defaults } = inputs;
+  const common = (name: string, mapping = defaults.mapping): DestinationCommon => ({
+    name,
+    mapping,
+    captureContent: defaults.captureContent,
+    ...(defaults.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: defaults.attributeValueLengthLimit } : {}),
+  });
+  const destinations: DestinationConfig[] = [];
+  for (const exporter of tracesExporters(inputs, langfuseGiven, issues)) {
+    if (exporter === 'otlp') destinations.push({ type: 'otlp', ...common('otlp'), ...inputs.otlp });
+    if (exporter === 'console') destinations.push({ type: 'console', ...common('console') });
+  }
+  if (langfuseGiven) {
+    const { host, publicKey, secretKey } = inputs.langfuse;
+    if (host === undefined || publicKey === undefined || secretKey === undefined) {
+      const missing = LANGFUSE_ENV.filter((_, i) => [host, publicKey, secretKey][i] === undefined);
+      issues.push(`${LANGFUSE_ENV.join(', ')} must be set together (actual: ${missing.join(', ')} not set)`);
+    } else {
+      destinations.push(
+        langfuseDestination(common('langfuse', LANGFUSE_DEFAULT_MAPPING), host, publicKey, secretKey, {
+          protocol: 'http/protobuf',
+          headers: {},
+          timeoutMillis: inputs.otlp.timeoutMillis,
+          compression: 'none',
+        }),
+      );
+    }
+  }
+  if (destinations.length === 0 && issues.length === 0) {
+    issues.push(`OTEL_TRACES_EXPORTER leaves no destination (actual: '${inputs.tracesExporter}'): set it to otlp or console, or set BRIDGE_LANGFUSE_HOST or BRIDGE_CONFIG`);
+  }
+  return destinations;
+}
+
+/**
+ * OTEL_TRACES_EXPORTER is a comma-separated list of `otlp`, `console`, `none` (the OTel spec).
+ * Unset, it is `otlp`, except when only a Langfuse destination is configured: an OTLP exporter
+ * nobody asked for would retry against localhost:4318 forever and hold the spool.
+ */
+function tracesExporters(inputs: DestinationInputs, langfuseGiven: boolean, issues: string[]): Array<'otlp' | 'console'> {
+  const given = inputs.tracesExporter;
+  if (given === undefined) return langfuseGiven && !inputs.otlpEndpointGiven ? [] : ['otlp'];
+  const names = given.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const bad = names.filter((n) => n !== 'otlp' && n !== 'console' && n !== 'none');
+  if (bad.length > 0 || (names.includes('none') && names.length > 1)) {
+    issues.push(`OTEL_TRACES_EXPORTER is invalid: expected a comma-separated list of otlp and console, or none (actual: '${given}')`);
+    return [];
+  }
+  return [...new Set(names.filter((n): n is 'otlp' | 'console' => n !== 'none'))];
+}
+
+function langfuseDestination(
+  common: DestinationCommon,
+  host: string,
+  publicKey: string,
+  secretKey: string,
+  transport: Omit<HttpTransport, 'url'>,
+): LangfuseDestinationConfig {
+  const baseUrl = host.replace(/\/+$/, '');
+  return {
+    type: 'langfuse',
+    ...common,
+    ...transport,
+    baseUrl,
+    url: `${baseUrl}/api/public/otel/v1/traces`,
+    scoresUrl: `${baseUrl}/api/public/scores`,
+    publicKey,
+    secretKey,
+  };
+}
+
+// ---- the destinations file ----
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const DURATION = /^([1-9]\d*)(ms|s|m)?$/;
+const DURATION_WORDS = 'a duration such as 10s, 500ms or a number of milliseconds';
+const durationSchema = z.union([z.number(DURATION_WORDS).int(DURATION_WORDS).positive(DURATION_WORDS), z.string().regex(DURATION, DURATION_WORDS)], DURATION_WORDS);
+
+/** Booleans and whole numbers, also as the text `${env:…}` substitution produces. */
+const booleanSchema = z.union([z.boolean(), z.enum(['true', 'false'], 'true or false').transform((s) => s === 'true')], 'true or false');
+const POSITIVE_INT_WORDS = 'a whole number of at least 1';
+const positiveIntSchema = z.union(
+  [z.number().int(POSITIVE_INT_WORDS).min(1, POSITIVE_INT_WORDS), z.string().regex(/^[1-9]\d*$/, POSITIVE_INT_WORDS).transform(Number)],
+  POSITIVE_INT_WORDS,
+);
+
+const commonShape = {
+  name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/, 'a name of letters, digits, ".", "_" and "-" (at most 63)'),
+  mapping: z.string().min(1, 'a preset name or a file path').optional(),
+  capture_content: booleanSchema.optional(),
+  attribute_value_length_limit: positiveIntSchema.optional(),
+};
+
+const transportShape = {
+  protocol: protocolSchema.optional(),
+  headers: z.record(z.string().regex(HEADER_NAME, 'an HTTP header name'), z.string('a string (quote numbers)')).optional(),
+  compression: z.enum(['gzip', 'none'], 'gzip or none').optional(),
+  timeout: durationSchema.optional(),
+};
+
+const otlpSchema = z.strictObject({
+  type: z.literal('otlp'),
+  ...commonShape,
+  ...transportShape,
+  /** Base URL; `/v1/traces` is appended. */
+  endpoint: httpUrlSchema.optional(),
+  /** Full traces URL, used as is. */
+  traces_endpoint: httpUrlSchema.optional(),
+});
+
+const langfuseSchema = z.strictObject({
+  type: z.literal('langfuse'),
+  ...commonShape,
+  ...transportShape,
+  /** The Langfuse host; the OTLP and scores paths are appended. */
+  endpoint: httpUrlSchema,
+  public_key: z.string('a Langfuse public key (pk-lf-…)').min(1, 'a Langfuse public key (pk-lf-…)'),
+  secret_key: z.string('a Langfuse secret key (sk-lf-…)').min(1, 'a Langfuse secret key (sk-lf-…)'),
+});
+
+const consoleSchema = z.strictObject({ type: z.literal('console'), ...commonShape });
+
+const fileSchema = z.strictObject({
+  destinations: z
+    .array(z.discriminatedUnion('type', [otlpSchema, langfuseSchema, consoleSchema]), 'a list of destinations')
+    .min(1, 'at least one destination'),
+});
+
+type FileDestination = z.output<typeof fileSchema>['destinations'][number];
+
+function readDestinationsFile(file: string, inputs: DestinationInputs, issues: string[]): DestinationConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    issues.push(`BRIDGE_CONFIG is invalid: expected a readable file (actual: '${file}': ${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    return [];
+  }
+  const yaml = parseYamlFile(file, text);
+  if (!yaml.ok) {
+    issues.push(...yaml.issues);
+    return [];
+  }
+  const substitutionIssues: string[] = [];
+  const badPaths = new Set<string>();
+  const substituted = substituteEnv(yaml.value, inputs.env, [], (at, what) => {
+    badPaths.add(formatYamlPath(at));
+    substitutionIssues.push(`${file}: ${formatYamlPath(at)}: ${what}`);
+  });
+  const parsed = fileSchema.safeParse(substituted);
+  issues.push(...substitutionIssues);
+  if (!parsed.success) {
+    // A value whose substitution failed is reported once, for that.
+    const schemaIssues = parsed.error.issues.filter((issue) => !badPaths.has(formatYamlPath(issue.path)));
+    issues.push(...formatZodIssues(file, schemaIssues, 'a destination whose type is otlp, langfuse or console'));
+    return [];
+  }
+  if (substitutionIssues.length > 0) return [];
+  const before = issues.length;
+  const seen = new Map<string, number>();
+  const destinations = parsed.data.destinations.map((d, i) => {
+    const at = (key: string) => `${file}: destinations[${i}].${key}`;
+    const first = seen.get(d.name);
+    if (first !== undefined) issues.push(`${at('name')}: expected a unique name ('${d.name}' is also destinations[${first}].name)`);
+    else seen.set(d.name, i);
+    return toDestinationConfig(d, file, inputs, (key, what) => issues.push(`${at(key)}: ${what}`));
+  });
+  return issues.length > before ? [] : destinations;
+}
+
+/** A mapping file named in the destinations file is relative to it; a preset name stays a name. */
+function mappingBesideFile(mapping: string, file: string): string {
+  return /^[\w-]+$/.test(mapping) ? mapping : path.resolve(path.dirname(file), mapping);
+}
+
+function toDestinationConfig(d: FileDestination, file: string, inputs: DestinationInputs, issue: (key: string, what: string) => void): DestinationConfig {
+  const { defaults } = inputs;
+  const limit = d.attribute_value_length_limit ?? defaults.attributeValueLengthLimit;
+  const common: DestinationCommon = {
+    name: d.name,
+    mapping: d.mapping === undefined ? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping) : mappingBesideFile(d.mapping, file),
+    captureContent: d.capture_content ?? defaults.captureContent,
+    ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
+  };
+  if (d.type === 'console') return { type: 'console', ...common };
+  const transport = {
+    protocol: d.protocol ?? 'http/protobuf',
+    headers: { ...d.headers },
+    timeoutMillis: d.timeout === undefined ? DEFAULT_TIMEOUT_MILLIS : toMillis(d.timeout),
+    compression: d.compression ?? 'none',
+  } as const;
+  if (d.type === 'langfuse') {
+    const authorization = Object.keys(transport.headers).find((h) => h.toLowerCase() === 'authorization');
+    if (authorization) issue(`headers.${authorization}`, 'unknown key: a langfuse destination authenticates with public_key and secret_key');
+    return langfuseDestination(common, d.endpoint, d.public_key, d.secret_key, transport);
+  }
+  if ((d.endpoint === undefined) === (d.traces_endpoint === undefined)) {
+    issue('endpoint', `expected exactly one of endpoint (a base URL, /v1/traces is appended) and traces_endpoint (the full URL) (actual: ${d.endpoint === undefined ? 'neither' : 'both'})`);
+  }
+  // OTLP/HTTP spec: a signal-specific endpoint is used as is; the base one gets /v1/traces appended.
+  const url = d.traces_endpoint ?? `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`;
+  return { type: 'otlp', ...common, ...transport, url };
+}
+
+function toMillis(duration: number | string): number {
+  if (typeof duration === 'number') return duration;
+  const match = DURATION.exec(duration)!;
+  const unit = match[2] ?? 'ms';
+  return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+}
+
+const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
+const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+/**
+ * The Collector's substitution, in string values: `${env:NAME}`, `${env:NAME:-default}` (the
+ * default when NAME is unset or empty), `$$` for a literal `$`. The result is a string; the
+ * number and boolean settings also accept their text (`timeout: ${env:T}` with T=5000). Unlike the
+ * Collector, an unset variable without a default is an error, not an empty string: a missing key
+ * must fail at start, not as a 401 at the first export.
+ */
+function substituteEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  at: PropertyKey[],
+  issue: (at: PropertyKey[], what: string) => void,
+): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, [...at, i], issue));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...at, k], issue)]));
+  }
+  if (typeof value !== 'string' || !value.includes('$')) return value;
+  const out = value.replace(REFERENCE, (token, inner: string | undefined) => {
+    if (token === '$$') return '$';
+    const match = ENV_REFERENCE.exec(inner ?? '');
+    if (!match) {
+      issue(at, `expected \${env:NAME} or \${env:NAME:-default} (actual: '${token}'; write $$ for a literal $)`);
+      return token;
+    }
+    const given = env[match[1]!];
+    if (given !== undefined && given !== '') return given;
+    if (match[2] !== undefined) return match[2];
+    issue(at, `expected the environment variable ${match[1]} to be set (${token} has no default; write \${env:${match[1]}:-value} for one)`);
+    return '';
+  });
+  return out;
+}
