@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The process: reads the environment, listens, handles signals, exits. Nothing else does.
-// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`.
+// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`, `store check`.
 import type { Server } from 'node:http';
 import { runStoreCheck } from './cli/store-check.js';
 import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
@@ -47,8 +47,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const logger = createLogger(config.logLevel);
   if (command === 'serve') return serve(config, logger);
   if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
-  if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
-  if (command === 'dead-letters' && sub === 'retry') return retryDeadLetters(config, logger);
+  try {
+    if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
+    if (command === 'dead-letters' && sub === 'retry') return await retryDeadLetters(config, logger);
+  } catch (error) {
+    return startupFailure(error);
+  }
   process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
 }
@@ -141,7 +145,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
 }
 
 function listDeadLetters(config: ServiceConfig): number {
-  const spool = openSpool(config);
+  // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
+  const spool = openSpool(config, { onCorrupt: 'refuse' });
   try {
     const letters = spool.listDeadLetters();
     for (const letter of letters) {
@@ -158,7 +163,8 @@ function listDeadLetters(config: ServiceConfig): number {
 }
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
-  const spool = openSpool(config);
+  // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
+  const spool = openSpool(config, { onCorrupt: 'refuse' });
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
   const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
   let failed = 0;

@@ -114,7 +114,7 @@ it('a garbage store is refused, and with BRIDGE_STORE_ON_CORRUPT=quarantine move
   expect(start.stderr).toMatch(/file is not a database/);
 
   const bridge = await startBridge({ dataDir, collectorUrl: COLLECTOR, env: { BRIDGE_STORE_ON_CORRUPT: 'quarantine' } });
-  const log = await bridge.waitForLog((l) => /STORE QUARANTINED/.test(l.msg));
+  const log = await bridge.waitForLog((l) => /DAMAGED STORE SET ASIDE/.test(l.msg));
   expect(log.level).toBe(50);
   const aside = readdirSync(dataDir).filter((name) => /^bridge\.sqlite\.corrupt-\d{4}-\d\d-\d\dT[\d-]+Z$/.test(name));
   expect(aside).toHaveLength(1);
