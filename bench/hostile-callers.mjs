@@ -7,10 +7,13 @@
 //     event-loop stall seen from outside (a probe hitting /api/public/health every 2 ms).
 // Settings (environment): BENCH_SECONDS=10
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { startBridge, startReceiver } from './bench-bridge.mjs';
+import { startBridge } from './lib/bridge-process.mjs';
+import { startSinkProcess } from './lib/otlp-sink.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PUBLIC = 'pk-lf-bench';
@@ -20,12 +23,16 @@ const WRONG = `Basic ${Buffer.from(`${PUBLIC}:not-the-secret`).toString('base64'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The built bridge with keys set, plus its CPU time so far (from /proc). */
-async function startKeyedBridge(receiverUrl) {
-  const bridge = startBridge(receiverUrl, { LANGFUSE_PUBLIC_KEY: PUBLIC, LANGFUSE_SECRET_KEY: SECRET });
-  const url = await bridge.listening;
+async function startKeyedBridge(otlpUrl) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-'));
+  const bridge = await startBridge({ dataDir, otlpUrl, env: { LANGFUSE_PUBLIC_KEY: PUBLIC, LANGFUSE_SECRET_KEY: SECRET, BRIDGE_TRACE_IDLE_MS: '200' } });
+  await bridge.ready();
   return {
-    url,
-    stop: () => bridge.stop(),
+    url: bridge.url,
+    async stop() {
+      await bridge.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
     cpuMillis() {
       const fields = readFileSync(`/proc/${bridge.pid}/stat`, 'utf8').split(') ')[1].split(' ');
       return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in clock ticks of 10 ms
@@ -171,8 +178,8 @@ function floodProcess(url, seconds) {
   return new Promise((resolve) => child.once('exit', () => resolve(JSON.parse(out))));
 }
 
-const receiver = await startReceiver();
-const bridge = await startKeyedBridge(receiver.url);
+const receiver = await startSinkProcess();
+const bridge = await startKeyedBridge(receiver.tracesUrl);
 try {
   await legitLatencies(bridge.url, 2); // warm-up
   const alone = await legitLatencies(bridge.url, SECONDS);
@@ -199,5 +206,5 @@ try {
   }
 } finally {
   await bridge.stop();
-  await receiver.close();
+  await receiver.stop();
 }
