@@ -155,7 +155,12 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   // Old tombstones go once a minute, off the request path.
   let cancelPrune: (() => void) | undefined;
   const prune = () => {
-    spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    try {
+      spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    } catch (error) {
+      // A store that cannot write now (disk full) must not end the process from a timer: next minute.
+      logger.warn({ err: error }, 'could not prune old tombstones; will retry');
+    }
     cancelPrune = clock.setTimer(prune, 60_000);
   };
   const app = createApp({
