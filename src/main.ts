@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // The process: reads the environment, listens, handles signals, exits. Nothing else does.
-// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`; the offline
-// commands live in src/cli/, one file each, dispatched here.
+// `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`, `store check`; the
+// offline commands live in src/cli/, one file each, dispatched here.
 import type { Server } from 'node:http';
 import { runCheckMapping } from './cli/check-mapping.js';
 import { runConvert } from './cli/convert.js';
+import { runStoreCheck } from './cli/store-check.js';
 import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
 import { createServiceDestinations } from './export/destination.js';
+import { configureHttpServer } from './receiver/http-server.js';
 import { createService, openSpool } from './service.js';
+import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
+import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
 
 const USAGE = `langfuse-otel-bridge ${BRIDGE_VERSION}
@@ -18,6 +22,7 @@ Usage:
   langfuse-otel-bridge [serve]              run the bridge (settings from the environment)
   langfuse-otel-bridge dead-letters list    show spans the backend refused for good
   langfuse-otel-bridge dead-letters retry   send them again (kept when the backend still refuses)
+  langfuse-otel-bridge store check          what the store holds and whether it is sound (exit 1 if not)
   langfuse-otel-bridge convert <batch.json|-> [--mapping NAME|FILE] [--format otlp-json|tree]
                                             print what the bridge would export, offline
   langfuse-otel-bridge check-mapping <file> validate a mapping file
@@ -52,14 +57,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger(config.logLevel);
   if (command === 'serve') return serve(config, logger);
-  if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
-  if (command === 'dead-letters' && sub === 'retry') return retryDeadLetters(config, logger);
+  if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
+  try {
+    if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
+    if (command === 'dead-letters' && sub === 'retry') return await retryDeadLetters(config, logger);
+  } catch (error) {
+    return startupFailure(error);
+  }
   process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
 }
 
 function startupFailure(error: unknown): number {
-  if (error instanceof ConfigError || error instanceof MappingError) {
+  if (error instanceof ConfigError || error instanceof MappingError || error instanceof StoreDamagedError || error instanceof DataDirLockedError || error instanceof DataDirUnusableError) {
     process.stderr.write(`langfuse-otel-bridge: ${error.message}\n`);
     return 1;
   }
@@ -68,9 +78,13 @@ function startupFailure(error: unknown): number {
 
 async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   let service;
+  // One process per data directory; the OS drops the lock when this process ends, however it ends.
+  let lock: DataDirLock | undefined;
   try {
+    if (config.store === 'sqlite') lock = acquireDataDirLock(config.dataDir);
     service = createService(config, { logger, defaultMetrics: true });
   } catch (error) {
+    lock?.release();
     return startupFailure(error);
   }
   if (!config.auth) {
@@ -87,8 +101,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
     await service.shutdown();
     return 1;
   }
-  // SDK keep-alive connections must not hold shutdown open.
-  server.keepAliveTimeout = 5_000;
+  configureHttpServer(server, { maxConnections: config.maxConnections, logger });
   // Health answers from here on; ready and ingestion wait for the replay.
   const replayed = service.start();
   const address = server.address();
@@ -143,7 +156,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
 }
 
 function listDeadLetters(config: ServiceConfig): number {
-  const spool = openSpool(config);
+  // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
+  const spool = openSpool(config, { onCorrupt: 'refuse' });
   try {
     const letters = spool.listDeadLetters();
     for (const letter of letters) {
@@ -160,7 +174,8 @@ function listDeadLetters(config: ServiceConfig): number {
 }
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
-  const spool = openSpool(config);
+  // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
+  const spool = openSpool(config, { onCorrupt: 'refuse' });
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
   const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
   let failed = 0;

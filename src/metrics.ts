@@ -9,6 +9,7 @@ export interface GaugeSources {
   openObservations: () => number;
   queuedSpans: () => number;
   deadLetters: () => number;
+  storeWritable: () => number;
 }
 
 export type BridgeMetrics = ReturnType<typeof createMetrics>;
@@ -53,6 +54,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     ),
     deadLettered: counter('bridge_dead_lettered_spans_total', 'Spans moved to the dead letters, by destination.', ['destination']),
     quarantinedEntries: counter('bridge_quarantined_entries_total', 'Stored batches that could not be read back at replay (set aside in quarantine).'),
+    // A whole damaged store FILE moved aside at start: distinct from the quarantine of log rows above.
+    damagedStoresSetAside: counter(
+      'bridge_damaged_stores_set_aside_total',
+      'Damaged store files moved aside at start as bridge.sqlite.corrupt-<time> (BRIDGE_STORE_ON_CORRUPT=quarantine).',
+    ),
+    storeDiskFull: counter('bridge_store_disk_full_total', 'Times the store ran out of disk space (the reserve was released, new batches refused).'),
+    storeWritable: gauge('bridge_store_writable', '1 while the store can take new batches, 0 while its disk is full.', 'storeWritable'),
     refolds: counter('bridge_refolded_events_total', 'Events that arrived out of order, so their entity was merged again from the store.'),
     scoresExported: counter('bridge_scores_exported_total', "Scores a Langfuse destination's scores API accepted, by destination.", ['destination']),
     requestDuration: new Histogram({

@@ -1,5 +1,6 @@
 // Composition root: builds the pipeline from a resolved ServiceConfig. No env, no listen, no exit:
 // main.ts does those. Tests build services here with their own sink, spool and clock.
+import path from 'node:path';
 import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
@@ -13,8 +14,12 @@ import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
 import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
+import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
+import { createDiskReserve } from './spool/disk-reserve.js';
+import { guardStoreWrites } from './spool/full-disk-guard.js';
 import { createMemorySpool } from './spool/memory-spool.js';
+import { createSpaceReclaimer, type OpenStoreOptions } from './spool/open-database.js';
 import type { Spool } from './spool/spool.js';
 import { openSqliteSpool } from './spool/sqlite-spool.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -58,10 +63,10 @@ export interface Service {
   shutdown(): Promise<boolean>;
 }
 
-export function openSpool(config: ServiceConfig): Spool {
+export function openSpool(config: ServiceConfig, options: OpenStoreOptions = {}): Spool {
   return config.store === 'memory'
     ? createMemorySpool()
-    : openSqliteSpool(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis });
+    : openSqliteSpool(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis, onCorrupt: config.storeOnCorrupt, ...options });
 }
 
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
@@ -69,8 +74,27 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const clock = deps.clock ?? systemClock;
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
   if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
-  const spool = deps.spool ?? openSpool(config);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
+  const onSetAside: OpenStoreOptions['onSetAside'] = (report) => {
+    metrics.damagedStoresSetAside.inc();
+    logger.error(report, 'DAMAGED STORE SET ASIDE: the store file was moved aside and an empty one created; the events it held are not exported');
+  };
+  // The full-disk policy (reserve file, ready 503, no send that cannot be dequeued) for the SQLite store.
+  const storeSpace = !deps.spool && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
+  const baseSpool = deps.spool ?? openSpool(config, { onSetAside });
+  const reserve = storeSpace
+    ? createDiskReserve({
+        dataDir: config.dataDir,
+        reserveBytes: config.storeReserveBytes,
+        logger,
+        reusableBytes: storeSpace.reusableBytes,
+        reclaim: storeSpace.reclaim,
+        onChange: (full) => (full ? metrics.storeDiskFull.inc() : undefined),
+      })
+    : undefined;
+  const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
+  // Each destination's worker sends only while a send can be recorded (dequeued) afterwards.
+  const gated = (sink: SpanSink): SpanSink => (reserve ? gateSinkOnStore(sink, reserve.canRecordExports) : sink);
   const assembler = new Assembler({
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
@@ -79,8 +103,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   });
   // One queue and worker per destination, plus one for a Langfuse destination's scores API.
   const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: d.sink },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: scoreSink(d.scores) }] : []),
+    { queue: d.name, sink: gated(d.sink) },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)) }] : []),
   ]);
   const workers = queues.map((q) =>
     createExportWorker({
@@ -132,6 +156,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     spoolMaxBytes: config.spoolMaxBytes,
     memoryLimitBytes: config.memoryLimitBytes,
     ...(deps.memory ? { memory: deps.memory } : {}),
+    ...(reserve ? { storeWritable: () => reserve.unwritableReason() === undefined } : {}),
     ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
   });
   metrics.observe({
@@ -141,14 +166,29 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     openObservations: () => assembler.openObservations(),
     queuedSpans: () => spool.queuedSpans(),
     deadLetters: () => spool.deadLetterCount(),
+    storeWritable: () => (reserve?.unwritableReason() ? 0 : 1),
   });
   // Old tombstones go once a minute, off the request path.
   let cancelPrune: (() => void) | undefined;
   const prune = () => {
-    spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    try {
+      spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+    } catch (error) {
+      // A store that cannot write now (disk full) must not end the process from a timer: next minute.
+      logger.warn({ err: error }, 'could not prune old tombstones; will retry');
+    }
     cancelPrune = clock.setTimer(prune, 60_000);
   };
-  const app = createApp({ pipeline, metrics, logger, version: BRIDGE_VERSION, auth: config.auth, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({
+    pipeline,
+    metrics,
+    logger,
+    version: BRIDGE_VERSION,
+    auth: config.auth,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEventsPerRequest: config.maxEventsPerRequest,
+    maxErrorsPerResponse: config.maxErrorsPerResponse,
+  });
   let started: Promise<number> | undefined;
   return {
     app,
@@ -196,6 +236,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
         await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
       }
       spool.close();
+      reserve?.close();
+      storeSpace?.close();
       return complete;
     },
   };

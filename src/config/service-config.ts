@@ -43,6 +43,11 @@ const SETTINGS = {
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
   memoryLimitMib: { env: 'BRIDGE_MEMORY_LIMIT_MIB', schema: intFrom(16), default: '' },
   maxBodyBytes: { env: 'BRIDGE_MAX_BODY_BYTES', schema: intFrom(1), default: String(4.5 * 1024 * 1024) },
+  maxEventsPerRequest: { env: 'BRIDGE_MAX_EVENTS_PER_REQUEST', schema: intFrom(1), default: '10000' },
+  maxErrorsPerResponse: { env: 'BRIDGE_MAX_ERRORS_PER_RESPONSE', schema: intFrom(1), default: '100' },
+  maxConnections: { env: 'BRIDGE_MAX_CONNECTIONS', schema: intFrom(1), default: '1024' },
+  storeOnCorrupt: { env: 'BRIDGE_STORE_ON_CORRUPT', schema: z.enum(['refuse', 'quarantine'], 'refuse or quarantine'), default: 'refuse' },
+  storeReserveBytes: { env: 'BRIDGE_STORE_RESERVE_BYTES', schema: intFrom(0), default: String(16 * 1024 * 1024) },
   shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
@@ -92,6 +97,16 @@ export interface ServiceConfig {
   /** Soft memory limit: past it, batches are refused with 503 until RSS is back under it. */
   memoryLimitBytes: number;
   maxBodyBytes: number;
+  /** Events in one ingestion request; more is refused whole (413) before any is validated. */
+  maxEventsPerRequest: number;
+  /** Errors listed in a 207; the rest are summed up in one last entry. */
+  maxErrorsPerResponse: number;
+  /** Concurrent TCP connections (server.maxConnections); more are closed on accept. */
+  maxConnections: number;
+  /** What to do at start with a store that is not a sound SQLite file. */
+  storeOnCorrupt: 'refuse' | 'quarantine';
+  /** Size of the reserve file next to the store, released when the disk fills (0: none). */
+  storeReserveBytes: number;
   shutdownTimeoutMillis: number;
   tombstoneRetentionMillis: number;
   exportBatchSize: number;
@@ -231,6 +246,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     spoolMaxBytes: r.spoolMaxBytes!,
     memoryLimitBytes: memoryLimitBytes(r.memoryLimitMib, host),
     maxBodyBytes: r.maxBodyBytes!,
+    maxEventsPerRequest: r.maxEventsPerRequest!,
+    maxErrorsPerResponse: r.maxErrorsPerResponse!,
+    maxConnections: r.maxConnections!,
+    storeOnCorrupt: r.storeOnCorrupt!,
+    storeReserveBytes: r.storeReserveBytes!,
     shutdownTimeoutMillis: r.shutdownTimeoutMillis!,
     tombstoneRetentionMillis: r.tombstoneRetentionMillis!,
     exportBatchSize: r.exportBatchSize!,

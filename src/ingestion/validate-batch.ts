@@ -121,7 +121,7 @@ export function findLimitViolation(value: unknown, limits: ValidationLimits): Li
   return undefined;
 }
 
-function resolveLimits(limits: Partial<ValidationLimits> | undefined): ValidationLimits {
+export function resolveLimits(limits: Partial<ValidationLimits> | undefined): ValidationLimits {
   // Only positive numbers count; anything else (undefined, NaN, 0, junk) falls back to the default.
   const pick = (v: unknown, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
   return {
@@ -214,24 +214,26 @@ function validateEvent(raw: unknown, limits: ValidationLimits): EventOutcome {
  * business); valid `sdk-log` events are only counted. Never throws, whatever `batch` holds.
  */
 export function validateBatch(batch: readonly unknown[], limits?: Partial<ValidationLimits>): BatchValidation {
-  const accepted: IngestionEvent[] = [];
-  const rejected: EventRejection[] = [];
-  let sdkLogs = 0;
-  if (!Array.isArray(batch)) return { accepted, sdkLogs, rejected };
-  const resolved = resolveLimits(limits);
+  const into: BatchValidation = { accepted: [], sdkLogs: 0, rejected: [] };
+  if (!Array.isArray(batch)) return into;
+  validateRange(batch, 0, batch.length, resolveLimits(limits), into);
+  return into;
+}
 
-  for (let i = 0; i < batch.length; i++) {
+/** Validates `batch[start..end)` into `into` (the same rules as validateBatch); for sliced callers. */
+export function validateRange(batch: readonly unknown[], start: number, end: number, limits: ValidationLimits, into: BatchValidation): void {
+  const { accepted, rejected } = into;
+  for (let i = start; i < end; i++) {
     const raw: unknown = batch[i];
     let outcome: EventOutcome;
     try {
-      outcome = validateEvent(raw, resolved);
+      outcome = validateEvent(raw, limits);
     } catch (err) {
       const issue: LimitIssue = { code: 'custom', path: [], message: `event could not be validated: ${describeThrown(err)}` };
       outcome = { kind: 'rejected', rejection: reject(raw, formatIssues([issue])) };
     }
     if (outcome.kind === 'accepted') accepted.push(outcome.event);
-    else if (outcome.kind === 'sdk-log') sdkLogs++;
+    else if (outcome.kind === 'sdk-log') into.sdkLogs++;
     else rejected.push(outcome.rejection);
   }
-  return { accepted, sdkLogs, rejected };
 }

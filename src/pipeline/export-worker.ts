@@ -58,8 +58,19 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   // Set when a drain gives up on a send still in flight: the store may be closed by the time it
   // answers, so its outcome is not settled (the spans stay queued and go again next start).
   let abandoned = false;
+  // The bookkeeping of a send the backend already answered, whose dequeue failed (the store could
+  // not write: disk full). Those spans must not be sent again, so it is retried before any send.
+  let unsettled: (() => void) | undefined;
+
+  /** Runs the bookkeeping of an answered send; kept for the next turn when the store refuses it. */
+  function settle(bookkeeping: () => void): void {
+    unsettled = bookkeeping;
+    bookkeeping();
+    unsettled = undefined;
+  }
 
   async function turn(): Promise<TurnResult> {
+    if (unsettled) settle(unsettled);
     const spans = spool.peekQueue(destination, 0, batchSize);
     if (spans.length === 0) return 'idle';
     return sendSpans(spans);
@@ -74,12 +85,14 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
-        spool.dequeue(spans.map((s) => s.id));
-        metrics.spansExported.inc(labels, spans.length - outcome.rejectedSpans);
-        if (outcome.rejectedSpans > 0) {
-          metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
-          logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
-        }
+        settle(() => {
+          spool.dequeue(spans.map((s) => s.id));
+          metrics.spansExported.inc(labels, spans.length - outcome.rejectedSpans);
+          if (outcome.rejectedSpans > 0) {
+            metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
+            logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
+          }
+        });
         return 'progress';
       case 'permanent': {
         backoffMillis = 0;
@@ -92,12 +105,15 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
           const first = await sendSpans(spans.slice(0, middle));
           return first === 'progress' ? sendSpans(spans.slice(middle)) : first;
         }
-        spool.dequeue(
-          spans.map((s) => s.id),
-          { destination, reason: outcome.reason, atMillis: clock.now() },
-        );
-        metrics.deadLettered.inc(labels, spans.length);
-        logger.error({ destination, spans: spans.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
+        const atMillis = clock.now();
+        settle(() => {
+          spool.dequeue(
+            spans.map((s) => s.id),
+            { destination, reason: outcome.reason, atMillis },
+          );
+          metrics.deadLettered.inc(labels, spans.length);
+          logger.error({ destination, spans: spans.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
+        });
         return 'progress';
       }
       case 'retryable': {

@@ -10,6 +10,7 @@ import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingest
 import { toRequestSource, type RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
+import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
@@ -41,7 +42,7 @@ export interface IngestionResponseBody {
   errors: Array<Omit<EventRejection, 'type'>>;
 }
 
-export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit';
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
 
 export type IngestOutcome =
   | { kind: 'accepted'; body: IngestionResponseBody }
@@ -85,6 +86,8 @@ export interface IngestPipelineOptions {
   /** Memory in use now (tests pin it). @defaultValue {@link processMemory} */
   memory?: () => MemoryReading;
   validationLimits?: Partial<ValidationLimits>;
+  /** False while the store's disk is full (new batches could not be written). @defaultValue always true */
+  storeWritable?: () => boolean;
   /** How often waiting work is looked at. @defaultValue 100 */
   tickMillis?: number;
 }
@@ -94,6 +97,7 @@ const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: stri
   replaying: { retryAfterSeconds: 2, message: 'the bridge is replaying its store after a restart' },
   spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
   memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
+  disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
 };
 
 /** What a refusal says, for `/api/public/ready` too. */
@@ -136,6 +140,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
   const readMemory = options.memory ?? processMemory;
   const tickMillis = options.tickMillis ?? 100;
+  const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
   let replaying = false;
   let stopped = false;
@@ -158,6 +163,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
     if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
+    if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
     return undefined;
   }
@@ -315,7 +321,15 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     async ingest(request) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
-      const validation = validateBatch(request.batch, options.validationLimits);
+      // An SDK-sized batch is validated in one go; a large one in slices that yield to other
+      // requests, after which the spool may have filled or a shutdown begun.
+      let validation;
+      if (request.batch.length <= SLICED_VALIDATION_ABOVE) validation = validateBatch(request.batch, options.validationLimits);
+      else {
+        validation = await validateBatchSliced(request.batch, options.validationLimits);
+        const later = notAcceptingReason();
+        if (later) return refusal(later);
+      }
       for (const event of validation.accepted) {
         metrics.eventsReceived.inc({ type: event.type });
         metrics.eventsAccepted.inc({ type: event.type });

@@ -8,6 +8,8 @@ import type { BridgeMetrics } from '../metrics.js';
 import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
 import { OTLP_TRACES_PATH, registerOtlpRoutes, SCORES_PATH } from './otlp-routes.js';
+import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
+import { refuseBeforeBody } from './refuse-before-body.js';
 
 export interface AppOptions {
   pipeline: IngestPipeline;
@@ -16,12 +18,21 @@ export interface AppOptions {
   version: string;
   auth: { publicKey: string; secretKey: string } | null;
   maxBodyBytes: number;
+  /** A batch with more events is refused whole (413) before any is validated. */
+  maxEventsPerRequest?: number;
+  /** A 207 lists at most this many errors, then one entry counting the rest. */
+  maxErrorsPerResponse?: number;
 }
+
+/** Routes any caller may use; every other route, including routes registered later, needs the keys. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/public/health', '/api/public/ready', '/metrics']);
 
 const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
+  const maxEvents = options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY;
+  const maxErrors = options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY;
   const checkAuth = createAuthCheck(options.auth);
   const app = express();
   app.disable('x-powered-by');
@@ -31,6 +42,20 @@ export function createApp(options: AppOptions): express.Express {
     const stop = metrics.requestDuration.startTimer();
     res.on('finish', () => stop({ route: routeLabel(req), status: String(res.statusCode) }));
     next();
+  });
+
+  // Auth first, for every route but the open ones: a wrong or missing key is answered from the
+  // headers alone, before any body is read or parsed (a 401 costs no parse).
+  app.use((req, res, next) => {
+    // The OTLP route checks auth itself, just as early, because it answers in OTLP's shape
+    // (google.rpc.Status) and accepts LiteLLM's URL-quoted `Basic%20…`.
+    if (OPEN_PATHS.has(req.path) || req.path === OTLP_TRACES_PATH) return next();
+    const auth = checkAuth(req.headers.authorization);
+    if (auth.ok) return next();
+    metrics.requestsRejected.inc({ reason: 'unauthorized' });
+    // Langfuse answers the projects route's auth failures with `message` only.
+    const body = req.path === '/api/public/projects' ? { message: auth.message } : { error: 'UnauthorizedError', message: auth.message };
+    refuseBeforeBody(req, res, 401, body);
   });
 
   app.all('/api/public/health', (_req, res) => {
@@ -47,10 +72,7 @@ export function createApp(options: AppOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/api/public/projects', (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    // Langfuse answers this route's auth failures with `message` only.
-    if (!auth.ok) return void res.status(401).json({ message: auth.message });
+  app.get('/api/public/projects', (_req, res) => {
     res.json({
       data: [
         {
@@ -65,27 +87,25 @@ export function createApp(options: AppOptions): express.Express {
 
   // Media uploads are declined (uploadUrl null), so SDKs skip them; reference strings stay as text.
   app.post('/api/public/media', express.json({ limit: '1mb' }), (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
     const mediaId = createHash('sha256')
       .update(JSON.stringify(req.body ?? {}))
       .digest('base64url')
       .slice(0, 22);
     res.json({ uploadUrl: null, mediaId });
   });
-  app.patch('/api/public/media/:mediaId', (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
+  app.patch('/api/public/media/:mediaId', (_req, res) => {
     res.status(200).json({});
   });
 
   app.post(
     '/api/public/ingestion',
     // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
-    (_req, res, next) => {
+    (req, res, next) => {
       const reason = pipeline.notAcceptingReason();
       if (!reason) return next();
-      sendRefusal(res, pipeline.refusal(reason));
+      const refusal = pipeline.refusal(reason);
+      res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+      refuseBeforeBody(req, res, 503, refusal.body);
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req, res) => {
@@ -106,11 +126,6 @@ export function createApp(options: AppOptions): express.Express {
         metrics.requestsRejected.inc({ reason: 'invalid_json' });
         return void res.status(400).json({ error: 'InvalidJSON', message: `Invalid JSON: ${(error as Error).message.slice(0, 200)}` });
       }
-      const auth = checkAuth(req.headers.authorization);
-      if (!auth.ok) {
-        metrics.requestsRejected.inc({ reason: 'unauthorized' });
-        return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
-      }
       if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { batch?: unknown }).batch)) {
         metrics.requestsRejected.inc({ reason: 'no_batch' });
         const batch = typeof body === 'object' && body !== null ? (body as { batch?: unknown }).batch : undefined;
@@ -120,8 +135,13 @@ export function createApp(options: AppOptions): express.Express {
         });
       }
       const { batch, metadata } = body as { batch: unknown[]; metadata?: unknown };
+      if (batch.length > maxEvents) {
+        metrics.requestsRejected.inc({ reason: 'too_many_events' });
+        return void res.status(413).json(tooManyEventsBody(batch.length, maxEvents));
+      }
       let answer;
       try {
+        // The pipeline may validate a large batch in slices, yielding to other requests between them.
         answer = await pipeline.ingest({ batch, metadata, headers: req.headers });
       } catch (error) {
         // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
@@ -132,7 +152,7 @@ export function createApp(options: AppOptions): express.Express {
         return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
       }
       if (answer.kind === 'refused') return void sendRefusal(res, answer);
-      res.status(207).json(answer.body);
+      res.status(207).json({ ...answer.body, errors: capErrors(answer.body.errors, maxErrors) });
     },
   );
   app.all('/api/public/ingestion', (_req, res) => {

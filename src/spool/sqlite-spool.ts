@@ -2,13 +2,12 @@
 // event keyed writes cannot meet the throughput goal, DESIGN §6), the export queue (one row per
 // encoded span and destination), tombstones, dead letters and the quarantine of unreadable rows.
 // Knows nothing of assembly or OTel.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { packPayloads, unpackPayloads } from './payload-pack.js';
 import { createKeyFilter } from './key-filter.js';
+import { openStoreDatabase, type OpenStoreOptions } from './open-database.js';
 import type { Commit, DeadLetter, QueuedSpan, Spool, SpoolEntry, UnreadableEntry } from './spool.js';
 
 const SCHEMA = `
@@ -66,16 +65,18 @@ interface DeadLetterRow {
   span_count: number;
 }
 
-export interface SqliteSpoolOptions {
+export interface SqliteSpoolOptions extends OpenStoreOptions {
   /** How long tombstones are kept (sizes the key filter's epochs). */
   tombstoneRetentionMillis?: number;
   now?: () => number;
 }
 
-/** Opens (or creates) `<dataDir>/bridge.sqlite`. Throws when the directory cannot be used. */
+/**
+ * Opens (or creates) `<dataDir>/bridge.sqlite`, checked (open-database.ts). Throws StoreDamagedError
+ * when the file is damaged or cannot be written (or sets a damaged file aside, if asked to).
+ */
 export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {}): Spool {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+  const db = openStoreDatabase(path.join(dataDir, 'bridge.sqlite'), options);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives the process being killed (kill -9); only a power cut or
   // OS crash can lose the last commits. FULL would fsync every request.
@@ -138,11 +139,16 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     return q;
   };
 
-  const releaseOne = (seq: number) => {
-    const size = deleteLog.get(seq) as number | undefined;
-    if (size === undefined) return;
-    entries--;
-    logBytes -= size;
+  // The in-memory totals change only once a transaction committed: a write refused for lack of
+  // space (SQLITE_FULL) rolls back, and the totals must still match the file then. The
+  // transactions return what they deleted; their callers settle the totals.
+  const releaseOne = (seq: number): number => (deleteLog.get(seq) as number | undefined) ?? -1;
+  const settleReleased = (sizes: readonly number[]) => {
+    for (const size of sizes) {
+      if (size < 0) continue;
+      entries--;
+      logBytes -= size;
+    }
   };
 
   const commit = db.transaction((c: Commit, atMillis: number) => {
@@ -151,7 +157,7 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     // a kill -9 replay the same key may come again with the same ids, and replacing is right.
     for (const t of c.tombstones) upsertTombstone.run(t.key, JSON.stringify(t.envelopeIds), atMillis);
     for (const d of c.deadLetters ?? []) insertDeadLetter.run(atMillis, d.destination, d.reason, packPayloads(d.payloads), d.spanCount);
-    for (const seq of c.releaseSeqs) releaseOne(seq);
+    return c.releaseSeqs.map(releaseOne);
   });
 
   const dequeue = db.transaction((ids: readonly number[], deadLetter?: { destination: string; reason: string; atMillis: number }) => {
@@ -169,13 +175,11 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     return removed;
   });
 
-  const release = db.transaction((seqs: readonly number[]) => {
-    for (const seq of seqs) releaseOne(seq);
-  });
+  const release = db.transaction((seqs: readonly number[]) => seqs.map(releaseOne));
 
   const quarantine = db.transaction((row: Partial<LogRow> & { seq: number }, reason: string) => {
     quarantineRow.run(row.seq, row.received_at ?? null, row.source ?? null, row.events ?? null, reason, now());
-    releaseOne(row.seq);
+    return [releaseOne(row.seq)];
   });
 
   function readRow(row: LogRow): SpoolEntry {
@@ -207,7 +211,7 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
           entry = readRow(row);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
-          quarantine(row, reason);
+          settleReleased(quarantine(row, reason));
           quarantined++;
           yield { seq: row.seq, unreadable: reason };
           continue;
@@ -237,7 +241,7 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
       return out;
     },
     commit(c, atMillis) {
-      commit(c, atMillis);
+      settleReleased(commit(c, atMillis));
       for (const t of c.tombstones) exportedKeys.add(t.key, atMillis);
       for (const span of c.spans) {
         const q = queueCount(span.destination);
@@ -246,7 +250,7 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
         queueBytes += span.payload.byteLength;
       }
     },
-    release: (seqs) => release(seqs),
+    release: (seqs) => settleReleased(release(seqs)),
     peekQueue(destination, afterId, limit) {
       return (peekQueue.all(destination, afterId, limit) as Array<{ id: number; destination: string; payload: Buffer }>).map(
         (row): QueuedSpan => ({ id: row.id, destination: row.destination, payload: row.payload }),

@@ -162,9 +162,11 @@ describe('POST /api/public/ingestion', () => {
 
   it('answers other methods with a JSON 405', async () => {
     service = await createTestService(KEYS);
-    const res = await request(service.app).get('/api/public/ingestion');
+    const res = await request(service.app).get('/api/public/ingestion').set('Authorization', AUTH);
     expect(res.status).toBe(405);
     expect(res.body).toEqual({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
+    // With keys set, every route but health, ready and metrics asks for them first.
+    expect((await request(service.app).get('/api/public/ingestion')).status).toBe(401);
   });
 });
 
@@ -229,8 +231,9 @@ describe('companion routes', () => {
 
   it('answers unknown routes with a JSON 404', async () => {
     service = await createTestService(KEYS);
-    const res = await request(service.app).get('/nope');
+    const res = await request(service.app).get('/nope').set('Authorization', AUTH);
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('NotFoundError');
+    expect((await request(service.app).get('/nope')).body.error).toBe('UnauthorizedError');
   });
 });

@@ -15,10 +15,22 @@ describe('loadServiceConfig', () => {
       store: 'sqlite',
       spoolMaxBytes: 1024 ** 3,
       maxBodyBytes: 4_718_592,
+      maxEventsPerRequest: 10_000,
+      maxErrorsPerResponse: 100,
+      maxConnections: 1024,
+      storeOnCorrupt: 'refuse',
+      storeReserveBytes: 16 * 1024 * 1024,
       shutdownTimeoutMillis: 10_000,
       auth: null,
       otlp: { url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', timeoutMillis: 10_000, compression: 'none', headers: {} },
     });
+  });
+
+  it('reads the hostile-caller and broken-disk settings, and refuses an unknown corrupt-store policy', () => {
+    expect(loadServiceConfig({ BRIDGE_STORE_ON_CORRUPT: 'quarantine', BRIDGE_MAX_EVENTS_PER_REQUEST: '5' })).toMatchObject({ storeOnCorrupt: 'quarantine', maxEventsPerRequest: 5 });
+    expect(() => loadServiceConfig({ BRIDGE_STORE_ON_CORRUPT: 'delete', BRIDGE_MAX_CONNECTIONS: '0' })).toThrow(
+      /BRIDGE_MAX_CONNECTIONS is invalid[\s\S]*BRIDGE_STORE_ON_CORRUPT is invalid: expected refuse or quarantine/,
+    );
   });
 
   it('follows the OTLP endpoint rules: signal endpoint as is, generic one + /v1/traces, signal protocol first', () => {

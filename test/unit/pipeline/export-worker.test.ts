@@ -106,6 +106,37 @@ describe('export worker', () => {
     expect(h.worker.isBackingOff()).toBe(false);
   });
 
+  it('never sends again spans the backend took but the store could not dequeue (disk full): the dequeue is retried first', async () => {
+    const real = createMemorySpool();
+    let dequeueFailures = 2;
+    const spool: Spool = {
+      ...real,
+      dequeue(ids, deadLetter) {
+        if (dequeueFailures > 0) {
+          dequeueFailures--;
+          throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        }
+        real.dequeue(ids, deadLetter);
+      },
+    };
+    const h = setup({ spool });
+    h.queue('a', 'b');
+    h.worker.start();
+    await settle();
+    expect(h.sink.sent).toEqual([['a', 'b']]);
+    expect(h.worker.isBackingOff()).toBe(true);
+    // The next turn retries the dequeue (fails again), and sends nothing.
+    await h.clock.advance(1_000);
+    expect(h.sink.sent).toEqual([['a', 'b']]);
+    expect(h.spool.queuedSpans()).toBe(2);
+    // Room again: the dequeue goes through, the spans are counted once, and new spans flow.
+    h.queue('c');
+    await h.clock.advance(2_000);
+    expect(h.sink.sent).toEqual([['a', 'b'], ['c']]);
+    expect(h.spool.queuedSpans()).toBe(0);
+    expect((await h.metrics.registry.getSingleMetric('bridge_spans_exported_total')!.get()).values.map((v) => v.value)).toEqual([3]);
+  });
+
   it('isolates a span the backend refuses with 400 by halving, and dead-letters only that one', async () => {
     const h = setup({ batchSize: 8 });
     h.sink.answer = (names) => (names.includes('bad') ? { kind: 'permanent', reason: 'HTTP 400: bad span', httpStatus: 400 } : { kind: 'success', rejectedSpans: 0 });
