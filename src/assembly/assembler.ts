@@ -84,7 +84,7 @@ interface TraceState extends Tracked {
   /** The root span was queued in an earlier life of this state: only bookkeeping is left. */
   rootExported: boolean;
   /** The client sent its own root observation: no synthetic root is made. */
-  clientRootId?: string;
+  clientRootIds?: Set<string>;
 }
 
 export interface AssemblerOptions {
@@ -159,6 +159,7 @@ export class Assembler {
 
   ingest(entry: SpoolEntry, nowMillis: number): IngestResult {
     const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
+    const touched = new Set<ObservationEntity>();
     for (const event of entry.events) {
       const id = event.body.id;
       if (!id) {
@@ -187,8 +188,12 @@ export class Assembler {
         (target as PassEntity).event = event as PassthroughSpanEvent;
         this.ready.add(target.key);
       } else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
-      else this.foldObservation(target as ObservationEntity, event as ObservationEvent, orderKey, inOrder, nowMillis);
+      else {
+        this.foldObservation(target as ObservationEntity, event as ObservationEvent, orderKey, inOrder, nowMillis);
+        touched.add(target as ObservationEntity);
+      }
     }
+    for (const entity of touched) this.trackObservation(entity, nowMillis);
     result.releasable = !this.seqRefs.has(entry.seq);
     return result;
   }
@@ -289,7 +294,16 @@ export class Assembler {
     if (!isUpdateType(event.type)) entity.created = true;
     if (event.clientRoot) entity.clientRoot = true;
     for (const t of [orderKey.atNanos, obs.startTimeNanos, obs.endTimeNanos]) if (t !== undefined && t > entity.lastSeenNanos) entity.lastSeenNanos = t;
+  }
 
+  /**
+   * Keeps the trace's bookkeeping (open observations, time range, first top-level observation) in
+   * step with an observation, once per request that touched it: within a request an update may
+   * come before its create (the JS SDK v3 queues them so), and the start such an update implies
+   * (its envelope time) must not stretch the root.
+   */
+  private trackObservation(entity: ObservationEntity, nowMillis: number): void {
+    const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
     if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traces.get(entity.traceId)?.open.delete(entity.id);
     entity.traceId = obs.traceId;
@@ -297,7 +311,8 @@ export class Assembler {
     state.lastEventMillis = nowMillis;
     if (entity.ended) state.open.delete(entity.id);
     else state.open.add(entity.id);
-    if (entity.clientRoot) state.clientRootId = entity.id;
+    // Several parent-less spans may share a trace (LiteLLM calls with one trace_id): each is a root.
+    if (entity.clientRoot) (state.clientRootIds ??= new Set()).add(entity.id);
     const end = obs.endTimeNanos !== undefined && obs.endTimeNanos > obs.startTimeNanos ? obs.endTimeNanos : obs.startTimeNanos;
     widenRange(state, obs.startTimeNanos, end);
     if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
@@ -406,11 +421,13 @@ export class Assembler {
     for (const state of this.traces.values()) {
       if (collected.records.length >= limit) return collected;
       if (!force && (state.open.size > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
-      if (state.rootExported || state.clientRootId !== undefined) {
+      if (state.rootExported || state.clientRootIds !== undefined) {
         // No root to make: it was queued before, or the client sent its own, which is taken now
         // with the trace's context; the trace's own events settle with it.
-        const clientRoot = state.clientRootId !== undefined ? this.entities.get(entityKey('obs', state.clientRootId)) : undefined;
-        if (clientRoot?.kind === 'obs' && clientRoot.fold && !collected.keys.includes(clientRoot.key)) takeObservation(clientRoot);
+        for (const id of state.clientRootIds ?? []) {
+          const clientRoot = this.entities.get(entityKey('obs', id));
+          if (clientRoot?.kind === 'obs' && clientRoot.fold && !collected.keys.includes(clientRoot.key)) takeObservation(clientRoot);
+        }
         take(state, undefined);
         continue;
       }
@@ -435,7 +452,9 @@ export class Assembler {
     const state = score.traceId !== undefined && !score.observationId ? this.traces.get(score.traceId) : undefined;
     const unknownTrace = state !== undefined && state.startNanos === undefined && !state.fold && !state.rootExported;
     if (unknownTrace && !force && nowMillis - state.lastEventMillis < this.options.traceIdleMillis) return;
-    take(entity, { kind: 'score', score, source: entity.source, ...(state?.clientRootId !== undefined ? { clientRootId: state.clientRootId } : {}) });
+    // Under the (first) root the client sent, when it sent one.
+    const clientRootId = state?.clientRootIds?.values().next().value;
+    take(entity, { kind: 'score', score, source: entity.source, ...(clientRootId !== undefined ? { clientRootId } : {}) });
   }
 
   private takeRoot(state: TraceState, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {

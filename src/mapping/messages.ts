@@ -37,6 +37,8 @@ const isMessageLike = (v: unknown): v is Obj => isObj(v) && typeof v.role === 's
 export function toInputMessages(input: unknown): ConvertedInput | undefined {
   let list: unknown[] | undefined;
   let holder: Obj | undefined;
+  const call = decoratedCall(input);
+  if (call) return toInputMessages(call);
   if (Array.isArray(input)) list = input;
   else if (isObj(input) && Array.isArray(input.messages)) {
     list = input.messages;
@@ -52,6 +54,20 @@ export function toInputMessages(input: unknown): ConvertedInput | undefined {
   const tools = holder?.tools ?? holder?.functions;
   if (Array.isArray(tools) && tools.length > 0) result.toolDefinitions = tools.map(toToolDefinition);
   return result;
+}
+
+/**
+ * What the Langfuse Python SDKs' `@observe` records as a function's input: `{args: [...], kwargs:
+ * {...}}`. A call whose first argument is a message list, or with a `messages` keyword, is a chat
+ * input; the list (with the keywords around it, for tools and system) is what is converted.
+ */
+function decoratedCall(input: unknown): unknown {
+  if (!isObj(input) || !Array.isArray(input.args) || !isObj(input.kwargs) || Object.keys(input).length !== 2) return undefined;
+  const kwargs = input.kwargs;
+  if (Array.isArray(kwargs.messages)) return kwargs;
+  const first = input.args[0];
+  if (Array.isArray(first) && first.length > 0 && first.every(isMessageLike)) return { ...kwargs, messages: first };
+  return undefined;
 }
 
 /**

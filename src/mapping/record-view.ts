@@ -296,6 +296,9 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   response_id: ({ obs }) => {
     const out = obs.output;
     if (isObj(out) && typeof out.id === 'string' && out.id) return out.id;
+    // LiteLLM ≥ 1.104 (OTLP) puts it in the metadata; before, in the generation id.
+    const meta = isObj(obs.metadata) ? obs.metadata : {};
+    if (typeof meta.response_id === 'string' && meta.response_id) return meta.response_id;
     return LITELLM_LOGGING_ID.exec(obs.id)?.[1];
   },
   response_model: ({ obs, options }) => {
@@ -349,7 +352,8 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
     const first = obs.completionStartTimeNanos;
     if (first === undefined || first < obs.startTimeNanos) return undefined;
     // LiteLLM sends completionStartTime = endTime for calls that did not stream: no first chunk.
-    if (obs.modelParameters?.stream !== true && obs.endTimeNanos !== undefined && first >= obs.endTimeNanos) return undefined;
+    // Within a microsecond: over OTLP the end has nanoseconds, the completion start (ISO) micros.
+    if (obs.modelParameters?.stream !== true && obs.endTimeNanos !== undefined && first + 1_000n > obs.endTimeNanos) return undefined;
     return Number(first - obs.startTimeNanos) / NANOS_PER_SECOND;
   },
   error_type: ({ obs }) => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),

@@ -79,3 +79,16 @@ describe('toOutputMessages', () => {
     expect(toOutputMessages(undefined, true)).toBeUndefined();
   });
 });
+
+describe('toInputMessages: @observe inputs of the Python SDKs', () => {
+  it('reads a message list passed as the first argument, or as the messages keyword', () => {
+    const messages = [{ role: 'user', content: 'Hi' }];
+    expect(toInputMessages({ args: [messages], kwargs: {} })?.messages).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }]);
+    expect(toInputMessages({ args: [], kwargs: { messages, model: 'gpt-4o' } })?.messages).toHaveLength(1);
+  });
+
+  it('leaves other decorated calls alone', () => {
+    expect(toInputMessages({ args: ['What is 2+2?'], kwargs: {} })).toBeUndefined();
+    expect(toInputMessages({ args: [[1, 2]], kwargs: {} })).toBeUndefined();
+  });
+});
