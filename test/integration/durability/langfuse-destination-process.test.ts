@@ -66,7 +66,7 @@ it('langfuse destination: spans and scores retried through 503s until Langfuse a
   const retried = await waitUntil(() => refused(langfuse.traceRequests) >= 2 && refused(langfuse.scoreRequests) >= 2, 20_000, 50);
   langfuse.answerTracesWith(200);
   langfuse.answerScoresWith(200);
-  const accepted = (requests: ReadonlyArray<{ status: number }>) => requests.filter((r) => r.status === 200);
+  const accepted = <R extends { status: number }>(requests: readonly R[]): R[] => requests.filter((r) => r.status === 200);
   const delivered = await waitUntil(
     () => new Set(langfuse.spans().map((s) => s.spanId)).size === expectedSpans.size && new Set(accepted(langfuse.scoreRequests).map((r) => r.body['id'])).size === CALLS,
     30_000,
