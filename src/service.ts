@@ -103,12 +103,14 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   });
   // One queue and worker per destination, plus one for a Langfuse destination's scores API.
   const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: gated(d.sink) },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)) }] : []),
+    { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
   ]);
   const workers = queues.map((q) =>
     createExportWorker({
       destination: q.queue,
+      metricsDestination: q.destination,
+      items: q.items,
       sink: q.sink,
       spool,
       metrics,

@@ -11,7 +11,12 @@ import type { BridgeMetrics } from '../metrics.js';
 import type { QueuedSpan, Spool } from '../spool/spool.js';
 
 export interface ExportWorkerOptions {
+  /** The part of the export queue it sends: a destination's name, or its scores queue. */
   destination: string;
+  /** The `destination` label of its metrics: the destination's name. @defaultValue destination */
+  metricsDestination?: string;
+  /** What the queue holds, for the exported counter. @defaultValue 'spans' */
+  items?: 'spans' | 'scores';
   sink: SpanSink;
   spool: Spool;
   metrics: BridgeMetrics;
@@ -48,7 +53,9 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   const initialBackoff = options.initialBackoffMillis ?? 500;
   const maxBackoff = options.maxBackoffMillis ?? 30_000;
   const random = options.random ?? Math.random;
-  const labels = { destination };
+  // A Langfuse destination's scores queue is counted under the destination's own name.
+  const labels = { destination: options.metricsDestination ?? destination };
+  const exported = options.items === 'scores' ? metrics.scoresExported : metrics.spansExported;
   let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -87,7 +94,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         backoffMillis = 0;
         settle(() => {
           spool.dequeue(spans.map((s) => s.id));
-          metrics.spansExported.inc(labels, spans.length - outcome.rejectedSpans);
+          exported.inc(labels, spans.length - outcome.rejectedSpans);
           if (outcome.rejectedSpans > 0) {
             metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
             logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');

@@ -2,7 +2,7 @@
 // trace-create + one generation-create (with endTime) per call, unique ids, about 1 KB per event;
 // a ledger of the envelope ids answered 201; and a fake collector wrapper that counts only spans
 // it answered 200 (exported), to find missing and duplicated span ids.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -287,29 +287,50 @@ export function summarise(name: string, numbers: Record<string, unknown>): void 
   console.log(`[durability] ${name}: ${Object.entries(numbers).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`);
 }
 
+/** A destinations file with one `otlp` destination per collector, each its own traces URL. */
+export function otlpDestinationsYaml(destinations: Record<string, string>, extra = ''): string {
+  return [
+    'destinations:',
+    ...Object.entries(destinations).flatMap(([name, url]) => [`  - name: ${name}`, '    type: otlp', `    traces_endpoint: ${url}`, '    timeout: 2s']),
+    extra,
+  ].join('\n');
+}
+
 /**
- * The per-test resources of a durability scenario: a tracked collector and a data directory,
- * both released (with every bridge process) after each test, pass or fail.
+ * The per-test resources of a durability scenario: tracked collectors, fake Langfuses and data
+ * directories, all released (with every bridge process) after each test, pass or fail.
  */
 export function scenarioResources(dataDirPrefix: string) {
-  let collector: TrackedCollector | undefined;
-  let dataDir: string | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  const dirs: string[] = [];
   afterEach(async () => {
     await stopAllBridges();
-    await collector?.close();
-    collector = undefined;
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    dataDir = undefined;
+    await Promise.all(closers.splice(0).map((close) => close()));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return {
     async startCollector(initial?: CollectorBehaviour): Promise<TrackedCollector> {
-      collector = await startTrackedCollector(initial);
+      const collector = await startTrackedCollector(initial);
+      closers.push(() => collector.close());
       return collector;
     },
+    /** Closes `resource` after the test (e.g. a fake Langfuse). */
+    track<T extends { close(): Promise<void> }>(resource: T): T {
+      closers.push(() => resource.close());
+      return resource;
+    },
     makeDataDir(): string {
-      dataDir = mkdtempSync(path.join(tmpdir(), dataDirPrefix));
-      return dataDir;
+      const dir = mkdtempSync(path.join(tmpdir(), dataDirPrefix));
+      dirs.push(dir);
+      return dir;
+    },
+    /** Writes a BRIDGE_CONFIG file into a temp directory of its own; returns its path. */
+    writeBridgeConfig(yaml: string): string {
+      const dir = mkdtempSync(path.join(tmpdir(), `${dataDirPrefix}config-`));
+      dirs.push(dir);
+      const file = path.join(dir, 'bridge.yaml');
+      writeFileSync(file, yaml);
+      return file;
     },
   };
 }
-

@@ -41,7 +41,9 @@ afterEach(async () => {
   for (const w of workers.splice(0)) await w.stop();
 });
 
-function setup(options: { destination?: string; spool?: Spool; clock?: ManualClock; batchSize?: number } = {}) {
+function setup(
+  options: { destination?: string; spool?: Spool; clock?: ManualClock; batchSize?: number; metricsDestination?: string; items?: 'spans' | 'scores' } = {},
+) {
   const spool = options.spool ?? createMemorySpool();
   const clock = options.clock ?? createManualClock(1_000_000);
   const sink = scriptedSink();
@@ -55,6 +57,8 @@ function setup(options: { destination?: string; spool?: Spool; clock?: ManualClo
     logger: createSilentLogger(),
     clock,
     batchSize: options.batchSize ?? 3,
+    ...(options.metricsDestination !== undefined ? { metricsDestination: options.metricsDestination } : {}),
+    ...(options.items !== undefined ? { items: options.items } : {}),
     initialBackoffMillis: 1_000,
     maxBackoffMillis: 8_000,
     random: () => 0.5,
@@ -179,6 +183,23 @@ describe('export worker', () => {
     await clock.advance(10_000);
     expect(down.sink.delivered).toEqual(['a', 'b']);
     expect(spool.queuedSpans()).toBe(0);
+  });
+
+  it("a Langfuse destination's scores queue counts scores, under the destination's name", async () => {
+    const h = setup({ destination: 'lf#scores', metricsDestination: 'lf', items: 'scores' });
+    let down = true;
+    h.sink.answer = () => (down ? { kind: 'retryable', reason: 'HTTP 503' } : { kind: 'success', rejectedSpans: 0 });
+    h.queue('s1', 's2');
+    h.worker.start();
+    await settle();
+    down = false;
+    await h.clock.advance(10_000);
+    expect(h.sink.delivered).toEqual(['s1', 's2']);
+    const text = await h.metrics.registry.metrics();
+    expect(text).toMatch(/^bridge_scores_exported_total\{destination="lf"\} 2$/m);
+    expect(text).toMatch(/^bridge_export_failures_total\{destination="lf",kind="retryable"\} 1$/m);
+    expect(text).not.toMatch(/^bridge_spans_exported_total\{/m);
+    expect(text).not.toContain('lf#scores');
   });
 
   it('a store error backs off like a failed export instead of spinning', async () => {
