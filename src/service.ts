@@ -39,6 +39,8 @@ export interface ServiceDeps {
   tickMillis?: number;
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
+  /** Replaces BRIDGE_EXPORT_LINGER_MS (tests driving a manual clock set 0). */
+  exportLingerMillis?: number;
   defaultMetrics?: boolean;
 }
 
@@ -117,6 +119,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       logger,
       clock,
       batchSize: config.exportBatchSize,
+      lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
       ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
       ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
     }),

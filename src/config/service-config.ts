@@ -51,6 +51,7 @@ const SETTINGS = {
   shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
+  exportLingerMillis: { env: 'BRIDGE_EXPORT_LINGER_MS', schema: intFrom(0, 60000), default: '50' },
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
   publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
@@ -110,6 +111,8 @@ export interface ServiceConfig {
   shutdownTimeoutMillis: number;
   tombstoneRetentionMillis: number;
   exportBatchSize: number;
+  /** How long an export worker waits to fill a batch before sending less. */
+  exportLingerMillis: number;
   logLevel: z.output<typeof logLevel>;
   /** Both set, or both empty (open mode). */
   auth: { publicKey: string; secretKey: string } | null;
@@ -254,6 +257,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     shutdownTimeoutMillis: r.shutdownTimeoutMillis!,
     tombstoneRetentionMillis: r.tombstoneRetentionMillis!,
     exportBatchSize: r.exportBatchSize!,
+    exportLingerMillis: r.exportLingerMillis!,
     logLevel: r.logLevel!,
     auth: publicKey ? { publicKey, secretKey } : null,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),

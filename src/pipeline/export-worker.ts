@@ -27,6 +27,12 @@ export interface ExportWorkerOptions {
   maxBackoffMillis?: number;
   /** Jitter source (tests pin it). */
   random?: () => number;
+  /**
+   * How long a wake waits for more spans before sending less than a full batch, as the Collector's
+   * batch processor does: under load, one request per batch instead of one per ingested request.
+   * @defaultValue 0
+   */
+  lingerMillis?: number;
 }
 
 export interface ExportWorker {
@@ -56,6 +62,8 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   // A Langfuse destination's scores queue is counted under the destination's own name.
   const labels = { destination: options.metricsDestination ?? destination };
   const exported = options.items === 'scores' ? metrics.scoresExported : metrics.spansExported;
+  const lingerMillis = options.lingerMillis ?? 0;
+  let cancelLinger: (() => void) | undefined;
   let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -182,12 +190,23 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       run();
     },
     wake() {
-      if (clock.now() >= resumeAtMillis) run();
+      if (clock.now() < resumeAtMillis || running || stopped) return;
+      if (lingerMillis === 0 || spool.queuedSpans(destination) >= batchSize) {
+        cancelLinger?.();
+        cancelLinger = undefined;
+        run();
+        return;
+      }
+      cancelLinger ??= clock.setTimer(() => {
+        cancelLinger = undefined;
+        run();
+      }, lingerMillis);
     },
     isBackingOff: () => clock.now() < resumeAtMillis,
     async drain(deadlineMillis) {
       stopped = true;
       cancelResume?.();
+      cancelLinger?.();
       const work = (async () => {
         await running;
         while (clock.now() < deadlineMillis) {
@@ -215,6 +234,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     async stop() {
       stopped = true;
       cancelResume?.();
+      cancelLinger?.();
       await running;
     },
   };

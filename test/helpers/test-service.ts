@@ -31,6 +31,7 @@ export async function createTestService(env: Env = {}, options: { spool?: Spool 
     clock,
     initialBackoffMillis: 1,
     maxBackoffMillis: 5,
+    exportLingerMillis: 0,
   });
   await service.start();
   return {
