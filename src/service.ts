@@ -1,7 +1,6 @@
 // Composition root: builds the pipeline from a resolved ServiceConfig. No env, no listen, no exit:
 // main.ts does those. Tests build services here with their own sink, spool and clock.
 import path from 'node:path';
-import type express from 'express';
 import { Assembler } from './assembly/assembler.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -45,7 +44,7 @@ export interface ServiceDeps {
 }
 
 export interface Service {
-  app: express.Express;
+  app: ReturnType<typeof createApp>;
   pipeline: IngestPipeline;
   workers: ExportWorker[];
   spool: Spool;
