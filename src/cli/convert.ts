@@ -12,7 +12,7 @@ import { toOtlpJsonRequest } from '../export/otlp-json.js';
 import { BRIDGE_VERSION } from '../version.js';
 import { readAll, type CliIo } from './cli-io.js';
 import { toOfflineRecords } from './offline-records.js';
-import { formatSpanTree } from './span-tree.js';
+import { formatSpanTree } from '../export/console-span-sink.js';
 
 export const CONVERT_USAGE = `Usage: langfuse-otel-bridge convert <batch.json|-> [--mapping NAME|FILE] [--format otlp-json|tree]
 

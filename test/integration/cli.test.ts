@@ -58,10 +58,11 @@ describe('langfuse-otel-bridge convert', () => {
     writeFileSync(file, JSON.stringify(batch));
     const { status, stdout } = cli(['convert', file, '--mapping', 'openinference', '--format', 'tree', '--no-estimate-cost']);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^trace t-1 {2}\(service\.name=langfuse/);
-    expect(stdout).toMatch(/\n {2}support-chat {2}\[INTERNAL\]/);
-    expect(stdout).toMatch(/\n {4}chat gpt-4o {2}\[CLIENT\] {2}\+0\.000s → \+0\.900s/);
-    expect(stdout).toContain('· openinference.span.kind = "LLM"');
+    // The console destination's tree: OTel ids, the Langfuse trace id, children under their parent.
+    expect(stdout).toMatch(/^trace [0-9a-f]{32} \(langfuse\), langfuse trace t-1\n/);
+    expect(stdout).toMatch(/\n└─ support-chat {2}\[INTERNAL\]/);
+    expect(stdout).toMatch(/\n {3}└─ chat gpt-4o {2}\[CLIENT\] {2}\S+ {2}900 ms/);
+    expect(stdout).toContain('openinference.span.kind = "LLM"');
     expect(stdout).not.toContain('gen_ai.usage.cost');
   });
 
