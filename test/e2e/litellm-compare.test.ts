@@ -51,6 +51,13 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
       '(current), which therefore carries langfuse.trace.*, user.id, session.id and gen_ai.conversation.id too.',
   },
   {
+    fact: /^generation \d+ has gen_ai\.response\.id$/,
+    scenarios: ['metadata'],
+    reason:
+      'LiteLLM 1.103 carries the response id only inside its generation id (`time-…_<response id>`), which a ' +
+      '`generation_id` in the metadata replaces; the current LiteLLM also sends it as metadata `response_id`.',
+  },
+  {
     fact: /^generation \d+ has langfuse\.observation\.metadata\.(litellm_call_id|response_id)$/,
     reason: 'The current LiteLLM adds litellm_call_id and response_id to the generation metadata it sends; 1.103 does not.',
   },
