@@ -203,6 +203,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     wake,
     start() {
       started ??= (async () => {
+        await spool.warmUp?.();
         const replayed = await pipeline.replay();
         if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: spool.queuedSpans() }, 'resumed from the store');
         pipeline.start();

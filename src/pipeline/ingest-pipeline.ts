@@ -145,7 +145,8 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
-  let replaying = false;
+  // Closed until the store is replayed (`replay`, from the service's start).
+  let replaying = true;
   let stopped = false;
   let sliceScheduled = false;
   let cancelTick: (() => void) | undefined;

@@ -121,9 +121,18 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
           logger.debug({ err: error }, 'could not reclaim store space yet');
         }
       }
-      if (full && safe(freeBytes) + safe(reusableBytes) >= roomBytes) {
+      const room = safe(freeBytes) + safe(reusableBytes) >= roomBytes;
+      if (full && room) {
         setFull(false);
         logger.warn({ dataDir }, 'disk space is back: the store accepts new batches again');
+      }
+      // No reserve and no room for one (a start on a disk that filled up before): the store is
+      // full now, not only once a write fails; ready says so from the start.
+      if (!full && !room && !makeReserve() && reserveBytes > 0) {
+        logger.error({ dataDir }, 'DISK FULL: no room for the disk reserve; new batches are refused until space frees');
+        setFull(true);
+        schedule();
+        return;
       }
       makeReserve();
     },

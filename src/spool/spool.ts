@@ -66,6 +66,11 @@ export interface Commit {
 export interface Spool {
   /** Whether entries survive the process (and so may wait for a restart). */
   readonly durable: boolean;
+  /**
+   * What can wait until the process listens (a durable store sums its queue and loads its
+   * tombstone filter); called once, before `replay`. Until then sizes of the queue read 0.
+   */
+  warmUp?(): Promise<void>;
   /** Appends a request; durable (committed) when it returns. The spool sizes and numbers it. */
   append(entry: Omit<SpoolEntry, 'seq' | 'bytes'>): SpoolEntry;
   /**

@@ -109,25 +109,18 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
   );
   const countQuarantine = db.prepare('SELECT COUNT(*) FROM quarantine').pluck();
 
-  // Most keys asked about were never exported: the filter answers those without a query.
+  // Most keys asked about were never exported: the filter answers those without a query. It is
+  // filled by `warmUp` (after the bridge listens): until then every key is looked up.
   const retentionMillis = options.tombstoneRetentionMillis ?? 86_400_000;
   const exportedKeys = createKeyFilter(retentionMillis);
-  for (const row of db.prepare('SELECT key, at FROM tombstones').raw().iterate() as IterableIterator<[string, number]>) {
-    exportedKeys.add(row[0], row[1]);
-  }
+  let filterReady = false;
 
   const logTotals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM log').get() as { n: number; b: number };
   let entries = logTotals.n;
   let logBytes = logTotals.b;
+  // The queue's sizes are summed by `warmUp` too: over a large backlog that reads every row.
   const queued = new Map<string, { spans: number; bytes: number }>();
-  for (const row of db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination').all() as Array<{
-    destination: string;
-    n: number;
-    b: number;
-  }>) {
-    queued.set(row.destination, { spans: row.n, bytes: row.b });
-  }
-  let queueBytes = [...queued.values()].reduce((sum, q) => sum + q.bytes, 0);
+  let queueBytes = 0;
   let quarantined = countQuarantine.get() as number;
 
   const queueCount = (destination: string) => {
@@ -273,8 +266,32 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     pendingBytes: () => logBytes + queueBytes,
     pendingEntries: () => entries,
     quarantinedEntries: () => quarantined,
+    async warmUp() {
+      const totals = db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination').all() as Array<{
+        destination: string;
+        n: number;
+        b: number;
+      }>;
+      for (const row of totals) {
+        const q = queueCount(row.destination);
+        q.spans += row.n;
+        q.bytes += row.b;
+        queueBytes += row.b;
+      }
+      // Keyset pages by primary key, yielding between them: health is answered meanwhile.
+      const page = db.prepare<[string]>('SELECT key, at FROM tombstones WHERE key > ? ORDER BY key LIMIT 20000').raw();
+      let after = '';
+      for (;;) {
+        const rows = page.all(after) as Array<[string, number]>;
+        for (const [key, at] of rows) exportedKeys.add(key, at);
+        if (rows.length < 20000) break;
+        after = rows[rows.length - 1]![0];
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      filterReady = true;
+    },
     getTombstone(key) {
-      if (!exportedKeys.mightContain(key)) return undefined;
+      if (filterReady && !exportedKeys.mightContain(key)) return undefined;
       const text = selectTombstone.get(key) as string | undefined;
       return text ? new Set(JSON.parse(text) as string[]) : undefined;
     },
