@@ -352,8 +352,11 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
     const first = obs.completionStartTimeNanos;
     if (first === undefined || first < obs.startTimeNanos) return undefined;
     // LiteLLM sends completionStartTime = endTime for calls that did not stream: no first chunk.
-    // Within a microsecond: over OTLP the end has nanoseconds, the completion start (ISO) micros.
-    if (obs.modelParameters?.stream !== true && obs.endTimeNanos !== undefined && first + 1_000n > obs.endTimeNanos) return undefined;
+    // Equal to the microsecond (over OTLP the end has nanoseconds, the ISO completion start
+    // micros). A start *after* the end is a client whose wall clock runs ahead of its span clock
+    // (the JS SDK's Date against its hrtime): that one still streamed its first chunk then.
+    const gap = obs.endTimeNanos !== undefined ? obs.endTimeNanos - first : undefined;
+    if (obs.modelParameters?.stream !== true && gap !== undefined && gap >= 0n && gap < 1_000n) return undefined;
     return Number(first - obs.startTimeNanos) / NANOS_PER_SECOND;
   },
   error_type: ({ obs }) => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),

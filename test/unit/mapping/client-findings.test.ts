@@ -218,6 +218,26 @@ describe('finding 8: no time to first chunk on non-streaming calls', () => {
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeUndefined();
   });
 
+  it('keeps it when the first chunk is stamped after the end by a wall clock ahead of the span clock (JS SDK v5)', () => {
+    const body = {
+      batch: [
+        envelope('trace-create', { id: 'js-trace', name: 'js' }),
+        envelope('generation-create', {
+          id: 'js-gen',
+          traceId: 'js-trace',
+          model: 'gpt-4o',
+          input: [{ role: 'user', content: 'Hi' }],
+          startTime: '2026-11-20T10:00:00.000100Z',
+          completionStartTime: '2026-11-20T10:00:00.007Z',
+          endTime: '2026-11-20T10:00:00.006842Z',
+          output: { role: 'assistant', content: 'Hello' },
+        }),
+      ],
+    };
+    const span = spanOfObservation(mapBatch(body), 'js-gen');
+    expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeCloseTo(0.0069, 6);
+  });
+
   it.skipIf(!hasSharedFixtures)('keeps it for the real streaming fixture', () => {
     const span = mapBatch(readFixture('litellm/streaming_completion.json')).find((d) => d.span.type === 'observation')!;
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeCloseTo(0.222525, 6);
