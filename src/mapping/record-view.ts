@@ -226,6 +226,12 @@ function isErrorEcho(obs: MergedObservation): boolean {
   return message !== undefined && message !== '' && obs.output.trim() === message;
 }
 
+/** LiteLLM's `langfuse` callbacks put these in every generation's metadata (1.103 and 1.104+). */
+function isLitellmCall(obs: MergedObservation): boolean {
+  const meta = isObj(obs.metadata) ? obs.metadata : {};
+  return 'hidden_params' in meta || 'litellm_call_id' in meta || 'litellm_response_cost' in meta;
+}
+
 /** LiteLLM generation ids are `time-HH-MM-SS-ffffff_<response id>`. */
 const LITELLM_LOGGING_ID = /^time-\d{2}-\d{2}-\d{2}-\d+_(.+)$/;
 
@@ -351,12 +357,13 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   time_to_first_chunk: ({ obs }) => {
     const first = obs.completionStartTimeNanos;
     if (first === undefined || first < obs.startTimeNanos) return undefined;
-    // LiteLLM sends completionStartTime = endTime for calls that did not stream: no first chunk.
-    // Equal to the microsecond (over OTLP the end has nanoseconds, the ISO completion start
-    // micros). A start *after* the end is a client whose wall clock runs ahead of its span clock
-    // (the JS SDK's Date against its hrtime): that one still streamed its first chunk then.
+    // LiteLLM sends completionStartTime = endTime for calls that did not stream (over OTLP, from
+    // 1.104, stamped at or just after the span's end): no first chunk. Other clients only when the
+    // two are equal to the microsecond: the JS SDK's completion start (its wall clock) may land
+    // after the span's end (its hrtime clock) and still be a real first chunk.
     const gap = obs.endTimeNanos !== undefined ? obs.endTimeNanos - first : undefined;
-    if (obs.modelParameters?.stream !== true && gap !== undefined && gap >= 0n && gap < 1_000n) return undefined;
+    const notStreamed = obs.modelParameters?.stream !== true && gap !== undefined && gap < 1_000n;
+    if (notStreamed && (gap >= 0n || isLitellmCall(obs))) return undefined;
     return Number(first - obs.startTimeNanos) / NANOS_PER_SECOND;
   },
   error_type: ({ obs }) => (obs.level === 'ERROR' ? toErrorType(obs.statusMessage) : undefined),
