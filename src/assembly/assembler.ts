@@ -7,6 +7,7 @@
 // Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
+import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 import type { SpoolEntry, Tombstone } from '../spool/spool.js';
 import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
@@ -331,7 +332,7 @@ export class Assembler {
     if (state.rootExported) return;
     for (const time of [event.body.startTime, event.body.endTime]) {
       if (!time) continue;
-      const nanos = orderKeyOf({ type: 'span-create', timestamp: time }).atNanos;
+      const nanos = validatedTimestampNanos(time);
       widenRange(state, nanos, nanos);
     }
   }
@@ -370,15 +371,17 @@ export class Assembler {
   collect(nowMillis: number, limit: number, mode: CollectMode = 'due'): Collected {
     const force = mode === 'all';
     const collected: Collected = { records: [], tombstones: [], releaseSeqs: [], keys: [] };
-    const taken = new Map<number, number>();
+    const takenPerSeq = new Map<number, number>();
+    const taken = new Set<string>();
     /** Takes an entity with its record; without one, only its bookkeeping goes. */
     const take = (target: Tracked, record: CompletedRecord | undefined) => {
       if (record) collected.records.push(record);
       collected.keys.push(target.key);
+      taken.add(target.key);
       if (record || target.envelopeIds.size > 0) collected.tombstones.push({ key: target.key, envelopeIds: [...target.envelopeIds] });
       for (const seq of target.seqs) {
-        const n = (taken.get(seq) ?? 0) + 1;
-        taken.set(seq, n);
+        const n = (takenPerSeq.get(seq) ?? 0) + 1;
+        takenPerSeq.set(seq, n);
         if (n === this.seqRefs.get(seq)) collected.releaseSeqs.push(seq);
       }
     };
@@ -426,7 +429,7 @@ export class Assembler {
         // with the trace's context; the trace's own events settle with it.
         for (const id of state.clientRootIds ?? []) {
           const clientRoot = this.entities.get(entityKey('obs', id));
-          if (clientRoot?.kind === 'obs' && clientRoot.fold && !collected.keys.includes(clientRoot.key)) takeObservation(clientRoot);
+          if (clientRoot?.kind === 'obs' && clientRoot.fold && !taken.has(clientRoot.key)) takeObservation(clientRoot);
         }
         take(state, undefined);
         continue;

@@ -12,6 +12,9 @@ export function createMemorySpool(): Spool {
   let nextDeadLetter = 1;
   let logBytes = 0;
   let queueBytes = 0;
+  /** Queued spans per destination (the workers ask at every wake). */
+  const queuedPer = new Map<string, number>();
+  const countQueued = (destination: string, delta: number) => queuedPer.set(destination, (queuedPer.get(destination) ?? 0) + delta);
 
   const release = (seqs: readonly number[]) => {
     for (const seq of seqs) {
@@ -47,6 +50,7 @@ export function createMemorySpool(): Spool {
         queue.set(nextQueueId, { id: nextQueueId, destination: span.destination, payload: span.payload });
         nextQueueId++;
         queueBytes += span.payload.byteLength;
+        countQueued(span.destination, 1);
       }
       for (const t of c.tombstones) tombstones.set(t.key, { ids: new Set(t.envelopeIds), atMillis });
       for (const d of c.deadLetters ?? []) addDeadLetter({ ...d, createdAtMillis: atMillis });
@@ -69,18 +73,14 @@ export function createMemorySpool(): Spool {
         if (!span) continue;
         queue.delete(id);
         queueBytes -= span.payload.byteLength;
+        countQueued(span.destination, -1);
         payloads.push(span.payload);
       }
       if (deadLetter && payloads.length > 0) {
         addDeadLetter({ createdAtMillis: deadLetter.atMillis, destination: deadLetter.destination, reason: deadLetter.reason, payloads, spanCount: payloads.length });
       }
     },
-    queuedSpans(destination) {
-      if (destination === undefined) return queue.size;
-      let n = 0;
-      for (const span of queue.values()) if (span.destination === destination) n++;
-      return n;
-    },
+    queuedSpans: (destination) => (destination === undefined ? queue.size : (queuedPer.get(destination) ?? 0)),
     pendingBytes: () => logBytes + queueBytes,
     pendingEntries: () => entries.size,
     quarantinedEntries: () => 0,

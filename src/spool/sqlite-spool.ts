@@ -92,7 +92,9 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
   const peekQueue = db.prepare<[string, number, number]>(
     'SELECT id, destination, payload FROM export_queue WHERE destination = ? AND id > ? ORDER BY id LIMIT ?',
   );
-  const deleteQueue = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes, payload');
+  // Exported spans are deleted without reading their payloads back; only dead letters keep them.
+  const deleteQueue = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes');
+  const deleteQueueKeeping = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes, payload');
   const upsertTombstone = db.prepare<[string, string, number]>(
     'INSERT INTO tombstones (key, envelope_ids, at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET envelope_ids = excluded.envelope_ids, at = excluded.at',
   );
@@ -157,10 +159,10 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     const payloads: Uint8Array[] = [];
     const removed: Array<{ destination: string; bytes: number }> = [];
     for (const id of ids) {
-      const row = deleteQueue.get(id) as { destination: string; bytes: number; payload: Buffer } | undefined;
+      const row = (deadLetter ? deleteQueueKeeping : deleteQueue).get(id) as { destination: string; bytes: number; payload?: Buffer } | undefined;
       if (!row) continue;
       removed.push(row);
-      if (deadLetter) payloads.push(row.payload);
+      if (row.payload) payloads.push(row.payload);
     }
     if (deadLetter && payloads.length > 0) {
       insertDeadLetter.run(deadLetter.atMillis, deadLetter.destination, deadLetter.reason, packPayloads(payloads), payloads.length);
