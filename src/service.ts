@@ -13,7 +13,6 @@ import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
 import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
-import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
 import { createDiskReserve } from './spool/disk-reserve.js';
 import { guardStoreWrites } from './spool/full-disk-guard.js';
@@ -80,7 +79,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     metrics.damagedStoresSetAside.inc();
     logger.error(report, 'DAMAGED STORE SET ASIDE: the store file was moved aside and an empty one created; the events it held are not exported');
   };
-  // The full-disk policy (reserve file, ready 503, no send that cannot be dequeued) for the SQLite store.
+  // The full-disk policy (reserve file, ready 503) for the SQLite store. Exports are sent even when
+  // the store cannot record them (the export worker keeps those records in memory).
   const storeSpace = !deps.spool && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
   const baseSpool = deps.spool ?? openSpool(config, { onSetAside });
   const reserve = storeSpace
@@ -94,8 +94,6 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       })
     : undefined;
   const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
-  // Each destination's worker sends only while a send can be recorded (dequeued) afterwards.
-  const gated = (sink: SpanSink): SpanSink => (reserve ? gateSinkOnStore(sink, reserve.canRecordExports) : sink);
   const assembler = new Assembler({
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
@@ -104,8 +102,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   });
   // One queue and worker per destination, plus one for a Langfuse destination's scores API.
   const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
+    { queue: d.name, sink: d.sink, destination: d.name, items: 'spans' as const },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: scoreSink(d.scores), destination: d.name, items: 'scores' as const }] : []),
   ]);
   const workers = queues.map((q) =>
     createExportWorker({

@@ -3,12 +3,27 @@
 // the backend accepted, backs off on retryable outcomes (exponential with jitter, at least the
 // backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
 // its own part of the queue (on disk); it never delays another destination.
+// A send the store cannot record (its dequeue fails: disk full) is not held back: the worker sends
+// anyway and keeps the record in memory (the ids, within MAX_UNRECORDED_SPANS) until the store
+// takes it, skipping those spans meanwhile. A crash before then sends them again: a duplicate is
+// better than spans never delivered (issue 16: a full disk used to stop every send for good).
 // Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
 import { sleepOn, type Clock } from '../clock.js';
 import type { SpanSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
+import { isDiskFullError } from '../spool/disk-reserve.js';
 import type { QueuedSpan, Spool } from '../spool/spool.js';
+
+/**
+ * Answered spans whose record waits in memory (about 8 bytes each): past this the worker stops
+ * sending until the store takes records again, so memory stays bounded whatever the backlog.
+ */
+export const MAX_UNRECORDED_SPANS = 100_000;
+/** How often records kept in memory are offered to the store again when nothing else runs. */
+const RECORD_RETRY_MILLIS = 1000;
+
+type DeadLetterNote = { destination: string; reason: string; atMillis: number };
 
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
@@ -73,20 +88,75 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   // Set when a drain gives up on a send still in flight: the store may be closed by the time it
   // answers, so its outcome is not settled (the spans stay queued and go again next start).
   let abandoned = false;
-  // The bookkeeping of a send the backend already answered, whose dequeue failed (the store could
-  // not write: disk full). Those spans must not be sent again, so it is retried before any send.
-  let unsettled: (() => void) | undefined;
+  // Answered sends whose dequeue the store refused (disk full), oldest first: those spans must not
+  // be sent again, so peeks start after `answeredThroughId` and the dequeues are offered again.
+  const unrecorded: Array<{ ids: readonly number[]; deadLetter?: DeadLetterNote }> = [];
+  let unrecordedSpans = 0;
+  let answeredThroughId = 0;
+  let cancelRecordRetry: (() => void) | undefined;
 
-  /** Runs the bookkeeping of an answered send; kept for the next turn when the store refuses it. */
-  function settle(bookkeeping: () => void): void {
-    unsettled = bookkeeping;
-    bookkeeping();
-    unsettled = undefined;
+  /** Records an answered send (dequeue); kept in memory when the store cannot write it now. */
+  function settle(ids: readonly number[], deadLetter?: DeadLetterNote): void {
+    for (const id of ids) if (id > answeredThroughId) answeredThroughId = id;
+    if (unrecorded.length === 0) {
+      try {
+        spool.dequeue(ids, deadLetter);
+        return;
+      } catch (error) {
+        keep(ids, deadLetter);
+        if (!isDiskFullError(error)) throw error;
+        logger.warn({ destination, spans: ids.length }, 'the store cannot record exports (disk full): kept in memory; sending goes on');
+        return;
+      }
+    }
+    keep(ids, deadLetter);
+  }
+
+  function keep(ids: readonly number[], deadLetter?: DeadLetterNote): void {
+    unrecorded.push(deadLetter ? { ids, deadLetter } : { ids });
+    unrecordedSpans += ids.length;
+    scheduleRecordRetry();
+  }
+
+  /** Offers the kept records to the store, oldest first; stops at the first it refuses. */
+  function recordKept(): void {
+    while (unrecorded.length > 0) {
+      const next = unrecorded[0]!;
+      try {
+        spool.dequeue(next.ids, next.deadLetter);
+      } catch (error) {
+        if (!isDiskFullError(error)) throw error;
+        return;
+      }
+      unrecorded.shift();
+      unrecordedSpans -= next.ids.length;
+    }
+  }
+
+  function scheduleRecordRetry(): void {
+    if (cancelRecordRetry || unrecorded.length === 0) return;
+    cancelRecordRetry = clock.setTimer(() => {
+      cancelRecordRetry = undefined;
+      if (running) return scheduleRecordRetry();
+      try {
+        recordKept();
+      } catch (error) {
+        logger.error({ destination, err: error }, 'could not record exports kept in memory; will retry');
+      }
+      if (unrecorded.length > 0) scheduleRecordRetry();
+      // Sending may have paused at the budget of records kept in memory.
+      else if (!stopped) run();
+    }, RECORD_RETRY_MILLIS);
   }
 
   async function turn(): Promise<TurnResult> {
-    if (unsettled) settle(unsettled);
-    const spans = spool.peekQueue(destination, 0, batchSize);
+    recordKept();
+    // The records kept in memory are a budget: past it, wait for the store rather than grow.
+    if (unrecordedSpans >= MAX_UNRECORDED_SPANS) {
+      scheduleRecordRetry();
+      return 'idle';
+    }
+    const spans = spool.peekQueue(destination, answeredThroughId, batchSize);
     if (spans.length === 0) return 'idle';
     return sendSpans(spans);
   }
@@ -100,14 +170,12 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
-        settle(() => {
-          spool.dequeue(spans.map((s) => s.id));
-          exported.inc(labels, spans.length - outcome.rejectedSpans);
-          if (outcome.rejectedSpans > 0) {
-            metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
-            logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
-          }
-        });
+        exported.inc(labels, spans.length - outcome.rejectedSpans);
+        if (outcome.rejectedSpans > 0) {
+          metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
+          logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');
+        }
+        settle(spans.map((s) => s.id));
         return 'progress';
       case 'permanent': {
         backoffMillis = 0;
@@ -120,15 +188,12 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
           const first = await sendSpans(spans.slice(0, middle));
           return first === 'progress' ? sendSpans(spans.slice(middle)) : first;
         }
-        const atMillis = clock.now();
-        settle(() => {
-          spool.dequeue(
-            spans.map((s) => s.id),
-            { destination, reason: outcome.reason, atMillis },
-          );
-          metrics.deadLettered.inc(labels, spans.length);
-          logger.error({ destination, spans: spans.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
-        });
+        metrics.deadLettered.inc(labels, spans.length);
+        logger.error({ destination, spans: spans.length, reason: outcome.reason }, 'backend refused spans for good; moved to dead letters');
+        settle(
+          spans.map((s) => s.id),
+          { destination, reason: outcome.reason, atMillis: clock.now() },
+        );
         return 'progress';
       }
       case 'retryable': {
@@ -224,6 +289,15 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
           resolve(true);
         });
       });
+      cancelRecordRetry?.();
+      try {
+        recordKept();
+      } catch (error) {
+        logger.error({ destination, err: error }, 'could not record the last exports');
+      }
+      if (unrecorded.length > 0) {
+        logger.warn({ destination, spans: unrecordedSpans }, 'exports the store could not record (disk full) stay queued and go again next start');
+      }
       if (!settled) {
         abandoned = true;
         logger.warn({ destination }, 'an export was still in flight at the shutdown deadline; its spans stay queued');
@@ -233,6 +307,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     },
     async stop() {
       stopped = true;
+      cancelRecordRetry?.();
       cancelResume?.();
       cancelLinger?.();
       await running;

@@ -2,8 +2,11 @@
 // holds space back while the disk has room. When a store write fails for lack of space the reserve
 // is deleted, so that what frees space (deleting exported rows, recording tombstones, checkpointing
 // the WAL) still has room to run, and new data is refused (ready 503) until there is room again;
-// then the reserve is made again and the store accepts data. Must not touch the store's files
-// (giving their free pages back is the `reclaim` callback's business).
+// then the reserve is made again and the store accepts data. The reserve is sized to the room
+// there is: never more than RESERVE_SHARE of the free space when it is made, so that a start on a
+// small or nearly-full disk still makes one (issue 16: with the old rule, twice the configured size
+// or nothing, a 20 MiB disk never had one and stalled for good once full). Must not touch the
+// store's files (giving their free pages back is the `reclaim` callback's business).
 import { closeSync, existsSync, openSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -12,15 +15,17 @@ export const RESERVE_FILE_NAME = 'bridge.reserve';
 
 /** Below this much free space the store is not written even without a reserve configured. */
 const MIN_ROOM_BYTES = 1024 * 1024;
+/**
+ * The largest share of the free space the reserve takes: it must leave the store at least as much
+ * room as it holds back (the old rule, twice the reserve, is the same bound seen from the other side).
+ */
+const RESERVE_SHARE = 0.25;
+/** A reserve smaller than this is not worth a file (a few SQLite pages). */
+const MIN_RESERVE_BYTES = 64 * 1024;
 
 export interface DiskReserve {
   /** Why new data cannot be stored now (the disk is full), or undefined while it can. */
   unwritableReason(): string | undefined;
-  /**
-   * Whether the store has room to record an export (tombstones, deleted rows): false means a span
-   * exported now could not be marked exported, and would go again after a restart.
-   */
-  canRecordExports(): boolean;
   /** A store write failed for lack of space: releases the reserve (once) and refuses new data. */
   diskFull(): void;
   /** Looks at free space: ends the full state and makes the reserve again once there is room. */
@@ -58,10 +63,13 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
   const file = path.join(dataDir, RESERVE_FILE_NAME);
   const freeBytes = options.freeBytes ?? (() => statfsFreeBytes(dataDir));
   const reusableBytes = options.reusableBytes ?? (() => 0);
-  const roomBytes = Math.max(reserveBytes, MIN_ROOM_BYTES);
-  // What an export's bookkeeping may need at most between two checks: a fraction of the room.
-  const settleHeadroomBytes = Math.max(roomBytes / 4, 256 * 1024);
-  let held = reserveBytes > 0 && sizeOf(file) >= reserveBytes;
+  // A reserve from the last run is kept whatever its size (it was sized to that run's room).
+  let heldBytes = reserveBytes > 0 ? sizeOf(file) : 0;
+  let held = heldBytes > 0;
+  // The reserve this process aims at: the configured size, or less on a disk with less room.
+  let targetBytes = reserveBytes > 0 ? Math.max(heldBytes, sizeFor(safe(freeBytes) + heldBytes)) : 0;
+  // Room that ends the full state: what the reserve would hold back, at least MIN_ROOM_BYTES.
+  const roomBytes = () => Math.max(targetBytes, MIN_ROOM_BYTES);
   let full = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -71,14 +79,23 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
     options.onChange?.(full);
   };
 
+  /** The reserve for `room` free bytes: the configured size, at most RESERVE_SHARE of the room. */
+  function sizeFor(room: number): number {
+    const bytes = Math.min(reserveBytes, Math.floor(room * RESERVE_SHARE));
+    return bytes >= MIN_RESERVE_BYTES ? bytes : 0;
+  }
+
   function makeReserve(): boolean {
     if (reserveBytes === 0 || held) return held;
-    // Twice the reserve: making it must leave the store as much room as it holds back.
-    if (safe(freeBytes) < 2 * reserveBytes) return false;
+    // Sized to the room there is now, up to the target: never more than RESERVE_SHARE of it.
+    const bytes = Math.min(targetBytes || reserveBytes, sizeFor(safe(freeBytes)));
+    if (bytes === 0) return false;
     try {
-      writeZeros(file, reserveBytes);
+      writeZeros(file, bytes);
       held = true;
-      logger.info({ file, bytes: reserveBytes }, 'disk reserve in place');
+      heldBytes = bytes;
+      targetBytes = Math.max(targetBytes, bytes);
+      logger.info({ file, bytes, configuredBytes: reserveBytes }, 'disk reserve in place');
     } catch (error) {
       rmSync(file, { force: true });
       logger.warn({ err: error, file }, 'could not make the disk reserve');
@@ -101,12 +118,12 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
 
   const reserve: DiskReserve = {
     unwritableReason: () => (full ? 'the disk holding the store is full: new batches are refused until space frees' : undefined),
-    canRecordExports: () => held || safe(freeBytes) >= settleHeadroomBytes,
     diskFull() {
       if (held) {
         rmSync(file, { force: true });
         held = false;
-        logger.error({ file, bytes: reserveBytes }, 'DISK FULL: released the disk reserve so exported rows can still be deleted; new batches are refused');
+        heldBytes = 0;
+        logger.error({ file, bytes: heldBytes }, 'DISK FULL: released the disk reserve so exported rows can still be deleted; new batches are refused');
       } else if (!full) {
         logger.error({ dataDir }, 'DISK FULL: the store cannot write; new batches are refused until space frees');
       }
@@ -121,7 +138,7 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
           logger.debug({ err: error }, 'could not reclaim store space yet');
         }
       }
-      const room = safe(freeBytes) + safe(reusableBytes) >= roomBytes;
+      const room = safe(freeBytes) + safe(reusableBytes) >= roomBytes();
       if (full && room) {
         setFull(false);
         logger.warn({ dataDir }, 'disk space is back: the store accepts new batches again');
@@ -145,7 +162,7 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
 
   // At start: the reserve from the last run, or a new one; without room for either, start full.
   makeReserve();
-  if (!held && safe(freeBytes) + safe(reusableBytes) < roomBytes) {
+  if (!held && safe(freeBytes) + safe(reusableBytes) < roomBytes()) {
     full = true;
     logger.error({ dataDir, freeBytes: safe(freeBytes) }, 'DISK FULL at start: new batches are refused until space frees');
   }

@@ -6,7 +6,7 @@ import type { ExportOutcome } from '../../../src/export/export-outcome.js';
 import type { SpanSink } from '../../../src/export/span-sink.js';
 import { createSilentLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { createExportWorker, type ExportWorker } from '../../../src/pipeline/export-worker.js';
+import { createExportWorker, MAX_UNRECORDED_SPANS, type ExportWorker } from '../../../src/pipeline/export-worker.js';
 import { createMemorySpool } from '../../../src/spool/memory-spool.js';
 import type { Spool } from '../../../src/spool/spool.js';
 import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
@@ -110,35 +110,64 @@ describe('export worker', () => {
     expect(h.worker.isBackingOff()).toBe(false);
   });
 
-  it('never sends again spans the backend took but the store could not dequeue (disk full): the dequeue is retried first', async () => {
+  it('sends on while the store cannot record exports (disk full): keeps the records in memory, never sends those spans twice, records them once it can', async () => {
     const real = createMemorySpool();
-    let dequeueFailures = 2;
+    let diskFull = true;
+    let refusedDequeues = 0;
     const spool: Spool = {
       ...real,
       dequeue(ids, deadLetter) {
-        if (dequeueFailures > 0) {
-          dequeueFailures--;
+        if (diskFull) {
+          refusedDequeues++;
           throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
         }
         real.dequeue(ids, deadLetter);
       },
     };
     const h = setup({ spool });
-    h.queue('a', 'b');
+    h.queue('a', 'b', 'c', 'd');
     h.worker.start();
     await settle();
-    expect(h.sink.sent).toEqual([['a', 'b']]);
-    expect(h.worker.isBackingOff()).toBe(true);
-    // The next turn retries the dequeue (fails again), and sends nothing.
+    // Both batches went although neither could be recorded; no backoff, nothing sent twice.
+    expect(h.sink.sent).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(h.worker.isBackingOff()).toBe(false);
+    expect(h.spool.queuedSpans()).toBe(4);
+    // New spans go too; the records kept in memory are offered again first (and refused).
+    h.queue('e');
+    h.worker.wake();
+    await settle();
+    expect(h.sink.sent).toEqual([['a', 'b', 'c'], ['d'], ['e']]);
+    expect(refusedDequeues).toBeGreaterThan(3);
+    // Room again: the timer records what was kept; the queue empties without another send.
+    diskFull = false;
     await h.clock.advance(1_000);
-    expect(h.sink.sent).toEqual([['a', 'b']]);
-    expect(h.spool.queuedSpans()).toBe(2);
-    // Room again: the dequeue goes through, the spans are counted once, and new spans flow.
-    h.queue('c');
-    await h.clock.advance(2_000);
-    expect(h.sink.sent).toEqual([['a', 'b'], ['c']]);
     expect(h.spool.queuedSpans()).toBe(0);
-    expect((await h.metrics.registry.getSingleMetric('bridge_spans_exported_total')!.get()).values.map((v) => v.value)).toEqual([3]);
+    expect(h.sink.sent).toHaveLength(3);
+    expect((await h.metrics.registry.getSingleMetric('bridge_spans_exported_total')!.get()).values.map((v) => v.value)).toEqual([5]);
+  });
+
+  it('stops sending at the budget of records kept in memory, and goes on once they are recorded', async () => {
+    const real = createMemorySpool();
+    let diskFull = true;
+    const spool: Spool = {
+      ...real,
+      dequeue(ids, deadLetter) {
+        if (diskFull) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        real.dequeue(ids, deadLetter);
+      },
+    };
+    const h = setup({ spool, batchSize: MAX_UNRECORDED_SPANS });
+    h.queue(...Array.from({ length: MAX_UNRECORDED_SPANS + 2 }, (_, i) => `s${i}`));
+    h.worker.start();
+    await settle();
+    expect(h.sink.sent.map((batch) => batch.length)).toEqual([MAX_UNRECORDED_SPANS]);
+    await h.clock.advance(5_000);
+    expect(h.sink.sent).toHaveLength(1);
+    diskFull = false;
+    await h.clock.advance(1_000);
+    await settle();
+    expect(h.sink.sent.map((batch) => batch.length)).toEqual([MAX_UNRECORDED_SPANS, 2]);
+    expect(h.spool.queuedSpans()).toBe(0);
   });
 
   it('isolates a span the backend refuses with 400 by halving, and dead-letters only that one', async () => {

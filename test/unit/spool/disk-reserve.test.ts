@@ -1,6 +1,6 @@
 // The full-disk policy with the free space injected: the reserve is made when there is room,
-// released on the first disk-full write, new data refused until there is room again, exports
-// held back only when neither the reserve nor free space could record them.
+// released on the first disk-full write, new data refused until there is room again; sized to the
+// room there is, so a small or nearly-full disk still gets one.
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +15,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(initialFree: number, reusable = 0) {
+function setup(initialFree: number, reusable = 0, reserveBytes = 2 * MiB) {
   const disk = { free: initialFree, reusable, reclaimed: 0 };
   const changes: boolean[] = [];
   const reserve = createDiskReserve({
     dataDir: dir,
-    reserveBytes: 2 * MiB,
+    reserveBytes,
     logger: createSilentLogger(),
     freeBytes: () => disk.free,
     reusableBytes: () => disk.reusable,
@@ -41,12 +41,6 @@ it('makes the reserve at start when there is room, releases it on disk full, and
   reserve.diskFull();
   expect(existsSync(file)).toBe(false);
   expect(reserve.unwritableReason()).toMatch(/disk .* full/);
-  // The reserve's room (as the file system reports it) is what exports may use now.
-  disk.free = 2 * MiB;
-  expect(reserve.canRecordExports()).toBe(true);
-  disk.free = 0;
-  expect(reserve.canRecordExports()).toBe(false);
-
   reserve.check();
   expect(reserve.unwritableReason()).toBeDefined();
   expect(disk.reclaimed).toBe(1);
@@ -62,17 +56,45 @@ it('makes the reserve at start when there is room, releases it on disk full, and
   reserve.close();
 });
 
-it('starts full on a disk without room for the store, and keeps no export it could not record', () => {
+it('starts full on a disk without room for the store, and makes the reserve once space frees', () => {
   const { reserve, disk, file } = setup(100 * 1024);
   expect(reserve.isHeld()).toBe(false);
   expect(existsSync(file)).toBe(false);
   expect(reserve.unwritableReason()).toBeDefined();
-  expect(reserve.canRecordExports()).toBe(false);
   disk.free = 8 * MiB;
   reserve.check();
   expect(reserve.unwritableReason()).toBeUndefined();
   expect(reserve.isHeld()).toBe(true);
   reserve.close();
+});
+
+it('on a disk with less than twice the configured reserve free, makes one of a quarter of the room', () => {
+  // The default 16 MiB reserve on a 20 MiB disk: the old rule (twice the reserve or nothing) made none.
+  const { reserve, disk, file } = setup(20 * MiB, 0, 16 * MiB);
+  expect(reserve.isHeld()).toBe(true);
+  expect(statSync(file).size).toBe(5 * MiB);
+  expect(reserve.unwritableReason()).toBeUndefined();
+  // Full: released; the room that ends the full state is the reserve's size, not the configured one.
+  disk.free = 0;
+  reserve.diskFull();
+  expect(existsSync(file)).toBe(false);
+  disk.free = 5 * MiB;
+  reserve.check();
+  expect(reserve.unwritableReason()).toBeUndefined();
+  // Made again within a quarter of the room there is then.
+  expect(statSync(file).size).toBe(1.25 * MiB);
+  reserve.close();
+});
+
+it('keeps the reserve a previous run sized to its room', () => {
+  const first = setup(4 * MiB, 0, 16 * MiB);
+  expect(statSync(first.file).size).toBe(1 * MiB);
+  first.reserve.close();
+  const again = createDiskReserve({ dataDir: dir, reserveBytes: 16 * MiB, logger: createSilentLogger(), freeBytes: () => 3 * MiB, checkEveryMillis: 0 });
+  expect(again.isHeld()).toBe(true);
+  expect(again.unwritableReason()).toBeUndefined();
+  expect(statSync(first.file).size).toBe(1 * MiB);
+  again.close();
 });
 
 it('knows the disk-full errors of SQLite and of the file system', () => {

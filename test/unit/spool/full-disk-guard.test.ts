@@ -23,7 +23,6 @@ function recordingReserve() {
   let fulls = 0;
   const reserve: DiskReserve = {
     unwritableReason: () => (fulls > 0 ? 'full' : undefined),
-    canRecordExports: () => true,
     diskFull: () => void fulls++,
     check: () => undefined,
     isHeld: () => fulls === 0,
