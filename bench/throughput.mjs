@@ -5,9 +5,13 @@
 //   1. end to end: a burst of --events LiteLLM-shaped events (--batch per request, --concurrency
 //      clients) accepted by the bridge AND exported to the sink (distinct span ids counted and
 //      checked against the events acknowledged); acks/s; peak RSS during the burst;
-//   2. the in-process ceiling: the same bodies through the built service without HTTP;
-//   3. the 207's p50/p99 at --latency-rate events/s in batches of --latency-batch (open loop).
-// Then one JSON line with every figure. Exit code 1 when a span is missing.
+//   2. the in-process ceiling: the same bodies through the built service without HTTP and without
+//      a store (memory store: parse, validate, assemble, map, OTLP protobuf, export);
+//   3. an OpenTelemetry Collector (Jaeger v2 from .e2e-cache/bin/jaeger, OTLP in, OTLP out, pinned
+//      to the bridge's core) relaying the bridge's own output of run 1 (up to --relay-megabytes);
+//   4. the 207's p50/p99 at --latency-rate events/s in batches of --latency-batch (open loop).
+// Then the ratios of run 1 to runs 2 and 3, and one JSON line with every figure. Exit code 1 when a
+// span is missing.
 // Flags: node bench/throughput.mjs --help
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { createBodyStream } from './lib/litellm-bodies.mjs';
 import { COMMON_FLAGS, envPairs, parseFlags } from './lib/flags.mjs';
 import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
 import { startSinkProcess } from './lib/otlp-sink.mjs';
+import { relayThroughCollector, relayUnavailable } from './lib/collector-relay.mjs';
 
 const FLAGS = {
   events: { type: 'string', default: '200000', help: 'events in the end-to-end burst' },
@@ -28,8 +33,9 @@ const FLAGS = {
   'latency-batch': { type: 'string', default: '15', help: 'events per request of the latency run' },
   'latency-seconds': { type: 'string', default: '20', help: 'duration of the latency run' },
   'latency-warmup-seconds': { type: 'string', default: '2', help: 'first seconds left out of the percentiles' },
+  'relay-megabytes': { type: 'string', default: '96', help: "the bridge's output kept for the Collector comparison" },
   ...COMMON_FLAGS,
-  skip: { type: 'string', multiple: true, default: [], help: 'skip a part: e2e, ceiling, latency (repeatable)' },
+  skip: { type: 'string', multiple: true, default: [], help: 'skip a part: e2e, ceiling, collector, latency (repeatable)' },
 };
 
 const flags = parseFlags('npm run bench -- [flags]   (or: node bench/throughput.mjs [flags] after npm run build)', FLAGS);
@@ -69,6 +75,8 @@ async function withFreshBridge(prefix, run) {
 function endToEnd() {
   return withFreshBridge('bridge-bench-e2e-', async (bridge) => {
     const baseRssMb = bridge.memory().rssKb / 1024;
+    // The bridge's own output, kept for the Collector comparison.
+    await sink.capture(num('relay-megabytes') * 1048576);
     const stream = createBodyStream();
     const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
     const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
@@ -104,7 +112,7 @@ async function ceiling() {
   await sink.reset();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-ceiling-'));
   const events = Number(flags['ceiling-events'] || flags.events);
-  const argv = [process.execPath, path.join(ROOT, 'bench', 'lib', 'in-process-ceiling.mjs'), sink.tracesUrl, dataDir, String(events), flags.batch, flags['trace-idle-ms']];
+  const argv = [process.execPath, path.join(ROOT, 'bench', 'lib', 'in-process-ceiling.mjs'), sink.tracesUrl, dataDir, String(events), flags.batch, flags['trace-idle-ms'], 'memory'];
   const pinned = cpu !== undefined && hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv;
   const child = spawn(pinned[0], pinned.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   try {
@@ -144,12 +152,28 @@ async function ceiling() {
       endToEndEventsPerSecond: seconds === undefined ? undefined : Math.round(finished.accepted / seconds),
       spans: done.check,
     };
-    console.log(`in-process ceiling (no HTTP, same bodies, one core): ${result.events} events ingested at ${result.ingestEventsPerSecond} events/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end (${result.spans.missing} missing)`);
+    console.log(`in-process ceiling (no HTTP, no store, same bodies, one core): ${result.events} events ingested at ${result.ingestEventsPerSecond} events/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end (${result.spans.missing} missing)`);
     return result;
   } finally {
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function collector() {
+  const unavailable = relayUnavailable();
+  if (unavailable) {
+    console.log(`Collector comparison skipped: ${unavailable}`);
+    return { skipped: unavailable };
+  }
+  const { bodies, spans } = await sink.captured();
+  if (bodies.length === 0) {
+    console.log('Collector comparison skipped: no bridge output kept (run the end-to-end part)');
+    return { skipped: 'no bridge output' };
+  }
+  const result = await relayThroughCollector({ sink, bodies, spans, cpu });
+  console.log(`OpenTelemetry Collector (Jaeger v2, OTLP in/out, one core) relaying the bridge's own output: ${result.spans} spans in ${result.requests} requests (${result.megabytes} MB) relayed in ${result.seconds ?? 'TIMEOUT'} s = ${result.spansPerSecond ?? '-'} spans/s; failed requests ${result.failedRequests}`);
+  return result;
 }
 
 function latency() {
@@ -185,10 +209,16 @@ try {
   console.log(`pinning: ${pinning.note}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
   results.loadAverage = loadavg();
   if (!flags.skip.includes('e2e')) results.endToEnd = await endToEnd();
+  if (!flags.skip.includes('collector')) results.collector = await collector();
   if (!flags.skip.includes('ceiling')) results.ceiling = await ceiling();
   if (!flags.skip.includes('latency')) results.latency = await latency();
 } finally {
   await sink.stop();
 }
+// The ratios of the same run: the bridge's end-to-end rate (one span per event) to each reference.
+const bridgeRate = results.endToEnd?.endToEndEventsPerSecond;
+const ratio = (reference) => (bridgeRate && reference ? +(bridgeRate / reference).toFixed(3) : undefined);
+results.ratios = { toInProcessCeiling: ratio(results.ceiling?.endToEndEventsPerSecond), toCollector: ratio(results.collector?.spansPerSecond) };
+console.log(`ratios (same run): bridge ${bridgeRate ?? '-'} events/s = ${results.ratios.toInProcessCeiling ?? '-'} of the in-process ceiling (${results.ceiling?.endToEndEventsPerSecond ?? '-'}/s), ${results.ratios.toCollector ?? '-'} of the Collector relay (${results.collector?.spansPerSecond ?? '-'} spans/s)`);
 console.log(JSON.stringify(results));
 process.exit(failed ? 1 : 0);

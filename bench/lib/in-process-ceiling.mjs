@@ -1,5 +1,5 @@
-// The in-process ceiling: the built service (dist/service.js, SQLite store) fed the benchmark's
-// bodies without HTTP in front: JSON.parse, pipeline.ingest, the 207 body serialised, as the
+// The in-process ceiling: the built service (dist/service.js; the memory store unless the last
+// argument says `sqlite`) fed the benchmark's bodies without HTTP in front: JSON.parse, pipeline.ingest, the 207 body serialised, as the
 // receiver route does, and the real OTLP export to the benchmark's sink. Run as a child process
 // (pinned like the bridge) by bench/throughput.mjs; prints one JSON line when it starts sending
 // and one when every body was accepted, then waits to be killed.
@@ -10,7 +10,7 @@ import { ROOT } from './bridge-process.mjs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [otlpUrl, dataDir, eventsText, batchText, traceIdleMillis] = process.argv.slice(2);
+const [otlpUrl, dataDir, eventsText, batchText, traceIdleMillis, store = 'memory'] = process.argv.slice(2);
 const events = Number(eventsText);
 const batch = Number(batchText);
 
@@ -21,7 +21,7 @@ async function openService() {
   const { createService } = await dist('service.js');
   const { createSilentLogger } = await dist('logger.js');
   const config = loadServiceConfig({
-    BRIDGE_STORE: 'sqlite',
+    BRIDGE_STORE: store,
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_TRACE_IDLE_MS: traceIdleMillis,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,

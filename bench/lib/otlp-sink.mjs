@@ -2,7 +2,10 @@
 // neither shares the bridge's core nor the load generator's event loop): answers 200 to
 // POST /v1/traces (or 503 + Retry-After while told the backend is down), and counts requests,
 // bytes, spans and distinct span ids by walking the protobuf wire format (or the JSON encoding).
-// Control: GET /stats, POST /mode?status=200|503, POST /reset. It prints {"url": ...} once listening.
+// Control: GET /stats, POST /mode?status=200|503, POST /reset, POST /capture?maxBytes=N (keep the
+// next request bodies, up to N bytes, as received) and GET /captured (them, each framed as a
+// 4-byte big-endian length then the body; all protobuf: what the bridge sends by default).
+// It prints {"url": ...} once listening.
 // Also exports startSinkProcess() for the benchmarks. Knows nothing of the bridge's code.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -71,6 +74,8 @@ function spanIdsOfJson(buf) {
 function runSink(port) {
   const state = { status: 200, requests: 0, refused: 0, bytes: 0, spans: 0, undecodable: 0, firstAtMillis: 0, lastAtMillis: 0 };
   let distinct = new Set();
+  // Request bodies kept for a replay (the Collector comparison): the bridge's own output.
+  let capture = { maxBytes: 0, bytes: 0, bodies: [], spans: 0 };
   const json = (res, status, value) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(value));
@@ -82,6 +87,21 @@ function runSink(port) {
       state.status = Number(url.searchParams.get('status') ?? 200);
       req.resume();
       return json(res, 200, { status: state.status });
+    }
+    if (req.method === 'POST' && url.pathname === '/capture') {
+      capture = { maxBytes: Number(url.searchParams.get('maxBytes') ?? 0), bytes: 0, bodies: [], spans: 0 };
+      req.resume();
+      return json(res, 200, {});
+    }
+    if (req.method === 'GET' && url.pathname === '/captured') {
+      const frames = [];
+      for (const body of capture.bodies) {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(body.length);
+        frames.push(length, body);
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-spans': String(capture.spans) });
+      return res.end(Buffer.concat(frames));
     }
     if (req.method === 'POST' && url.pathname === '/reset') {
       Object.assign(state, { requests: 0, refused: 0, bytes: 0, spans: 0, undecodable: 0, firstAtMillis: 0, lastAtMillis: 0 });
@@ -103,8 +123,14 @@ function runSink(port) {
       state.bytes += body.length;
       try {
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-        const ids = String(req.headers['content-type']).includes('json') ? spanIdsOfJson(body) : spanIdsOfProtobuf(body);
+        const json = String(req.headers['content-type']).includes('json');
+        const ids = json ? spanIdsOfJson(body) : spanIdsOfProtobuf(body);
         state.spans += ids.length;
+        if (!json && capture.bytes + body.length <= capture.maxBytes) {
+          capture.bodies.push(body);
+          capture.bytes += body.length;
+          capture.spans += ids.length;
+        }
         for (const id of ids) distinct.add(id);
       } catch {
         state.undecodable++;
@@ -144,6 +170,20 @@ export async function startSinkProcess() {
     stats: () => call('GET', '/stats'),
     setStatus: (status) => call('POST', `/mode?status=${status}`),
     reset: () => call('POST', '/reset'),
+    /** Keeps the next protobuf request bodies, up to `maxBytes`. */
+    capture: (maxBytes) => call('POST', `/capture?maxBytes=${maxBytes}`),
+    /** The bodies kept since `capture`, and the spans they hold. */
+    async captured() {
+      const res = await fetch(`${base}/captured`);
+      const all = Buffer.from(await res.arrayBuffer());
+      const bodies = [];
+      for (let pos = 0; pos < all.length; ) {
+        const length = all.readUInt32BE(pos);
+        bodies.push(all.subarray(pos + 4, pos + 4 + length));
+        pos += 4 + length;
+      }
+      return { bodies, spans: Number(res.headers.get('x-spans') ?? 0) };
+    },
     /**
      * Waits until the sink holds `expected` distinct spans, `timeoutMillis` passed or `stopIf()`.
      * Resolves `at` (performance.now(), undefined when incomplete) and the check of the counts.
