@@ -62,7 +62,7 @@ async function spansArrived(expected) {
 async function withFreshBridge(prefix, run) {
   await sink.reset();
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
-  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu });
+  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu, ...(flags['cpu-prof-dir'] ? { cpuProfileDir: flags['cpu-prof-dir'] } : {}) });
   try {
     await bridge.ready();
     return await run(bridge);

@@ -48,8 +48,14 @@ export function checkStore(dataDir: string): StoreReport {
       report.entries = totals.n;
       report.entryBytes = totals.b;
     }
-    if (names.includes('export_queue')) {
-      const queue = db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination ORDER BY destination').all() as Array<{
+    // The queue in batches (one row per destination per commit), or per span in a store from before.
+    const queueSums = names.includes('export_batches')
+      ? 'SELECT destination, COALESCE(SUM(remaining), 0) AS n, COALESCE(SUM(remaining_bytes), 0) AS b FROM export_batches GROUP BY destination ORDER BY destination'
+      : names.includes('export_queue')
+        ? 'SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination ORDER BY destination'
+        : undefined;
+    if (queueSums) {
+      const queue = db.prepare(queueSums).all() as Array<{
         destination: string;
         n: number;
         b: number;

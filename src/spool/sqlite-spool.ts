@@ -1,7 +1,14 @@
 // The durable Spool on SQLite (better-sqlite3, WAL): the log (one row per accepted request: per-
-// event keyed writes cannot meet the throughput goal, DESIGN §6), the export queue (one row per
-// encoded span and destination), tombstones, dead letters and the quarantine of unreadable rows.
-// Knows nothing of assembly or OTel.
+// event keyed writes cannot meet the throughput goal, DESIGN §6), the export queue, tombstones,
+// dead letters and the quarantine of unreadable rows. Knows nothing of assembly or OTel.
+//
+// The export queue holds batches: one row per destination per commit (its spans packed in
+// `export_payloads`, its state in a small `export_batches` row), not one row per span. A span's
+// queue id is `batch id × SPAN_SLOTS + its index`, so ids still grow in commit order and the
+// port is unchanged. Dequeuing part of a batch sets bits in the batch's `done` bitmap (a small
+// row rewritten, the payloads untouched); the batch goes once every span is done, and a span
+// marked done is never peeked again, across restarts. Measured with `npm run bench:store`
+// (figures in the commit that made it).
 import path from 'node:path';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
@@ -18,12 +25,20 @@ const SCHEMA = `
     events TEXT NOT NULL,
     bytes INTEGER NOT NULL
   );
-  CREATE TABLE IF NOT EXISTS export_queue (
+  CREATE TABLE IF NOT EXISTS export_batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     destination TEXT NOT NULL,
-    payload BLOB NOT NULL
+    spans INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    remaining_bytes INTEGER NOT NULL,
+    sizes BLOB NOT NULL,
+    done BLOB NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS export_queue_destination ON export_queue (destination, id);
+  CREATE INDEX IF NOT EXISTS export_batches_destination ON export_batches (destination, id);
+  CREATE TABLE IF NOT EXISTS export_payloads (
+    id INTEGER PRIMARY KEY,
+    payloads BLOB NOT NULL
+  );
   CREATE TABLE IF NOT EXISTS tombstones (
     key TEXT PRIMARY KEY,
     envelope_ids TEXT NOT NULL,
@@ -65,6 +80,21 @@ interface DeadLetterRow {
   span_count: number;
 }
 
+/** Queue ids per batch: a span's id is `batch id × SPAN_SLOTS + index` (safe integers up to 2^37 batches). */
+export const SPAN_SLOTS = 65536;
+
+interface BatchRow {
+  id: number;
+  destination: string;
+  spans: number;
+  remaining: number;
+  remaining_bytes: number;
+  sizes: Buffer;
+  done: Buffer;
+}
+
+const isDone = (done: Uint8Array, index: number) => (done[index >> 3]! & (1 << (index & 7))) !== 0;
+
 export interface SqliteSpoolOptions extends OpenStoreOptions {
   /** How long tombstones are kept (sizes the key filter's epochs). */
   tombstoneRetentionMillis?: number;
@@ -88,13 +118,18 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
   const insertLog = db.prepare<[number, string, string, number]>('INSERT INTO log (received_at, source, events, bytes) VALUES (?, ?, ?, ?)');
   const deleteLog = db.prepare<[number]>('DELETE FROM log WHERE seq = ? RETURNING bytes').pluck();
   const selectLog = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes FROM log WHERE seq = ?');
-  const insertQueue = db.prepare<[string, Uint8Array]>('INSERT INTO export_queue (destination, payload) VALUES (?, ?)');
-  const peekQueue = db.prepare<[string, number, number]>(
-    'SELECT id, destination, payload FROM export_queue WHERE destination = ? AND id > ? ORDER BY id LIMIT ?',
+  const insertBatch = db.prepare<[string, number, number, number, Buffer, Buffer]>(
+    'INSERT INTO export_batches (destination, spans, remaining, remaining_bytes, sizes, done) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  // Exported spans are deleted without reading their payloads back; only dead letters keep them.
-  const deleteQueue = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes');
-  const deleteQueueKeeping = db.prepare<[number]>('DELETE FROM export_queue WHERE id = ? RETURNING destination, length(payload) AS bytes, payload');
+  const insertPayloads = db.prepare<[number | bigint, Buffer]>('INSERT INTO export_payloads (id, payloads) VALUES (?, ?)');
+  const peekBatches = db.prepare<[string, number, number]>(
+    'SELECT b.id AS id, b.done AS done, p.payloads AS payloads FROM export_batches b JOIN export_payloads p ON p.id = b.id WHERE b.destination = ? AND b.id >= ? ORDER BY b.id LIMIT ?',
+  );
+  const selectBatch = db.prepare<[number]>('SELECT id, destination, spans, remaining, remaining_bytes, sizes, done FROM export_batches WHERE id = ?');
+  const selectPayloads = db.prepare<[number]>('SELECT payloads FROM export_payloads WHERE id = ?').pluck();
+  const updateBatch = db.prepare<[number, number, Buffer, number]>('UPDATE export_batches SET remaining = ?, remaining_bytes = ?, done = ? WHERE id = ?');
+  const deleteBatch = db.prepare<[number]>('DELETE FROM export_batches WHERE id = ?');
+  const deletePayloads = db.prepare<[number]>('DELETE FROM export_payloads WHERE id = ?');
   const upsertTombstone = db.prepare<[string, string, number]>(
     'INSERT INTO tombstones (key, envelope_ids, at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET envelope_ids = excluded.envelope_ids, at = excluded.at',
   );
@@ -146,8 +181,47 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     }
   };
 
+  /** One batch row per destination (and per SPAN_SLOTS spans) of a commit. */
+  function insertBatches(spans: Commit['spans']): void {
+    const byDestination = new Map<string, Uint8Array[]>();
+    for (const span of spans) {
+      let list = byDestination.get(span.destination);
+      if (!list) byDestination.set(span.destination, (list = []));
+      list.push(span.payload);
+    }
+    for (const [destination, payloads] of byDestination) {
+      for (let from = 0; from < payloads.length; from += SPAN_SLOTS) {
+        const part = payloads.slice(from, from + SPAN_SLOTS);
+        const sizes = Buffer.allocUnsafe(4 * part.length);
+        let bytes = 0;
+        part.forEach((p, i) => {
+          sizes.writeUInt32BE(p.byteLength, 4 * i);
+          bytes += p.byteLength;
+        });
+        const info = insertBatch.run(destination, part.length, part.length, bytes, sizes, Buffer.alloc(Math.ceil(part.length / 8)));
+        insertPayloads.run(info.lastInsertRowid, packPayloads(part));
+      }
+    }
+  }
+
+  // A store from before batches: its per-span queue rows become batches, in pages, at open.
+  const hasOldQueue = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'export_queue'").get() !== undefined;
+  if (hasOldQueue) {
+    const page = db.prepare<[number]>('SELECT id, destination, payload FROM export_queue WHERE id > ? ORDER BY id LIMIT 1024');
+    const migrate = db.transaction(() => {
+      for (let after = 0; ; ) {
+        const rows = page.all(after) as Array<{ id: number; destination: string; payload: Buffer }>;
+        if (rows.length === 0) break;
+        insertBatches(rows.map((r) => ({ destination: r.destination, payload: r.payload })));
+        after = rows[rows.length - 1]!.id;
+      }
+      db.exec('DROP TABLE export_queue');
+    });
+    migrate();
+  }
+
   const commit = db.transaction((c: Commit, atMillis: number) => {
-    for (const span of c.spans) insertQueue.run(span.destination, span.payload);
+    insertBatches(c.spans);
     // An entity is queued once (assembly forgets it then), so a tombstone is written whole; after
     // a kill -9 replay the same key may come again with the same ids, and replacing is right.
     for (const t of c.tombstones) upsertTombstone.run(t.key, JSON.stringify(t.envelopeIds), atMillis);
@@ -155,14 +229,39 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     return c.releaseSeqs.map(releaseOne);
   });
 
+  // Exported spans are marked done without reading their payloads back; only dead letters keep them.
   const dequeue = db.transaction((ids: readonly number[], deadLetter?: { destination: string; reason: string; atMillis: number }) => {
     const payloads: Uint8Array[] = [];
-    const removed: Array<{ destination: string; bytes: number }> = [];
+    const removed: Array<{ destination: string; spans: number; bytes: number }> = [];
+    const byBatch = new Map<number, number[]>();
     for (const id of ids) {
-      const row = (deadLetter ? deleteQueueKeeping : deleteQueue).get(id) as { destination: string; bytes: number; payload?: Buffer } | undefined;
+      const batchId = Math.floor(id / SPAN_SLOTS);
+      let list = byBatch.get(batchId);
+      if (!list) byBatch.set(batchId, (list = []));
+      list.push(id - batchId * SPAN_SLOTS);
+    }
+    for (const [batchId, indexes] of byBatch) {
+      const row = selectBatch.get(batchId) as BatchRow | undefined;
       if (!row) continue;
-      removed.push(row);
-      if (row.payload) payloads.push(row.payload);
+      const done = Buffer.from(row.done);
+      const kept = deadLetter ? unpackPayloads(selectPayloads.get(batchId) as Buffer) : undefined;
+      let spans = 0;
+      let bytes = 0;
+      for (const index of indexes) {
+        if (index >= row.spans || isDone(done, index)) continue;
+        done[index >> 3]! |= 1 << (index & 7);
+        spans++;
+        bytes += row.sizes.readUInt32BE(4 * index);
+        if (kept) payloads.push(kept[index]!);
+      }
+      if (spans === 0) continue;
+      removed.push({ destination: row.destination, spans, bytes });
+      if (row.remaining === spans) {
+        deleteBatch.run(batchId);
+        deletePayloads.run(batchId);
+      } else {
+        updateBatch.run(row.remaining - spans, row.remaining_bytes - bytes, done, batchId);
+      }
     }
     if (deadLetter && payloads.length > 0) {
       insertDeadLetter.run(deadLetter.atMillis, deadLetter.destination, deadLetter.reason, packPayloads(payloads), payloads.length);
@@ -247,14 +346,29 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     },
     release: (seqs) => settleReleased(release(seqs)),
     peekQueue(destination, afterId, limit) {
-      return (peekQueue.all(destination, afterId, limit) as Array<{ id: number; destination: string; payload: Buffer }>).map(
-        (row): QueuedSpan => ({ id: row.id, destination: row.destination, payload: row.payload }),
-      );
+      const out: QueuedSpan[] = [];
+      // Batches in pages: a batch holds up to SPAN_SLOTS spans, usually a slice's worth (64).
+      let fromBatch = Math.floor(afterId / SPAN_SLOTS);
+      while (out.length < limit) {
+        const rows = peekBatches.all(destination, fromBatch, 8) as Array<{ id: number; done: Buffer; payloads: Buffer }>;
+        for (const row of rows) {
+          const payloads = unpackPayloads(row.payloads);
+          for (let index = 0; index < payloads.length && out.length < limit; index++) {
+            const id = row.id * SPAN_SLOTS + index;
+            if (id <= afterId || isDone(row.done, index)) continue;
+            out.push({ id, destination, payload: payloads[index]! });
+          }
+          if (out.length >= limit) break;
+        }
+        if (rows.length < 8) break;
+        fromBatch = rows[rows.length - 1]!.id + 1;
+      }
+      return out;
     },
     dequeue(ids, deadLetter) {
       for (const row of dequeue(ids, deadLetter)) {
         const q = queueCount(row.destination);
-        q.spans--;
+        q.spans -= row.spans;
         q.bytes -= row.bytes;
         queueBytes -= row.bytes;
       }
@@ -269,7 +383,8 @@ export function openSqliteSpool(dataDir: string, options: SqliteSpoolOptions = {
     pendingEntries: () => entries,
     quarantinedEntries: () => quarantined,
     async warmUp() {
-      const totals = db.prepare('SELECT destination, COUNT(*) AS n, COALESCE(SUM(length(payload)), 0) AS b FROM export_queue GROUP BY destination').all() as Array<{
+      // Small rows: the sums no longer read the payloads.
+      const totals = db.prepare('SELECT destination, COALESCE(SUM(remaining), 0) AS n, COALESCE(SUM(remaining_bytes), 0) AS b FROM export_batches GROUP BY destination').all() as Array<{
         destination: string;
         n: number;
         b: number;

@@ -155,6 +155,58 @@ describe('sqlite spool: what survives a restart', () => {
     expect(spool.listDeadLetters().map((d) => d.reason)).toEqual(['HTTP 401']);
   });
 
+  it('holds a commit as one batch row per destination; a partly exported batch never gives back what was dequeued, across a reopen', async () => {
+    let spool = sqlite();
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    spool.commit({ spans: names.flatMap((t) => [{ destination: 'jaeger', payload: payload(t) }, { destination: 'tempo', payload: payload(t) }]), tombstones: [], releaseSeqs: [] }, 0);
+    spool.commit({ spans: [{ destination: 'jaeger', payload: payload('f') }], tombstones: [], releaseSeqs: [] }, 0);
+    const rows = () => {
+      const db = new Database(path.join(dataDir, 'bridge.sqlite'), { readonly: true });
+      try {
+        return db.prepare('SELECT destination, spans, remaining FROM export_batches ORDER BY id').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(rows()).toEqual([
+      { destination: 'jaeger', spans: 5, remaining: 5 },
+      { destination: 'tempo', spans: 5, remaining: 5 },
+      { destination: 'jaeger', spans: 1, remaining: 1 },
+    ]);
+    const jaeger = spool.peekQueue('jaeger', 0, 10);
+    expect(jaeger.map((s) => Buffer.from(s.payload).toString())).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    // Out of order and in pieces, as a worker that halved a batch would.
+    spool.dequeue([jaeger[1]!.id, jaeger[3]!.id]);
+    spool.dequeue([jaeger[1]!.id]);
+    expect(spool.queuedSpans('jaeger')).toBe(4);
+    spool = reopen(spool);
+    await spool.warmUp?.();
+    expect(spool.queuedSpans('jaeger')).toBe(4);
+    expect(spool.queuedSpans('tempo')).toBe(5);
+    expect(spool.peekQueue('jaeger', 0, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['a', 'c', 'e', 'f']);
+    expect(spool.peekQueue('jaeger', 0, 2).map((s) => Buffer.from(s.payload).toString())).toEqual(['a', 'c']);
+    expect(spool.peekQueue('jaeger', jaeger[2]!.id, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['e', 'f']);
+    spool.dequeue([jaeger[0]!.id, jaeger[2]!.id, jaeger[4]!.id], { destination: 'jaeger', reason: 'HTTP 400', atMillis: 1 });
+    expect(spool.listDeadLetters()[0]!.payloads.map((p) => Buffer.from(p).toString())).toEqual(['a', 'c', 'e']);
+    expect(rows()).toEqual([
+      { destination: 'tempo', spans: 5, remaining: 5 },
+      { destination: 'jaeger', spans: 1, remaining: 1 },
+    ]);
+    expect(spool.pendingBytes()).toBe(6);
+  });
+
+  it('turns the per-span queue of a store from before batches into batches at open, in order', async () => {
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.exec('CREATE TABLE export_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, payload BLOB NOT NULL)');
+    for (const [destination, text] of [['jaeger', 'x'], ['tempo', 'y'], ['jaeger', 'z']]) db.prepare('INSERT INTO export_queue (destination, payload) VALUES (?, ?)').run(destination, payload(text!));
+    db.close();
+    const spool = sqlite();
+    await spool.warmUp?.();
+    expect(spool.queuedSpans('jaeger')).toBe(2);
+    expect(spool.peekQueue('jaeger', 0, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['x', 'z']);
+    expect(spool.peekQueue('tempo', 0, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['y']);
+  });
+
   it('quarantines a row that cannot be read, counts it and replays the others', () => {
     let spool = sqlite();
     const a = append(spool, 1);
