@@ -4,6 +4,13 @@
 // once the pipeline has queued it (`confirm`), and a trace whose observations are all queued keeps
 // only what its root needs (name, context, time range, counts). Durability is the spool's: entries
 // are replayed into `ingest` on start, and an out-of-order event refolds from the stored entries.
+// Open state holds no payloads (issue 16): an entity that stays open after the request that
+// touched it has its fold's input, output and metadata dropped, and is refolded from its log
+// entries (the port's `readEntries`) when it completes, so memory per open entity does not depend
+// on payload size, whatever log is behind the port. What completes at once (an observation sent
+// ended, and its trace until that observation is queued) keeps them for the few milliseconds until
+// the next slice: reading those back would cost a parse of their entry for nothing. Entries read
+// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES).
 // Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
@@ -28,6 +35,13 @@ import {
   type TraceFold,
 } from './merge.js';
 
+/**
+ * Stored bytes of log entries kept parsed for refolds. Measured: a 200-event LiteLLM entry
+ * (~220 KB stored) parses in about 1.5 ms and its entities complete over ~4 slices of 64 records,
+ * so without a cache each entry would be parsed ~4 times.
+ */
+const ENTRY_CACHE_BYTES = 8 * 1024 * 1024;
+
 /** What every entity with events of its own keeps, whatever its kind. */
 interface Tracked {
   key: string;
@@ -37,6 +51,8 @@ interface Tracked {
   seqs: Set<number>;
   /** Order key of the last event folded: an earlier one means refolding. */
   lastKey?: EventOrderKey;
+  /** The fold dropped its payloads (input, output, metadata): refold from the log to finish. */
+  elided?: boolean;
 }
 
 interface ObservationEntity extends Tracked {
@@ -135,6 +151,11 @@ export class Assembler {
   private readonly ready = new Set<string>();
   /** Spool seq → number of pending entities holding events from it. */
   private readonly seqRefs = new Map<number, number>();
+  /** Entries read back for refolds, oldest first, within ENTRY_CACHE_BYTES. */
+  private readonly entryCache = new Map<number, SpoolEntry>();
+  private entryCacheBytes = 0;
+  /** Traces finished with their payloads during one `collect`. */
+  private collectTraces = new Map<string, ReturnType<typeof finishTrace>>();
 
   constructor(private readonly options: AssemblerOptions) {}
 
@@ -195,8 +216,33 @@ export class Assembler {
       }
     }
     for (const entity of touched) this.trackObservation(entity, nowMillis);
+    this.elideOpen(entry.events);
     result.releasable = !this.seqRefs.has(entry.seq);
     return result;
+  }
+
+  /**
+   * Drops the payloads of the entities an entry touched that stay open: observations not ready,
+   * and traces none of whose observations is ready (those keep theirs until `confirm`).
+   */
+  private elideOpen(events: readonly IngestionEvent[]): void {
+    const keepTraces = new Set<string>();
+    for (const key of this.ready) {
+      const entity = this.entities.get(key);
+      if (entity?.kind === 'obs' && entity.traceId !== undefined) keepTraces.add(entity.traceId);
+    }
+    for (const event of events) {
+      const id = event.body.id;
+      if (!id) continue;
+      const kind = kindOfEvent(event.type);
+      if (kind === 'trace') {
+        const state = this.traces.get(id);
+        if (state && !keepTraces.has(id)) elideTrace(state);
+      } else if (kind === 'obs') {
+        const entity = this.entities.get(entityKey(kind, id));
+        if (entity?.kind === 'obs' && !this.ready.has(entity.key)) elideObservation(entity);
+      }
+    }
   }
 
   /** The entity an event merges into, or undefined when it is a duplicate or late (counted). */
@@ -254,7 +300,7 @@ export class Assembler {
   /** Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event). */
   private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind): E[] {
     const events: E[] = [];
-    for (const entry of this.options.readEntries([...target.seqs].sort((a, b) => a - b))) {
+    for (const entry of this.entries([...target.seqs].sort((a, b) => a - b))) {
       for (const event of entry.events) {
         if (event.body.id === target.id && kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
       }
@@ -267,8 +313,43 @@ export class Assembler {
     return sorted;
   }
 
+  /** The log entries with these seqs (ascending), through the cache. */
+  private entries(seqs: readonly number[]): SpoolEntry[] {
+    const missing = seqs.filter((seq) => !this.entryCache.has(seq));
+    if (missing.length > 0) {
+      for (const entry of this.options.readEntries(missing)) {
+        this.entryCache.set(entry.seq, entry);
+        this.entryCacheBytes += entry.bytes;
+      }
+      for (const [seq, entry] of this.entryCache) {
+        if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
+        this.entryCache.delete(seq);
+        this.entryCacheBytes -= entry.bytes;
+      }
+    }
+    const out: SpoolEntry[] = [];
+    for (const seq of seqs) {
+      const entry = this.entryCache.get(seq);
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */
+  private fullFold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, current: F, step: (fold: F | undefined, event: E) => F): F {
+    if (!target.elided) return current;
+    const lastKey = target.lastKey;
+    let fold: F | undefined;
+    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
+    if (lastKey) target.lastKey = lastKey;
+    return fold ?? current;
+  }
+
   private foldTrace(state: TraceState, event: TraceEvent, inOrder: boolean, nowMillis: number): void {
     state.fold = this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
+    // Refolded from every stored event: payloads are back (they go again at the end of the
+    // request unless used at once). In order, a fold that had dropped them still lacks them.
+    if (!inOrder) state.elided = false;
     delete state.finished;
     state.lastEventMillis = nowMillis;
   }
@@ -289,6 +370,7 @@ export class Assembler {
   private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
     const fold = this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
+    if (!inOrder) entity.elided = false;
     const obs = fold.obs;
     entity.lastEventMillis = nowMillis;
     if (event.body.endTime || event.type === 'event-create') entity.ended = true;
@@ -357,10 +439,19 @@ export class Assembler {
     return state;
   }
 
+  /** The trace as merged so far, payloads included (read back once per `collect`). */
   private mergedTrace(state: TraceState | undefined): ReturnType<typeof finishTrace> | undefined {
     if (!state?.fold) return undefined;
-    state.finished ??= finishTrace(state.fold);
-    return state.finished;
+    if (!state.elided) {
+      state.finished ??= finishTrace(state.fold);
+      return state.finished;
+    }
+    let finished = this.collectTraces.get(state.id);
+    if (!finished) {
+      finished = finishTrace(this.fullFold(state, 'trace', state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e)));
+      this.collectTraces.set(state.id, finished);
+    }
+    return finished;
   }
 
   /**
@@ -369,6 +460,16 @@ export class Assembler {
    * pipeline queues the records, then calls `confirm`.
    */
   collect(nowMillis: number, limit: number, mode: CollectMode = 'due'): Collected {
+    // Traces finished with payloads are held for this collection only.
+    this.collectTraces = new Map();
+    try {
+      return this.collectNow(nowMillis, limit, mode);
+    } finally {
+      this.collectTraces = new Map();
+    }
+  }
+
+  private collectNow(nowMillis: number, limit: number, mode: CollectMode): Collected {
     const force = mode === 'all';
     const collected: Collected = { records: [], tombstones: [], releaseSeqs: [], keys: [] };
     const takenPerSeq = new Map<number, number>();
@@ -389,7 +490,7 @@ export class Assembler {
 
     const takeObservation = (entity: ObservationEntity) => {
       const trace = this.mergedTrace(entity.traceId !== undefined ? this.traces.get(entity.traceId) : undefined);
-      const observation = finishObservation(entity.fold!);
+      const observation = finishObservation(this.fullFold(entity, 'obs', entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
       take(entity, {
         kind: 'observation',
         observation,
@@ -489,6 +590,8 @@ export class Assembler {
           if (state) {
             state.open.delete(entity.id);
             state.observationCount++;
+            // Kept for its ready observations; the next one reads it back (from the entry cache).
+            elideTrace(state);
           }
         }
         continue;
@@ -527,6 +630,23 @@ function toPassthroughDraft(event: PassthroughSpanEvent): PassthroughDraft {
     resource: b.resource,
     scope: b.scope,
   };
+}
+
+function elideTrace(state: TraceState): void {
+  if (state.elided || !state.fold) return;
+  delete state.fold.trace.input;
+  delete state.fold.trace.output;
+  delete state.fold.trace.metadata;
+  delete state.finished;
+  state.elided = true;
+}
+
+function elideObservation(entity: ObservationEntity): void {
+  if (entity.elided || !entity.fold) return;
+  delete entity.fold.obs.input;
+  delete entity.fold.obs.output;
+  delete entity.fold.obs.metadata;
+  entity.elided = true;
 }
 
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {

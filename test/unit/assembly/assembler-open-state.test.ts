@@ -1,0 +1,116 @@
+// Issue 16 (2): open state without payloads. An open observation or trace keeps ids, times, names
+// and counters; its input, output and metadata are read back from the log (the port's
+// `readEntries`) when it completes. Here the log is JSON text, as on disk, so whatever the
+// assembler holds on to is all that stays reachable: the heap after a GC must not grow with the
+// payload size, and the completed records must still carry every payload, merged as Langfuse does.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect, it } from 'vitest';
+import { Assembler } from '../../../src/assembly/assembler.js';
+import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
+import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
+import { validateBatch } from '../../../src/ingestion/validate-batch.js';
+import type { SpoolEntry } from '../../../src/spool/spool.js';
+
+/** Events as the receiver hands them on: validated. */
+function valid(batch: unknown[]): IngestionEvent[] {
+  const { accepted, rejected } = validateBatch(batch);
+  expect(rejected).toEqual([]);
+  return accepted;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/**
+ * A log that keeps only JSON bytes, parsed again on every read (as the SQLite log does). Buffers
+ * live outside the V8 heap, so the heap holds only what the assembler keeps.
+ */
+function textLog() {
+  const rows = new Map<number, Buffer>();
+  let next = 1;
+  return {
+    reads: 0,
+    append(events: IngestionEvent[]): SpoolEntry {
+      const text = JSON.stringify(events);
+      const seq = next++;
+      rows.set(seq, Buffer.from(text));
+      return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(text) as IngestionEvent[], bytes: text.length };
+    },
+    readEntries(seqs: readonly number[]): SpoolEntry[] {
+      this.reads++;
+      return seqs.flatMap((seq) => {
+        const bytes = rows.get(seq);
+        return bytes === undefined ? [] : [{ seq, receivedAtMillis: 0, source: {}, events: JSON.parse(bytes.toString('utf8')) as IngestionEvent[], bytes: bytes.length }];
+      });
+    },
+  };
+}
+
+function setup() {
+  const log = textLog();
+  const assembler = new Assembler({ traceIdleMillis: 1000, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEntries: (seqs) => log.readEntries(seqs) });
+  const feed = (events: IngestionEvent[]) => assembler.ingest(log.append(events), 0);
+  return { assembler, log, feed };
+}
+
+const at = (second: number) => `2026-12-07T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+function openGeneration(i: number, payloadBytes: number): IngestionEvent[] {
+  const text = `${i}:`.padEnd(payloadBytes, 'x');
+  return valid([
+    { id: `t-${i}`, type: 'trace-create', timestamp: at(0), body: { id: `trace-${i}`, name: 'chat', input: text, metadata: { big: text } } },
+    { id: `g-${i}`, type: 'generation-create', timestamp: at(1), body: { id: `gen-${i}`, traceId: `trace-${i}`, startTime: at(1), input: [{ role: 'user', content: text }], metadata: { note: text } } },
+  ]);
+}
+
+/** Heap in use after a full GC with `count` open traces and generations of `payloadBytes` each. */
+function heapWithOpenEntities(count: number, payloadBytes: number): { heapBytes: number; keep: Assembler } {
+  const { assembler, feed } = setup();
+  for (let i = 0; i < count; i++) feed(openGeneration(i, payloadBytes));
+  expect(assembler.openObservations()).toBe(count);
+  gc();
+  gc();
+  return { heapBytes: process.memoryUsage().heapUsed, keep: assembler };
+}
+
+it('memory per open entity does not depend on the payload size', () => {
+  const count = 200;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const small = heapWithOpenEntities(count, 100);
+  const smallBytes = small.heapBytes - before;
+  small.keep.pendingEntities();
+  gc();
+  const before2 = process.memoryUsage().heapUsed;
+  // 200 × (trace input + trace metadata + generation input + generation metadata) × 50 KB: 40 MB of payloads.
+  const large = heapWithOpenEntities(count, 50_000);
+  const largeBytes = large.heapBytes - before2;
+  large.keep.pendingEntities();
+  // Holding the payloads would cost at least 40 MB more; ids, times and counters cost the same.
+  expect(largeBytes - smallBytes).toBeLessThan(4 * 1024 * 1024);
+});
+
+it('completed records carry the payloads read back from the log, merged in Langfuse order', () => {
+  const { assembler, log, feed } = setup();
+  feed(valid([
+    { id: 'e1', type: 'trace-create', timestamp: at(0), body: { id: 'tr', name: 'chat', input: 'question', metadata: { a: 1, nested: { x: 1 } } } },
+    { id: 'e2', type: 'generation-create', timestamp: at(1), body: { id: 'g', traceId: 'tr', startTime: at(1), input: 'prompt', metadata: { m: 'first' } } },
+  ]));
+  const readsBefore = log.reads;
+  // A later request: output, more metadata (deep-merged), an empty input that keeps the first.
+  feed(valid([
+    { id: 'e3', type: 'generation-update', timestamp: at(2), body: { id: 'g', traceId: 'tr', endTime: at(2), output: 'answer', input: '', metadata: { n: 'second' } } },
+    { id: 'e4', type: 'trace-create', timestamp: at(3), body: { id: 'tr', output: 'reply', metadata: { nested: { y: 2 } } } },
+  ]));
+  // In order: nothing was read back while the entities were open.
+  expect(log.reads).toBe(readsBefore);
+  const ready = assembler.collect(0, 10, 'ready');
+  const generation = ready.records.find((r): r is Extract<CompletedRecord, { kind: 'observation' }> => r.kind === 'observation')!;
+  expect(generation.observation).toMatchObject({ input: 'prompt', output: 'answer', metadata: { m: 'first', n: 'second' } });
+  expect(generation.trace).toMatchObject({ name: 'chat', input: 'question', output: 'reply', metadata: { a: 1, nested: { x: 1, y: 2 } } });
+  assembler.confirm(ready);
+  const roots = assembler.collect(10_000, 10, 'due');
+  const root = roots.records.find((r) => r.kind === 'root') as Extract<CompletedRecord, { kind: 'root' }>;
+  expect(root.trace).toMatchObject({ input: 'question', output: 'reply', metadata: { a: 1, nested: { x: 1, y: 2 } } });
+});
