@@ -25,6 +25,7 @@ import { startSinkProcess } from './lib/otlp-sink.mjs';
 
 const flags = parseFlags('npm run bench:outage -- [flags]   (or: node bench/outage.mjs [flags] after npm run build)', {
   'spool-mib': { type: 'string', default: '1024', help: 'BRIDGE_SPOOL_MAX_BYTES in MiB: how much the outage fills' },
+  'message-bytes': { type: 'string', default: '', help: "each call's prompt and answer padded to this many bytes (e.g. 10240)" },
   'memory-mib': { type: 'string', default: '512', help: 'memory limit of the bridge (0: none) for the outage and the restart' },
   backend: { type: 'string', default: '503', help: 'the outage: 503 (answers 503 + Retry-After) or closed (connection refused)' },
   'restart-backend': { type: 'string', default: 'up', help: 'backend during the restart: up or down' },
@@ -47,6 +48,7 @@ const flags = parseFlags('npm run bench:outage -- [flags]   (or: node bench/outa
   skip: { type: 'string', multiple: true, default: [], help: 'skip a part: outage (and so restart), restart, soak (repeatable)' },
 });
 const num = (name) => Number(flags[name]);
+const bodyOptions = flags['message-bytes'] ? { messageBytes: num('message-bytes') } : {};
 const mb = (bytes) => (bytes === undefined ? undefined : +(bytes / 1048576).toFixed(1));
 const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, millis));
 const spoolBytes = num('spool-mib') * 1048576;
@@ -136,7 +138,7 @@ async function outage(dataDir) {
     const deadline = started + num('fill-timeout-seconds') * 1000;
     const load = await closedLoop({
       baseUrl: bridge.url,
-      stream: createBodyStream(),
+      stream: createBodyStream(undefined, bodyOptions),
       events: Number.MAX_SAFE_INTEGER,
       batch: num('batch'),
       concurrency: num('concurrency'),
@@ -255,7 +257,7 @@ async function soak() {
     console.log('  t s | p50 ms | p99 ms | max ms | in flight | RSS MB | exported | gauges');
     const load = await openLoop({
       baseUrl: bridge.url,
-      stream: createBodyStream(),
+      stream: createBodyStream(undefined, bodyOptions),
       eventsPerSecond: num('soak-rate'),
       batch: num('soak-batch'),
       seconds: num('soak-seconds'),

@@ -35,8 +35,8 @@ const traceEvent = compile({
     name: 'litellm-acompletion',
     userId: 'user-@@m17@@',
     sessionId: 'session-@@m5@@',
-    input: { messages: [{ role: 'user', content: `Summarise ticket #@@i@@: ${PROMPT_TAIL}` }] },
-    output: { content: `Ticket #@@i@@: ${ANSWER_TAIL}`, role: 'assistant', tool_calls: null, function_call: null },
+    input: { messages: [{ role: 'user', content: `Summarise ticket #@@i@@: @@promptTail@@` }] },
+    output: { content: `Ticket #@@i@@: @@answerTail@@`, role: 'assistant', tool_calls: null, function_call: null },
     metadata: { run: '@@run@@', call: '##iRaw##' },
     tags: ['durability', 'shard-@@m3@@'],
   },
@@ -55,8 +55,8 @@ const generationEvent = compile({
     completionStartTime: '@@first@@',
     model: 'gpt-4o-mini',
     modelParameters: { temperature: '0.2', max_tokens: 256, stream: false },
-    input: { messages: [{ role: 'user', content: `Summarise ticket #@@i@@: ${PROMPT_TAIL}` }] },
-    output: { content: `Ticket #@@i@@: ${ANSWER_TAIL}`, role: 'assistant', tool_calls: null, function_call: null },
+    input: { messages: [{ role: 'user', content: `Summarise ticket #@@i@@: @@promptTail@@` }] },
+    output: { content: `Ticket #@@i@@: @@answerTail@@`, role: 'assistant', tool_calls: null, function_call: null },
     usage: { input: '##in##', output: '##out##', unit: 'TOKENS', totalCost: 0.000035 },
     usageDetails: { input: '##in##', output: '##out##' },
     metadata: {
@@ -75,7 +75,7 @@ function iso(millis) {
 }
 
 /** The text of event `n` of the stream (even: a call's trace-create, odd: its generation). */
-function eventText(run, n, times) {
+function eventText(run, n, times, tails) {
   const i = Math.floor(n / 2);
   const values = {
     run,
@@ -88,6 +88,7 @@ function eventText(run, n, times) {
     in: String(120 + (i % 50)),
     out: String(40 + (i % 30)),
     ...times,
+    ...tails,
   };
   return n % 2 === 0 ? traceEvent(values) : generationEvent(values);
 }
@@ -96,8 +97,11 @@ function eventText(run, n, times) {
  * A stream of bodies: `next(events)` returns the next `events` events of the stream as one
  * ingestion body (timestamps: now). `run` keeps ids unique across runs and bridges.
  */
-export function createBodyStream(run = `r${Math.floor(Math.random() * 36 ** 6).toString(36)}`) {
+export function createBodyStream(run = `r${Math.floor(Math.random() * 36 ** 6).toString(36)}`, { messageBytes } = {}) {
   let n = 0;
+  // `messageBytes`: the prompt and the answer padded to this many bytes each (large payloads).
+  const pad = (tail) => (messageBytes ? tail.repeat(Math.ceil(messageBytes / tail.length)).slice(0, messageBytes) : tail);
+  const tails = { promptTail: pad(PROMPT_TAIL), answerTail: pad(ANSWER_TAIL) };
   return {
     run,
     get eventsMade() {
@@ -107,7 +111,7 @@ export function createBodyStream(run = `r${Math.floor(Math.random() * 36 ** 6).t
       const at = Date.now();
       const times = { at: iso(at), start: iso(at - 900), end: iso(at - 100), first: iso(at - 400) };
       const texts = [];
-      for (let k = 0; k < events; k++) texts.push(eventText(run, n++, times));
+      for (let k = 0; k < events; k++) texts.push(eventText(run, n++, times, tails));
       return `{"batch":[${texts.join(',')}],"metadata":{"sdk_name":"python","sdk_version":"2.44.1","sdk_integration":"litellm","batch_size":${events}}}`;
     },
   };
