@@ -11,7 +11,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
 import { createServiceDestinations } from './export/destination.js';
 import { configureHttpServer } from './receiver/http-server.js';
-import { createService, openSpool } from './service.js';
+import { createService, openStore } from './service.js';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -123,7 +123,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   const startedAt = performance.now();
   void replayed.then(
     (entries) =>
-      logger.info({ replayedEntries: entries, queuedSpans: service.spool.queuedSpans(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
+      logger.info({ replayedEntries: entries, queuedSpans: service.store.queue.queuedItems(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
     (error: unknown) => logger.error({ err: error }, 'replay failed'),
   );
 
@@ -140,7 +140,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       void closed
         .then(() => service.shutdown())
         .then((complete) => {
-          logger.info({ complete, spoolEntries: service.spool.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
+          logger.info({ complete, spoolEntries: service.store.log.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
           resolve(0);
         })
         .catch((error: unknown) => {
@@ -157,9 +157,9 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
 
 function listDeadLetters(config: ServiceConfig): number {
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
-  const spool = openSpool(config, { onCorrupt: 'refuse' });
+  const store = openStore(config, { onCorrupt: 'refuse' });
   try {
-    const letters = spool.listDeadLetters();
+    const letters = store.queue.listDeadLetters();
     for (const letter of letters) {
       const bytes = letter.payloads.reduce((sum, p) => sum + p.byteLength, 0);
       process.stdout.write(
@@ -169,20 +169,20 @@ function listDeadLetters(config: ServiceConfig): number {
     process.stderr.write(`${letters.length} dead letter(s)\n`);
     return 0;
   } finally {
-    spool.close();
+    store.close();
   }
 }
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
-  const spool = openSpool(config, { onCorrupt: 'refuse' });
+  const store = openStore(config, { onCorrupt: 'refuse' });
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
   const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
   let failed = 0;
   try {
     // A letter leaves the store only after the backend took it: a crash or kill part-way through
     // loses nothing, and one still refused stays as it was (its first reason, its first date).
-    for (const letter of spool.listDeadLetters()) {
+    for (const letter of store.queue.listDeadLetters()) {
       const sink = sinks.get(letter.destination);
       if (!sink) {
         failed++;
@@ -191,7 +191,7 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
       }
       const outcome = await sink.send(letter.payloads);
       if (outcome.kind === 'success') {
-        spool.deleteDeadLetters([letter.id]);
+        store.queue.deleteDeadLetters([letter.id]);
         logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
       } else {
         failed++;
@@ -201,7 +201,7 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
     return failed === 0 ? 0 : 1;
   } finally {
     await Promise.all(destinations.map((d) => d.shutdown()));
-    spool.close();
+    store.close();
   }
 }
 

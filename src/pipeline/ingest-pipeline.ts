@@ -1,6 +1,7 @@
 // The pipeline, in order: validate → log (durable) → assemble (incremental merge) on the request
 // path; then, off it and in slices, completed records → mapping (per destination) → encoding →
-// export queue, in one store transaction with the log rows it releases. The only module that
+// export queue (one atomic commit with their tombstones), then the log entries they settle are
+// released (a separate, idempotent step, retried until it succeeds). The only module that
 // orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
 import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
@@ -12,23 +13,19 @@ import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
+import type { SpanDraft } from '../mapping/span-draft.js';
 import type { BridgeMetrics } from '../metrics.js';
-import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
+import type { ExportQueue, NewDeadLetter, QueueCommit } from '../spool/export-queue.js';
+import { isUnreadable, type LogEntry, type RequestLog } from '../spool/request-log.js';
+import { mapAndEncode, type PipelineDestination } from './map-record.js';
 
-/** A Commit being built (its lists still growing). */
-interface QueueCommit extends Commit {
-  spans: Array<Commit['spans'][number]>;
-  deadLetters: Array<NonNullable<Commit['deadLetters']>[number]>;
+/** A QueueCommit being built (its lists still growing). */
+interface OpenCommit extends QueueCommit {
+  items: Array<QueueCommit['items'][number]>;
+  deadLetters: NewDeadLetter[];
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-/** One place spans go: its own mapping and encoding, its own part (or parts) of the queue. */
-export interface PipelineDestination {
-  name: string;
-  /** Maps and encodes a record for this destination; `queue` names the worker that sends it. Throws when it cannot. */
-  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array };
-}
 
 export interface IngestRequest {
   batch: readonly unknown[];
@@ -71,11 +68,17 @@ export interface IngestPipeline {
 }
 
 export interface IngestPipelineOptions {
-  spool: Spool;
+  log: RequestLog;
+  queue: ExportQueue;
   assembler: Assembler;
   destinations: readonly PipelineDestination[];
-  /** Spans were queued. */
+  /** Items were queued (the export workers wake). */
   onQueued: () => void;
+  /**
+   * Listens to the span drafts queued for the first destination, once their commit succeeded
+   * (GenAI metrics are derived from them: the queue then delivers them at least once).
+   */
+  onDraftsQueued?: (drafts: readonly SpanDraft[]) => void;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -140,7 +143,7 @@ export function processMemory(): MemoryReading {
 const HEAP_FULL_RATIO = 0.85;
 
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
-  const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
+  const { log, queue, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
   const readMemory = options.memory ?? processMemory;
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
@@ -166,7 +169,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function notAcceptingReason(): RefusalReason | undefined {
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
-    if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
+    if (log.pendingBytes() + queue.queuedBytes() >= spoolMaxBytes) return 'spool_full';
     if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
     return undefined;
@@ -187,31 +190,51 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     }
   }
 
-  function assemble(entry: SpoolEntry): void {
+  function assemble(entry: LogEntry): void {
     const result = assembler.ingest(entry, clock.now());
     countIngest(result, entry.seq);
     if (result.refolds > 0) metrics.refolds.inc(result.refolds);
-    if (result.releasable) spool.release([entry.seq]);
+    if (result.releasable) release([entry.seq]);
+  }
+
+  // Log entries whose entities are queued but whose release failed (a store that cannot write
+  // now): released again before the next commit. Bounded: a store that cannot write refuses
+  // new batches, so no new entries are settled meanwhile.
+  let unreleased: number[] = [];
+  function release(seqs: readonly number[]): void {
+    const all = unreleased.length > 0 ? [...unreleased, ...seqs] : seqs;
+    if (all.length === 0) return;
+    try {
+      log.release(all);
+      unreleased = [];
+    } catch (error) {
+      unreleased = [...all];
+      logger.warn({ err: error, entries: all.length }, 'could not release log entries whose work is queued; will retry');
+    }
   }
 
   /** Maps, encodes and queues one collection; returns how many entities it settled. */
   function queueCollected(mode: CollectMode, limit: number): number {
     const collected = assembler.collect(clock.now(), limit, mode);
     if (collected.keys.length === 0) return 0;
-    const commit: QueueCommit = { spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs, deadLetters: [] };
-    for (const destination of destinations) {
-      for (const record of collected.records) queueRecord(destination, record, commit);
-    }
-    spool.commit(commit, clock.now());
+    const commit: OpenCommit = { items: [], tombstones: collected.tombstones, deadLetters: [] };
+    const drafts: SpanDraft[] = [];
+    destinations.forEach((destination, index) => {
+      for (const record of collected.records) queueRecord(destination, record, commit, index === 0 && options.onDraftsQueued ? drafts : undefined);
+    });
+    queue.commit(commit, clock.now());
     assembler.confirm(collected);
-    if (commit.spans.length > 0) options.onQueued();
+    release(collected.releaseSeqs);
+    if (drafts.length > 0) options.onDraftsQueued?.(drafts);
+    if (commit.items.length > 0) options.onQueued();
     return collected.keys.length;
   }
 
-  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
+  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: OpenCommit, drafts: SpanDraft[] | undefined): void {
     try {
-      const item = destination.encodeRecord(record);
-      commit.spans.push({ destination: item.queue, payload: item.payload });
+      const item = mapAndEncode(destination, record);
+      commit.items.push({ queue: item.queue, payload: item.payload });
+      if (drafts && item.draft) drafts.push(item.draft);
     } catch (error) {
       // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
       const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
@@ -257,7 +280,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
 
   async function store(events: IngestionEvent[], source: RequestSource): Promise<void> {
     // The answer promises durability: the entry is committed before it is assembled.
-    const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
+    const entry = log.append({ receivedAtMillis: clock.now(), source, events });
     assemble(entry);
     scheduleSlices('ready');
   }
@@ -289,7 +312,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       let count = 0;
       let sliceStart = performance.now();
       try {
-        for (const entry of spool.replay()) {
+        for (const entry of log.replay()) {
           if (isUnreadable(entry)) {
             metrics.quarantinedEntries.inc();
             logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');

@@ -259,7 +259,7 @@ describe('durability of OTLP exports', () => {
 
       const second = await start({ BRIDGE_STORE: 'sqlite', BRIDGE_DATA_DIR: dataDir });
       // The spans were complete: they waited in the export queue, not in the log.
-      expect(second.replayed + second.service.spool.queuedSpans()).toBeGreaterThan(0);
+      expect(second.replayed + second.service.store.queue.queuedItems()).toBeGreaterThan(0);
       checkExported(await waitForSpans(second.collector, 2), sent);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { validateBatch } from '../../../src/ingestion/validate-batch.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { loadMapping } from '../../../src/mapping/load-mapping.js';
 import { mapRecord } from '../../../src/mapping/apply-mapping.js';
-import { createMemorySpool } from '../../../src/spool/memory-spool.js';
+import { createMemoryStore } from '../../../src/spool/memory-store.js';
 
 const MAPPING = compileMapping(loadMapping('genai'), { captureContent: true });
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -38,19 +38,20 @@ function otlpEvents(spans: Array<Partial<OtlpSpan>>, scope = 'langfuse-sdk'): In
 }
 
 function setup() {
-  const spool = createMemorySpool();
+  const { log, queue, exported } = createMemoryStore();
   const assembler = new Assembler({
     traceIdleMillis: IDLE,
     observationTimeoutMillis: 60_000,
-    exportedEnvelopeIds: (key) => spool.getTombstone(key),
-    readEntries: (seqs) => spool.readEntries(seqs),
+    exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
+    readEntries: (seqs) => log.readEntries(seqs),
   });
-  const feed = (events: IngestionEvent[], now: number) => assembler.ingest(spool.append({ receivedAtMillis: now, source: {}, events }), now);
+  const feed = (events: IngestionEvent[], now: number) => assembler.ingest(log.append({ receivedAtMillis: now, source: {}, events }), now);
   /** What the pipeline does: collect, map, queue (tombstones and releases), confirm. */
   const exportReady = (now: number) => {
     const collected = assembler.collect(now, 100, 'due');
-    spool.commit({ spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs }, now);
+    queue.commit({ items: [], tombstones: collected.tombstones }, now);
     assembler.confirm(collected);
+    log.release(collected.releaseSeqs);
     return {
       drafts: collected.records.map((record) => mapRecord(MAPPING, record)),
       settled: { releasableSeqs: collected.releaseSeqs, tombstones: collected.tombstones },
