@@ -2,15 +2,18 @@
 // path; then, off it and in slices, completed records → mapping (per destination) → encoding →
 // export queue (one atomic commit with their tombstones), then the log entries they settle are
 // released (a separate, idempotent step, retried until it succeeds). The only module that
-// orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
+// orders the stages; its entry points take decoded requests and return plain outcomes, store
+// failures included; it never sees a request object nor decides an HTTP status (the receiver does).
+import { randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import type { Clock } from '../clock.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
+import type { OtlpTraceRequest } from '../ingestion/otlp-span.js';
+import { convertOtlpRequest } from '../ingestion/otlp-to-events.js';
 import { toRequestSource, type RequestSource } from '../ingestion/request-source.js';
-import { validatedTimestampNanos } from '../ingestion/timestamp.js';
-import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
+import { validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
@@ -34,29 +37,31 @@ export interface IngestRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface IngestionResponseBody {
-  successes: Array<{ id: string; status: 201 }>;
-  errors: Array<Omit<EventRejection, 'type'>>;
-}
-
 export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
 
-export type IngestOutcome =
-  | { kind: 'accepted'; body: IngestionResponseBody }
-  | { kind: 'refused'; reason: RefusalReason; retryAfterSeconds: number; body: { error: string; message: string } };
+/** Not taken now: the client may send the same request again later. */
+export type Refused = { kind: 'refused'; reason: RefusalReason };
+/** The store could not take the request (disk full, I/O error): nothing was acknowledged. */
+export type StoreFailed = { kind: 'store_failed' };
+
+/** A Langfuse batch: the events stored, and the ones refused (each with its reason). */
+export type IngestOutcome = { kind: 'accepted'; accepted: IngestionEvent[]; rejected: EventRejection[] } | Refused | StoreFailed;
+/** An OTLP export: how many spans were refused, and why (OTLP's partial success). */
+export type OtlpOutcome = { kind: 'accepted'; rejectedSpans: number; errorMessage: string } | Refused | StoreFailed;
+/** One score of the score API: its id, or why it is invalid. */
+export type ScoreOutcome = { kind: 'accepted'; id: string } | { kind: 'invalid'; message: string; error: string } | Refused | StoreFailed;
 
 export interface IngestPipeline {
-  /** Validates, stores and assembles one batch; the outcome says what to answer. */
+  /** Validates, stores and assembles one Langfuse batch. */
   ingest(request: IngestRequest): Promise<IngestOutcome>;
-  /**
-   * Stores events another receiver already built and validated (OTLP, /scores), one log entry per
-   * group, then assembles them. Durable once accepted; throws when the store fails.
-   */
-  ingestEvents(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>): Promise<IngestOutcome>;
+  /** Converts a decoded OTLP export to events, stores them (one log entry per resource) and assembles them. */
+  ingestOtlp(request: OtlpTraceRequest, headers: IngestRequest['headers']): Promise<OtlpOutcome>;
+  /** Stores one score of the score API (the body of a score-create event) as a validated event. */
+  ingestScore(body: Record<string, unknown>, headers: IngestRequest['headers']): Promise<ScoreOutcome>;
   /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
   notAcceptingReason(): RefusalReason | undefined;
-  /** The refused outcome for a reason (counted). */
-  refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }>;
+  /** A request arrives: refused now (counted), or undefined. Receivers ask before reading a body. */
+  admit(): Refused | undefined;
   /** Feeds every log entry kept from a previous run into assembly, in slices. Returns how many. */
   replay(): Promise<number>;
   /** Starts the timer that queues what turned complete by waiting (idle traces, timeouts). */
@@ -95,25 +100,12 @@ export interface IngestPipelineOptions {
   tickMillis?: number;
 }
 
-const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: string }> = {
-  shutting_down: { retryAfterSeconds: 5, message: 'the bridge is shutting down' },
-  replaying: { retryAfterSeconds: 2, message: 'the bridge is replaying its store after a restart' },
-  spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
-  memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
-  disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
-};
-
-/** What a refusal says, for `/api/public/ready` too. */
-export function refusalMessage(reason: RefusalReason): string {
-  return REFUSALS[reason].message;
-}
-
 /**
  * Records per slice and the time a slice may hold the event loop. Measured (/tmp script on the
  * built bridge, LiteLLM fixture): mapping and encoding one record takes ~26 µs, so a slice of 64
  * is ~1.7 ms. A worker thread would take that off the main thread, but each record would be
  * copied to it (structured clone: ~7 µs) and its payloads copied back to the one SQLite
- * connection, which must stay on this thread to commit the queue with the log release; slices
+ * connection, which must stay on this thread to commit the queue; slices
  * already keep each hold under ~4 ms, so the simpler design was kept (the worker variant was not
  * built and measured end to end).
  */
@@ -175,10 +167,14 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     return undefined;
   }
 
-  function refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }> {
+  function refusal(reason: RefusalReason): Refused {
     metrics.requestsRejected.inc({ reason });
-    const { retryAfterSeconds, message } = REFUSALS[reason];
-    return { kind: 'refused', reason, retryAfterSeconds, body: { error: 'ServiceUnavailableError', message } };
+    return { kind: 'refused', reason };
+  }
+
+  function admit(): Refused | undefined {
+    const reason = notAcceptingReason();
+    return reason ? refusal(reason) : undefined;
   }
 
   function countIngest(result: IngestResult, seq: number): void {
@@ -278,16 +274,37 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     cancelTick = clock.setTimer(tick, tickMillis);
   }
 
-  async function store(events: IngestionEvent[], source: RequestSource): Promise<void> {
-    // The answer promises durability: the entry is committed before it is assembled.
-    const entry = log.append({ receivedAtMillis: clock.now(), source, events });
-    assemble(entry);
-    scheduleSlices('ready');
+  /**
+   * Stores each group as one log entry, then assembles it. The answer promises durability: an
+   * entry is committed before it is assembled. A store error is an outcome: nothing of a request
+   * is acknowledged unless all of it was stored (a resend is deduplicated by envelope id).
+   */
+  function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string): StoreFailed | undefined {
+    try {
+      for (const group of groups) {
+        if (group.events.length === 0) continue;
+        assemble(log.append({ receivedAtMillis: clock.now(), source: group.source, events: group.events }));
+      }
+    } catch (error) {
+      logger.error({ err: error }, `could not store ${what}`);
+      metrics.requestsRejected.inc({ reason: 'store_error' });
+      return { kind: 'store_failed' };
+    } finally {
+      scheduleSlices('ready');
+    }
+    return undefined;
+  }
+
+  function countAccepted(events: readonly IngestionEvent[]): void {
+    for (const event of events) {
+      metrics.eventsReceived.inc({ type: event.type });
+      metrics.eventsAccepted.inc({ type: event.type });
+    }
   }
 
   return {
     notAcceptingReason,
-    refusal,
+    admit,
     beginShutdown() {
       shuttingDown = true;
     },
@@ -332,35 +349,45 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       scheduleSlices('due');
       return count;
     },
-    async ingestEvents(groups) {
-      const reason = notAcceptingReason();
-      if (reason) return refusal(reason);
-      for (const group of groups) {
-        if (group.events.length === 0) continue;
-        for (const event of group.events) {
-          metrics.eventsReceived.inc({ type: event.type });
-          metrics.eventsAccepted.inc({ type: event.type });
-        }
-        await store(group.events, group.source);
+    async ingestOtlp(request, headers) {
+      const conversion = convertOtlpRequest(request, { headers });
+      if (conversion.rejectedSpans > 0) {
+        metrics.eventsRejected.inc({ type: 'otlp-span' }, conversion.rejectedSpans);
+        logger.info({ rejectedSpans: conversion.rejectedSpans, reason: conversion.errorMessage.slice(0, 500) }, 'OTLP spans rejected');
       }
-      return { kind: 'accepted', body: { successes: [], errors: [] } };
+      const refused = admit();
+      if (refused) return refused;
+      for (const group of conversion.groups) countAccepted(group.events);
+      return store(conversion.groups, 'an OTLP export') ?? { kind: 'accepted', rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage };
+    },
+    async ingestScore(body, headers) {
+      // The score API's body is a score-create event's body; an id is made when none is given.
+      const given = body.id;
+      const id = typeof given === 'string' && given !== '' ? given : randomUUID();
+      const validation = validateBatch([{ id: randomUUID(), type: 'score-create', timestamp: new Date(clock.now()).toISOString(), body: { ...body, id } }]);
+      const rejection = validation.rejected[0];
+      if (rejection) {
+        metrics.eventsRejected.inc({ type: 'score-create' });
+        return { kind: 'invalid', message: rejection.message, error: rejection.error };
+      }
+      const refused = admit();
+      if (refused) return refused;
+      countAccepted(validation.accepted);
+      return store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score') ?? { kind: 'accepted', id };
     },
     async ingest(request) {
-      const reason = notAcceptingReason();
-      if (reason) return refusal(reason);
+      const refused = admit();
+      if (refused) return refused;
       // An SDK-sized batch is validated in one go; a large one in slices that yield to other
       // requests, after which the spool may have filled or a shutdown begun.
       let validation;
       if (request.batch.length <= SLICED_VALIDATION_ABOVE) validation = validateBatch(request.batch, options.validationLimits);
       else {
         validation = await validateBatchSliced(request.batch, options.validationLimits);
-        const later = notAcceptingReason();
-        if (later) return refusal(later);
+        const later = admit();
+        if (later) return later;
       }
-      for (const event of validation.accepted) {
-        metrics.eventsReceived.inc({ type: event.type });
-        metrics.eventsAccepted.inc({ type: event.type });
-      }
+      countAccepted(validation.accepted);
       for (const rejection of validation.rejected) {
         // The type is whatever the client sent: only known types become label values.
         const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
@@ -371,22 +398,8 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      if (validation.accepted.length > 0) await store(validation.accepted, toRequestSource(request.metadata, request.headers));
-      return {
-        kind: 'accepted',
-        body: {
-          successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
-          errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
-        },
-      };
+      const failed = validation.accepted.length > 0 ? store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch') : undefined;
+      return failed ?? { kind: 'accepted', accepted: validation.accepted, rejected: validation.rejected };
     },
   };
-}
-
-/** Langfuse lists successes with non-update events first, each group by envelope timestamp. */
-function langfuseOrder(events: readonly IngestionEvent[]): IngestionEvent[] {
-  return events
-    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: validatedTimestampNanos(event.timestamp) }))
-    .sort((a, b) => a.update - b.update || (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
-    .map((x) => x.event);
 }
