@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
+import { encodeRecord } from '../assembly/record-codec.js';
 import type { Clock } from '../clock.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { OtlpTraceRequest } from '../ingestion/otlp-span.js';
@@ -232,10 +233,10 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       commit.items.push({ queue: item.queue, payload: item.payload });
       if (drafts && item.draft) drafts.push(item.draft);
     } catch (error) {
-      // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
+      // The same record would fail the same way again: it is kept aside (as JSON, re-mapped by
+      // `dead-letters retry`), never retried in a loop.
       const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
-      const kept = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-      commit.deadLetters.push({ destination: destination.name, reason, payloads: [Buffer.from(kept)], spanCount: 1 });
+      commit.deadLetters.push({ destination: destination.name, holds: 'record', reason, payloads: [Buffer.from(encodeRecord(record))], spanCount: 1 });
       metrics.deadLettered.inc({ destination: destination.name });
       logger.error({ destination: destination.name, reason }, 'a completed record could not be exported; moved to dead letters');
     }

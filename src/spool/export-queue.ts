@@ -16,14 +16,22 @@ export interface QueuedItem {
   payload: Uint8Array;
 }
 
+/**
+ * What a dead letter holds: `payloads` are queue payloads as they would have been sent (resent
+ * through the queue's sink); a `record` is one completed record that could not be mapped or
+ * encoded, as JSON (assembly/record-codec.ts): re-mapped on retry, never sent as it is.
+ */
+export type DeadLetterHolds = 'payloads' | 'record';
+
 export interface DeadLetter {
   id: number;
   createdAtMillis: number;
-  /** The queue the payloads were taken from. */
+  /** The queue the payloads were taken from (`payloads`), or the destination that could not map the record. */
   destination: string;
+  holds: DeadLetterHolds;
   /** Why the backend refused them (status and answer). */
   reason: string;
-  /** The payloads, as they would have been sent. */
+  /** The payloads, as they would have been sent; or the record's JSON, alone. */
   payloads: Uint8Array[];
   spanCount: number;
 }
@@ -43,7 +51,7 @@ export interface ExportQueue {
   commit(commit: QueueCommit, atMillis: number): void;
   /** The oldest items of a queue with `id > afterId`, at most `limit`. */
   peek(queue: string, afterId: number, limit: number): QueuedItem[];
-  /** Removes items (exported, or dead-lettered with `deadLetter`), atomically. */
+  /** Removes items (exported, or dead-lettered with `deadLetter`: a letter holding their payloads), atomically. */
   dequeue(ids: readonly number[], deadLetter?: { destination: string; reason: string; atMillis: number }): void;
   /** Items waiting, in one queue or all. */
   queuedItems(queue?: string): number;

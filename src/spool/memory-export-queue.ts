@@ -54,7 +54,7 @@ export function createMemoryExportStore(): MemoryExportStore {
         payloads.push(item.payload);
       }
       if (deadLetter && payloads.length > 0) {
-        addDeadLetter({ destination: deadLetter.destination, reason: deadLetter.reason, payloads, spanCount: payloads.length }, deadLetter.atMillis);
+        addDeadLetter({ destination: deadLetter.destination, holds: 'payloads', reason: deadLetter.reason, payloads, spanCount: payloads.length }, deadLetter.atMillis);
       }
     },
     queuedItems: (name) => (name === undefined ? items.size : (perQueue.get(name) ?? 0)),

@@ -4,7 +4,7 @@
 // database file opened by sqlite-store.ts; owns the `export_queue`, `tombstones` and
 // `dead_letter_batches` tables only.
 import type Database from 'better-sqlite3';
-import type { DeadLetter, ExportQueue, QueueCommit, QueuedItem } from './export-queue.js';
+import type { DeadLetter, DeadLetterHolds, ExportQueue, QueueCommit, QueuedItem } from './export-queue.js';
 import type { ExportedEntities } from './exported-entities.js';
 import { createKeyFilter } from './key-filter.js';
 import { packPayloads, unpackPayloads } from './payload-pack.js';
@@ -28,9 +28,23 @@ export const EXPORT_QUEUE_SCHEMA = `
     destination TEXT NOT NULL,
     reason TEXT NOT NULL,
     payloads BLOB NOT NULL,
-    span_count INTEGER NOT NULL
+    span_count INTEGER NOT NULL,
+    holds TEXT NOT NULL DEFAULT 'payloads'
   );
 `;
+
+/**
+ * A store written before dead letters said what they hold gets the column; its letters of
+ * records that could not be mapped are known by their reason.
+ */
+function addHoldsColumn(db: Database.Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('dead_letter_batches') as string[];
+  if (columns.includes('holds')) return;
+  db.transaction(() => {
+    db.exec("ALTER TABLE dead_letter_batches ADD COLUMN holds TEXT NOT NULL DEFAULT 'payloads'");
+    db.exec("UPDATE dead_letter_batches SET holds = 'record' WHERE reason LIKE 'could not map or encode the span%'");
+  })();
+}
 
 interface DeadLetterRow {
   id: number;
@@ -39,6 +53,7 @@ interface DeadLetterRow {
   reason: string;
   payloads: Buffer;
   span_count: number;
+  holds: string;
 }
 
 export interface SqliteExportStore {
@@ -50,6 +65,7 @@ export interface SqliteExportStore {
 
 export function createSqliteExportStore(db: Database.Database, options: { tombstoneRetentionMillis?: number } = {}): SqliteExportStore {
   db.exec(EXPORT_QUEUE_SCHEMA);
+  addHoldsColumn(db);
   const insertQueue = db.prepare<[string, Uint8Array]>('INSERT INTO export_queue (destination, payload) VALUES (?, ?)');
   const peekQueue = db.prepare<[string, number, number]>(
     'SELECT id, destination, payload FROM export_queue WHERE destination = ? AND id > ? ORDER BY id LIMIT ?',
@@ -62,10 +78,10 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
   );
   const selectTombstone = db.prepare<[string]>('SELECT envelope_ids FROM tombstones WHERE key = ?').pluck();
   const pruneStatement = db.prepare<[number]>('DELETE FROM tombstones WHERE at < ?');
-  const insertDeadLetter = db.prepare<[number, string, string, Buffer, number]>(
-    'INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count) VALUES (?, ?, ?, ?, ?)',
+  const insertDeadLetter = db.prepare<[number, string, string, Buffer, number, DeadLetterHolds]>(
+    'INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count, holds) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const selectDeadLetters = db.prepare('SELECT id, created_at, destination, reason, payloads, span_count FROM dead_letter_batches ORDER BY id');
+  const selectDeadLetters = db.prepare('SELECT id, created_at, destination, reason, payloads, span_count, holds FROM dead_letter_batches ORDER BY id');
   const countDeadLetters = db.prepare('SELECT COUNT(*) FROM dead_letter_batches').pluck();
   const deleteDeadLetter = db.prepare<[number]>('DELETE FROM dead_letter_batches WHERE id = ?');
 
@@ -92,7 +108,7 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
     // An entity is queued once (assembly forgets it then), so a tombstone is written whole; after
     // a kill -9 replay the same key may come again with the same ids, and replacing is right.
     for (const t of c.tombstones) upsertTombstone.run(t.key, JSON.stringify(t.envelopeIds), atMillis);
-    for (const d of c.deadLetters ?? []) insertDeadLetter.run(atMillis, d.destination, d.reason, packPayloads(d.payloads), d.spanCount);
+    for (const d of c.deadLetters ?? []) insertDeadLetter.run(atMillis, d.destination, d.reason, packPayloads(d.payloads), d.spanCount, d.holds);
   });
 
   const dequeue = db.transaction((ids: readonly number[], deadLetter?: { destination: string; reason: string; atMillis: number }) => {
@@ -105,7 +121,7 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
       if (row.payload) payloads.push(row.payload);
     }
     if (deadLetter && payloads.length > 0) {
-      insertDeadLetter.run(deadLetter.atMillis, deadLetter.destination, deadLetter.reason, packPayloads(payloads), payloads.length);
+      insertDeadLetter.run(deadLetter.atMillis, deadLetter.destination, deadLetter.reason, packPayloads(payloads), payloads.length, 'payloads');
     }
     return removed;
   });
@@ -147,6 +163,7 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
           id: row.id,
           createdAtMillis: row.created_at,
           destination: row.destination,
+          holds: row.holds === 'record' ? 'record' : 'payloads',
           reason: row.reason,
           payloads: unpackPayloads(row.payloads),
           spanCount: row.span_count,

@@ -1,6 +1,6 @@
 // Builds a whole service for tests: in-memory sink, memory store, a manual clock that tests move.
 import { loadServiceConfig, type Env } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from './silent-logger.js';
 import { createService, type Service } from '../../src/service.js';
 import type { Store } from '../../src/spool/store.js';
 import { createInMemorySink, type InMemorySink } from './in-memory-sink.js';

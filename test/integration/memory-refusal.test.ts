@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { afterEach, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from '../helpers/silent-logger.js';
 import type { MemoryReading } from '../../src/pipeline/ingest-pipeline.js';
 import { createService, type Service } from '../../src/service.js';
 import { createInMemorySink } from '../helpers/in-memory-sink.js';

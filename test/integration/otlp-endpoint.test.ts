@@ -14,7 +14,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { loadServiceConfig } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from '../helpers/silent-logger.js';
 import { createService, type Service } from '../../src/service.js';
 import { postOtlp } from '../helpers/otlp-post.js';
 import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from '../helpers/fake-collector.js';

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExportOutcome } from '../../../src/export/export-outcome.js';
 import type { SpanSink } from '../../../src/export/span-sink.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { createExportWorker, type ExportWorker } from '../../../src/pipeline/export-worker.js';
 import type { ExportQueue } from '../../../src/spool/export-queue.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createDiskReserve, isDiskFullError, RESERVE_FILE_NAME } from '../../../src/spool/disk-reserve.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 
 const MiB = 1024 * 1024;
 let dir: string;

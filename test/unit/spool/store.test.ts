@@ -185,3 +185,26 @@ describe('sqlite store: what survives a restart', () => {
     expect(store.log.quarantinedEntries()).toBe(2);
   });
 });
+
+describe('sqlite store: dead letters say what they hold', () => {
+  it('keeps `holds` across a reopen, and gives a store written before it the column (mapping failures as records)', () => {
+    let store = sqlite();
+    store.queue.commit({ items: [], tombstones: [], deadLetters: [{ destination: 'd', holds: 'record', reason: 'could not map or encode the span: x', payloads: [payload('{}')], spanCount: 1 }] }, 1);
+    store = reopen(store);
+    expect(store.queue.listDeadLetters().map((l) => l.holds)).toEqual(['record']);
+    store.close();
+    // A store of the previous layout: no `holds` column.
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.exec('DROP TABLE dead_letter_batches');
+    db.exec('CREATE TABLE dead_letter_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at INTEGER NOT NULL, destination TEXT NOT NULL, reason TEXT NOT NULL, payloads BLOB NOT NULL, span_count INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count) VALUES (1, ?, ?, ?, 1)');
+    insert.run('d', 'HTTP 400: bad span', Buffer.alloc(0));
+    insert.run('d', 'could not map or encode the span: boom', Buffer.alloc(0));
+    db.close();
+    store = sqlite();
+    expect(store.queue.listDeadLetters().map((l) => [l.reason, l.holds])).toEqual([
+      ['HTTP 400: bad span', 'payloads'],
+      ['could not map or encode the span: boom', 'record'],
+    ]);
+  });
+});
