@@ -8,6 +8,7 @@ import { decodeRecord, encodeRecord } from '../../../src/assembly/record-codec.j
 import { listDeadLetters, retryDeadLetters } from '../../../src/cli/dead-letters.js';
 import { createMemoryExportStore } from '../../../src/spool/memory-export-queue.js';
 import { createDestinations } from '../../../src/service.js';
+import { makeDraft } from '../../helpers/make-draft.js';
 import { createSilentLogger } from '../../helpers/silent-logger.js';
 
 const observation: CompletedRecord = {
@@ -53,18 +54,7 @@ describe('dead letters', () => {
 
   it('re-maps a record on retry and sends the mapped span; resends queue payloads as they are', async () => {
     const { written, built, queue } = setup();
-    const payload = built.pipelineDestinations[0]!.encodeSpan({
-      traceId: 'trace-2',
-      span: { type: 'observation', id: 'gen-2' },
-      parent: { type: 'root', traceId: 'trace-2' },
-      name: 'queued span',
-      kind: 'CLIENT',
-      startTimeUnixNano: 1n,
-      endTimeUnixNano: 2n,
-      attributes: {},
-      status: { code: 'UNSET' },
-      resource: {},
-    });
+    const payload = built.pipelineDestinations[0]!.encodeSpan(makeDraft({ traceId: 'trace-2', parent: { type: 'root', traceId: 'trace-2' }, name: 'queued span' }));
     queue.commit({ items: [{ queue: 'console', payload }], tombstones: [] }, 0);
     queue.dequeue([queue.peek('console', 0, 1)[0]!.id], { destination: 'console', reason: 'HTTP 400', atMillis: 1 });
     queue.commit({ items: [], tombstones: [], deadLetters: [{ destination: 'console', holds: 'record', reason: 'could not map', payloads: [Buffer.from(encodeRecord(observation))], spanCount: 1 }] }, 2);
