@@ -133,12 +133,11 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: no new batches; exporting what is ready');
-      service.pipeline.beginShutdown();
       // Requests in flight finish; idle keep-alive connections close now.
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
-      void closed
-        .then(() => service.shutdown())
+      void service
+        .shutdown({ requestsDone: closed })
         .then((complete) => {
           logger.info({ complete, spoolEntries: service.store.log.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
           resolve(0);

@@ -2,7 +2,7 @@
 // main.ts does those. Tests build services here with their own sink, spool and clock.
 import path from 'node:path';
 import { Assembler } from './assembly/assembler.js';
-import { sleepOn, systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createServiceDestinations, type Destination } from './export/destination.js';
 import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
@@ -58,11 +58,13 @@ export interface Service {
   /** Asks every worker to look at the queue now. */
   wake(): void;
   /**
-   * Stops taking batches, queues what is complete, exports what it can before the deadline and
-   * closes the store. With a store that does not survive the process, everything is exported,
-   * complete or not. Resolves true when nothing was left behind.
+   * The one way to stop: refuses new batches at once; once `requestsDone` (the requests in flight)
+   * settled, queues what is complete, exports what it can within BRIDGE_SHUTDOWN_TIMEOUT_MS of
+   * this call, stops every background task and closes the store. With a store that does not
+   * survive the process, everything is exported, complete or not. Resolves true when nothing was
+   * left behind. Calling it again returns the same answer.
    */
-  shutdown(): Promise<boolean>;
+  shutdown(options?: { requestsDone?: Promise<unknown> }): Promise<boolean>;
 }
 
 export function openStore(config: ServiceConfig, options: OpenStoreOptions = {}): Store {
@@ -176,6 +178,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     ...(deps.memory ? { memory: deps.memory } : {}),
     ...(reserve ? { storeWritable: () => reserve.unwritableReason() === undefined } : {}),
     ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
+    traceIdleMillis: config.traceIdleMillis,
   });
   metrics.observe({
     spoolEntries: () => log.pendingEntries(),
@@ -208,6 +211,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxErrorsPerResponse: config.maxErrorsPerResponse,
   });
   let started: Promise<number> | undefined;
+  let stopping: Promise<boolean> | undefined;
   return {
     app,
     pipeline,
@@ -217,59 +221,42 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     wake,
     start() {
       started ??= (async () => {
+        reserve?.start();
         await store.warmUp();
-        const replayed = await pipeline.replay();
+        const replayed = await pipeline.start();
         if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: queue.queuedItems() }, 'resumed from the store');
-        pipeline.start();
         for (const worker of workers) worker.start();
         cancelPrune = clock.setTimer(prune, 60_000);
         return replayed;
       })();
       return started;
     },
-    async shutdown() {
-      pipeline.beginShutdown();
-      await started?.catch(() => 0);
-      const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
-      cancelPrune?.();
-      // Complete traces may still be turning idle: no event arrives any more, so within the idle
-      // time (and the deadline) every complete one is ready. A store that does not survive the
-      // process exports everything, complete or not.
-      let complete = true;
-      try {
-        if (!log.durable) pipeline.flush('all');
-        else await settleIdleTraces(pipeline, assembler, clock, Math.min(deadlineMillis, clock.now() + config.traceIdleMillis + 100));
-      } catch (error) {
-        complete = false;
-        logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
-      }
-      pipeline.stop();
-      const drained = await Promise.all(workers.map((worker) => worker.drain(deadlineMillis)));
-      complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
-      // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
-      // the deadline (its spans are still queued).
-      await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
-      // The metrics exporter retries on its own: its last flush gets what is left of the deadline.
-      if (recorder) {
-        const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
-        await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
-      }
-      store.close();
-      reserve?.close();
-      storeSpace?.close();
-      return complete;
+    shutdown(options = {}) {
+      stopping ??= (async () => {
+        const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
+        // Refuses new batches now; queues what is complete once the requests in flight are done.
+        const pipelineDone = pipeline.shutdown(deadlineMillis, options.requestsDone);
+        await started?.catch(() => 0);
+        cancelPrune?.();
+        let complete = await pipelineDone;
+        const drained = await Promise.all(workers.map((worker) => worker.shutdown(deadlineMillis)));
+        complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
+        // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
+        // the deadline (its spans are still queued).
+        await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
+        // The metrics exporter retries on its own: its last flush gets what is left of the deadline.
+        if (recorder) {
+          const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
+          await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
+        }
+        store.close();
+        reserve?.shutdown();
+        storeSpace?.close();
+        return complete;
+      })();
+      return stopping;
     },
   };
-}
-
-/** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
-async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, clock: Clock, untilMillis: number): Promise<void> {
-  for (;;) {
-    pipeline.flush('due');
-    if (assembler.settlingEntities() === 0) return;
-    if (clock.now() >= untilMillis) return;
-    await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
-  }
 }
 
 /** Waits for `promise` at most `millis` on `clock`. */

@@ -3,7 +3,7 @@
 // the backend accepted, backs off on retryable outcomes (exponential with jitter, at least the
 // backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
 // its own part of the queue (on disk); it never delays another destination.
-// Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
+// Lifecycle: start → (wake)* → shutdown(deadline). Time comes from the injected Clock only.
 import { sleepOn, type Clock } from '../clock.js';
 import type { QueueSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
@@ -45,9 +45,7 @@ export interface ExportWorker {
    * passes, waiting out backoffs. Never outlasts the deadline, even with a send in flight (its
    * spans stay queued). Resolves true when the queue is empty.
    */
-  drain(deadlineMillis: number): Promise<boolean>;
-  /** Stops after the send in flight, if any. */
-  stop(): Promise<void>;
+  shutdown(deadlineMillis: number): Promise<boolean>;
   /** True while the backend is failing and the worker is backing off. */
   isBackingOff(): boolean;
 }
@@ -203,7 +201,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       }, lingerMillis);
     },
     isBackingOff: () => clock.now() < resumeAtMillis,
-    async drain(deadlineMillis) {
+    async shutdown(deadlineMillis) {
       stopped = true;
       cancelResume?.();
       cancelLinger?.();
@@ -230,12 +228,6 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         return false;
       }
       return queue.queuedItems(destination) === 0;
-    },
-    async stop() {
-      stopped = true;
-      cancelResume?.();
-      cancelLinger?.();
-      await running;
     },
   };
 }

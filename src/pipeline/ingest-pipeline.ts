@@ -9,7 +9,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import { encodeRecord } from '../assembly/record-codec.js';
-import type { Clock } from '../clock.js';
+import { sleepOn, type Clock } from '../clock.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { OtlpTraceRequest } from '../ingestion/otlp-span.js';
 import { convertOtlpRequest } from '../ingestion/otlp-to-events.js';
@@ -63,14 +63,21 @@ export interface IngestPipeline {
   notAcceptingReason(): RefusalReason | undefined;
   /** A request arrives: refused now (counted), or undefined. Receivers ask before reading a body. */
   admit(): Refused | undefined;
-  /** Feeds every log entry kept from a previous run into assembly, in slices. Returns how many. */
-  replay(): Promise<number>;
-  /** Starts the timer that queues what turned complete by waiting (idle traces, timeouts). */
-  start(): void;
-  /** Queues everything `mode` collects now, in one go (shutdown, tests). Returns the records queued. */
+  /**
+   * Feeds every log entry kept from a previous run into assembly, in slices (ingestion is closed
+   * meanwhile), then starts the timer that queues what turned complete by waiting (idle traces,
+   * timeouts). Resolves with the entries replayed.
+   */
+  start(): Promise<number>;
+  /** Queues everything `mode` collects now, in one go (tests). Returns the records queued. */
   flush(mode: CollectMode): number;
-  beginShutdown(): void;
-  stop(): void;
+  /**
+   * Refuses new requests at once; once `requestsDone` (those in flight) and the start settled,
+   * queues what is complete before `deadlineMillis`: traces still turning idle get their idle
+   * time, and a log that does not survive the process queues everything, complete or not. Then
+   * stops its timer. Resolves true when nothing complete was left behind.
+   */
+  shutdown(deadlineMillis: number, requestsDone?: Promise<unknown>): Promise<boolean>;
 }
 
 export interface IngestPipelineOptions {
@@ -99,6 +106,8 @@ export interface IngestPipelineOptions {
   storeWritable?: () => boolean;
   /** How often waiting work is looked at. @defaultValue 100 */
   tickMillis?: number;
+  /** BRIDGE_TRACE_IDLE_MS: how long a shutdown waits for complete traces to turn idle. */
+  traceIdleMillis: number;
 }
 
 /**
@@ -303,52 +312,82 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     }
   }
 
+  let started: Promise<number> | undefined;
+  let stopping: Promise<boolean> | undefined;
+  function flush(mode: CollectMode): number {
+    let total = 0;
+    for (;;) {
+      const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
+      total += n;
+      if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
+    }
+  }
+
+  /** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
+  async function settleIdleTraces(untilMillis: number): Promise<void> {
+    for (;;) {
+      flush('due');
+      if (assembler.settlingEntities() === 0) return;
+      if (clock.now() >= untilMillis) return;
+      await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
+    }
+  }
+
+  async function replay(): Promise<number> {
+    replaying = true;
+    let count = 0;
+    let sliceStart = performance.now();
+    try {
+      for (const entry of log.replay()) {
+        if (isUnreadable(entry)) {
+          metrics.quarantinedEntries.inc();
+          logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
+          continue;
+        }
+        assemble(entry);
+        count++;
+        if (performance.now() - sliceStart >= SLICE_MILLIS) {
+          // Health and metrics are answered between slices.
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
+    } finally {
+      replaying = false;
+    }
+    scheduleSlices('due');
+    return count;
+  }
+
   return {
     notAcceptingReason,
     admit,
-    beginShutdown() {
-      shuttingDown = true;
-    },
     start() {
-      if (cancelTick || stopped) return;
-      cancelTick = clock.setTimer(tick, tickMillis);
+      started ??= replay().then((count) => {
+        if (!stopped) cancelTick = clock.setTimer(tick, tickMillis);
+        return count;
+      });
+      return started;
     },
-    stop() {
-      stopped = true;
-      cancelTick?.();
-    },
-    flush(mode) {
-      let total = 0;
-      for (;;) {
-        const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
-        total += n;
-        if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
-      }
-    },
-    async replay() {
-      replaying = true;
-      let count = 0;
-      let sliceStart = performance.now();
-      try {
-        for (const entry of log.replay()) {
-          if (isUnreadable(entry)) {
-            metrics.quarantinedEntries.inc();
-            logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
-            continue;
-          }
-          assemble(entry);
-          count++;
-          if (performance.now() - sliceStart >= SLICE_MILLIS) {
-            // Health and metrics are answered between slices.
-            await new Promise((resolve) => setImmediate(resolve));
-            sliceStart = performance.now();
-          }
+    flush,
+    async shutdown(deadlineMillis, requestsDone) {
+      shuttingDown = true;
+      stopping ??= (async () => {
+        await requestsDone;
+        await started?.catch(() => 0);
+        let complete = true;
+        try {
+          if (!log.durable) flush('all');
+          else await settleIdleTraces(Math.min(deadlineMillis, clock.now() + options.traceIdleMillis + 100));
+        } catch (error) {
+          complete = false;
+          logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
         }
-      } finally {
-        replaying = false;
-      }
-      scheduleSlices('due');
-      return count;
+        stopped = true;
+        cancelTick?.();
+        return complete;
+      })();
+      return stopping;
     },
     async ingestOtlp(request, headers) {
       const conversion = convertOtlpRequest(request, { headers });

@@ -38,7 +38,7 @@ function scriptedSink(): ScriptedSink {
 
 const workers: ExportWorker[] = [];
 afterEach(async () => {
-  for (const w of workers.splice(0)) await w.stop();
+  for (const w of workers.splice(0)) await w.shutdown(0);
 });
 
 function setup(
@@ -226,7 +226,7 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 5_000);
+    const drained = h.worker.shutdown(h.clock.now() + 5_000);
     await h.clock.advance(1_000);
     expect(await drained).toBe(true);
     expect(h.sink.delivered).toEqual(['a']);
@@ -238,7 +238,7 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 2_000);
+    const drained = h.worker.shutdown(h.clock.now() + 2_000);
     await h.clock.advance(2_000);
     expect(await drained).toBe(false);
     expect(h.store.queuedItems()).toBe(1);

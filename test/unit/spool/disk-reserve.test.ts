@@ -59,7 +59,7 @@ it('makes the reserve at start when there is room, releases it on disk full, and
   reserve.check();
   expect(reserve.isHeld()).toBe(true);
   expect(changes).toEqual([true, false]);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('starts full on a disk without room for the store, and keeps no export it could not record', () => {
@@ -72,7 +72,7 @@ it('starts full on a disk without room for the store, and keeps no export it cou
   reserve.check();
   expect(reserve.unwritableReason()).toBeUndefined();
   expect(reserve.isHeld()).toBe(true);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('knows the disk-full errors of SQLite and of the file system', () => {
