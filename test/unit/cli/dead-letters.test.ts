@@ -3,29 +3,16 @@
 // mapping and sent only then, never as it is; what still fails stays. Real memory queue, real
 // console destinations (their sink writes where the test reads).
 import { describe, expect, it } from 'vitest';
-import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import { decodeRecord, encodeRecord } from '../../../src/assembly/record-codec.js';
 import { listDeadLetters, retryDeadLetters } from '../../../src/cli/dead-letters.js';
 import { createMemoryExportStore } from '../../../src/spool/memory-export-queue.js';
 import { createDestinations } from '../../../src/service.js';
 import { makeDraft } from '../../helpers/make-draft.js';
+import { observationRecord } from '../../helpers/records.js';
 import { createSilentLogger } from '../../helpers/silent-logger.js';
 
-const observation: CompletedRecord = {
-  kind: 'observation',
-  observation: {
-    id: 'gen-1',
-    type: 'GENERATION',
-    traceId: 'trace-1',
-    startTimeNanos: 1737566350957072123n,
-    endTimeNanos: 1737566351234200000n,
-    model: 'gpt-4o',
-    level: 'DEFAULT',
-    environment: 'default',
-  },
-  trace: { id: 'trace-1', timestampNanos: 1737566350957072000n, name: 'chat', public: false, tags: [], environment: 'default' },
-  source: { sdkIntegration: 'litellm' },
-};
+// Without input: the genai mapping names it `text_completion <model>`.
+const observation = observationRecord({ startTimeNanos: 1737566350957072123n, input: undefined });
 
 function setup() {
   const written: string[] = [];

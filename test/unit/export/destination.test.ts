@@ -3,39 +3,20 @@
 // scores queue holds them encoded for its scores API; mapping problems of all destinations
 // reported at once.
 import { describe, expect, it } from 'vitest';
-import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { DestinationConfig } from '../../../src/config/destinations-config.js';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
 import { createDestinations } from '../../../src/service.js';
 import { mapAndEncode, toDestinationItem } from '../../../src/pipeline/map-record.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
 import { exportThrough } from '../../helpers/export-through.js';
+import { observationRecord, scoreRecord } from '../../helpers/records.js';
 
 const build = (destinations: DestinationConfig[]) => createDestinations({ destinations, resourceAttributes: {}, estimateCost: true }, { writeConsole: () => {} });
 const common = { captureContent: true };
 const transport = { url: 'http://127.0.0.1:9/v1/traces', protocol: 'http/protobuf', headers: {}, timeoutMillis: 1000, compression: 'none' } as const;
 
-const observation: CompletedRecord = {
-  kind: 'observation',
-  observation: {
-    id: 'gen-1',
-    type: 'GENERATION',
-    traceId: 'trace-1',
-    startTimeNanos: 1737566350957072000n,
-    endTimeNanos: 1737566351234200000n,
-    model: 'gpt-4o',
-    input: [{ role: 'user', content: 'Hi' }],
-    level: 'DEFAULT',
-    environment: 'default',
-  },
-  trace: { id: 'trace-1', timestampNanos: 1737566350957072000n, name: 'chat', userId: 'u-1', public: false, tags: [], environment: 'default' },
-  source: { sdkIntegration: 'litellm' },
-};
-const score: CompletedRecord = {
-  kind: 'score',
-  score: { id: 's-1', name: 'quality', value: 1, traceId: 'trace-1', source: 'API', environment: 'default', timestampNanos: 1737566351234200000n },
-  source: {},
-};
+const observation = observationRecord();
+const score = scoreRecord();
 
 describe('destinations', () => {
   it('map the same record each with its own mapping and capture_content', async () => {
