@@ -23,11 +23,12 @@ const flags = parseFlags('npm run bench:store -- [flags]', {
   runs: { type: 'string', default: '3', help: 'runs; the best is reported' },
 });
 const num = (name) => Number(flags[name]);
-const { openSqliteSpool } = await import(pathToFileURL(path.join(ROOT, 'dist', 'spool', 'sqlite-spool.js')).href);
+const { openSqliteStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'spool', 'sqlite-store.js')).href);
 
 function once() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-store-'));
-  const spool = openSqliteSpool(dir);
+  const store = openSqliteStore(dir);
+  const { log, queue } = store;
   const event = { id: 'e', type: 'generation-create', timestamp: '2026-01-01T00:00:00.000Z', body: { id: 'x', input: 'y'.repeat(num('event-bytes') - 120) } };
   const span = new Uint8Array(num('span-bytes')).fill(7);
   const times = { append: 0, commit: 0, peek: 0, dequeue: 0 };
@@ -42,35 +43,36 @@ function once() {
   const cpuStart = process.cpuUsage();
   let made = 0;
   let n = 0;
-  const waiting = [];
   while (made < num('events')) {
     const events = Array.from({ length: num('batch') }, (_, i) => ({ ...event, id: `e${made + i}` }));
-    const entry = timed('append', () => spool.append({ receivedAtMillis: 0, source: {}, events }));
+    const entry = timed('append', () => log.append({ receivedAtMillis: 0, source: {}, events }));
     made += events.length;
     // The entry's events complete in slices; the last slice releases the entry.
     for (let i = 0; i < events.length; i += num('slice')) {
       const count = Math.min(num('slice'), events.length - i);
-      const spans = Array.from({ length: count }, () => ({ destination: 'otlp', payload: span }));
+      const items = Array.from({ length: count }, () => ({ queue: 'otlp', payload: span }));
       const tombstones = Array.from({ length: count }, () => ({ key: `obs:${n}-${++n}`, envelopeIds: [`env-${n}`] }));
-      const releaseSeqs = i + count >= events.length ? [entry.seq] : [];
-      timed('commit', () => spool.commit({ spans, tombstones, releaseSeqs }, 0));
-      waiting.push(count);
+      // The queue's commit, then the log's release (a separate, idempotent step).
+      timed('commit', () => {
+        queue.commit({ items, tombstones }, 0);
+        if (i + count >= events.length) log.release([entry.seq]);
+      });
     }
     // The export worker keeps up: a batch whenever enough is queued.
-    while (spool.queuedSpans('otlp') >= num('export-batch')) {
-      const batch = timed('peek', () => spool.peekQueue('otlp', 0, num('export-batch')));
-      timed('dequeue', () => spool.dequeue(batch.map((s) => s.id)));
+    while (queue.queuedItems('otlp') >= num('export-batch')) {
+      const batch = timed('peek', () => queue.peek('otlp', 0, num('export-batch')));
+      timed('dequeue', () => queue.dequeue(batch.map((s) => s.id)));
     }
   }
   for (;;) {
-    const batch = timed('peek', () => spool.peekQueue('otlp', 0, num('export-batch')));
+    const batch = timed('peek', () => queue.peek('otlp', 0, num('export-batch')));
     if (batch.length === 0) break;
-    timed('dequeue', () => spool.dequeue(batch.map((s) => s.id)));
+    timed('dequeue', () => queue.dequeue(batch.map((s) => s.id)));
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  spool.close();
+  store.close();
   rmSync(dir, { recursive: true, force: true });
   return { eventsPerSecond: Math.round(made / seconds), eventsPerCpuSecond: Math.round(made / cpuSeconds), seconds: +seconds.toFixed(2), cpuSeconds: +cpuSeconds.toFixed(2), cpuMillis: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])) };
 }

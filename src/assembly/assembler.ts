@@ -16,7 +16,8 @@ import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent
 import type { RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
-import type { SpoolEntry, Tombstone } from '../spool/spool.js';
+import type { Tombstone } from '../spool/exported-entities.js';
+import type { LogEntry } from '../spool/request-log.js';
 import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
@@ -110,7 +111,7 @@ export interface AssemblerOptions {
   /** Is this entity already queued? Returns the envelope ids that made up its span. */
   exportedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
   /** The stored entries with these seqs (to refold an entity after an out-of-order event). */
-  readEntries: (seqs: readonly number[]) => SpoolEntry[];
+  readEntries: (seqs: readonly number[]) => LogEntry[];
 }
 
 export interface IngestResult {
@@ -152,7 +153,7 @@ export class Assembler {
   /** Spool seq → number of pending entities holding events from it. */
   private readonly seqRefs = new Map<number, number>();
   /** Entries read back for refolds, oldest first, within ENTRY_CACHE_BYTES. */
-  private readonly entryCache = new Map<number, SpoolEntry>();
+  private readonly entryCache = new Map<number, LogEntry>();
   private entryCacheBytes = 0;
   /** Traces finished with their payloads during one `collect`. */
   private collectTraces = new Map<string, ReturnType<typeof finishTrace>>();
@@ -179,7 +180,7 @@ export class Assembler {
     return n;
   }
 
-  ingest(entry: SpoolEntry, nowMillis: number): IngestResult {
+  ingest(entry: LogEntry, nowMillis: number): IngestResult {
     const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
     const touched = new Set<ObservationEntity>();
     for (const event of entry.events) {
@@ -314,7 +315,7 @@ export class Assembler {
   }
 
   /** The log entries with these seqs (ascending), through the cache. */
-  private entries(seqs: readonly number[]): SpoolEntry[] {
+  private entries(seqs: readonly number[]): LogEntry[] {
     const missing = seqs.filter((seq) => !this.entryCache.has(seq));
     if (missing.length > 0) {
       for (const entry of this.options.readEntries(missing)) {
@@ -327,7 +328,7 @@ export class Assembler {
         this.entryCacheBytes -= entry.bytes;
       }
     }
-    const out: SpoolEntry[] = [];
+    const out: LogEntry[] = [];
     for (const seq of seqs) {
       const entry = this.entryCache.get(seq);
       if (entry) out.push(entry);

@@ -1,5 +1,5 @@
 // The one place that retries exports, one worker per destination: reads that destination's spans
-// from the durable export queue in order, sends them in batches through its SpanSink, deletes what
+// from the durable export queue in order, sends them in batches through its QueueSink, deletes what
 // the backend accepted, backs off on retryable outcomes (exponential with jitter, at least the
 // backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
 // its own part of the queue (on disk); it never delays another destination.
@@ -7,13 +7,13 @@
 // anyway and keeps the record in memory (the ids, within MAX_UNRECORDED_SPANS) until the store
 // takes it, skipping those spans meanwhile. A crash before then sends them again: a duplicate is
 // better than spans never delivered (issue 16: a full disk used to stop every send for good).
-// Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
+// Lifecycle: start → (wake)* → shutdown(deadline). Time comes from the injected Clock only.
 import { sleepOn, type Clock } from '../clock.js';
-import type { SpanSink } from '../export/span-sink.js';
+import type { QueueSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { isDiskFullError } from '../spool/disk-reserve.js';
-import type { QueuedSpan, Spool } from '../spool/spool.js';
+import type { ExportQueue, QueuedItem } from '../spool/export-queue.js';
 
 /**
  * Answered spans whose record waits in memory (about 8 bytes each): past this the worker stops
@@ -32,8 +32,8 @@ export interface ExportWorkerOptions {
   metricsDestination?: string;
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
-  sink: SpanSink;
-  spool: Spool;
+  sink: QueueSink;
+  queue: ExportQueue;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -60,9 +60,7 @@ export interface ExportWorker {
    * passes, waiting out backoffs. Never outlasts the deadline, even with a send in flight (its
    * spans stay queued). Resolves true when the queue is empty.
    */
-  drain(deadlineMillis: number): Promise<boolean>;
-  /** Stops after the send in flight, if any. */
-  stop(): Promise<void>;
+  shutdown(deadlineMillis: number): Promise<boolean>;
   /** True while the backend is failing and the worker is backing off. */
   isBackingOff(): boolean;
 }
@@ -70,7 +68,7 @@ export interface ExportWorker {
 type TurnResult = 'progress' | 'idle' | 'failed';
 
 export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
-  const { destination, sink, spool, metrics, logger, clock, batchSize } = options;
+  const { destination, sink, queue, metrics, logger, clock, batchSize } = options;
   const initialBackoff = options.initialBackoffMillis ?? 500;
   const maxBackoff = options.maxBackoffMillis ?? 30_000;
   const random = options.random ?? Math.random;
@@ -100,7 +98,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     for (const id of ids) if (id > answeredThroughId) answeredThroughId = id;
     if (unrecorded.length === 0) {
       try {
-        spool.dequeue(ids, deadLetter);
+        queue.dequeue(ids, deadLetter);
         return;
       } catch (error) {
         keep(ids, deadLetter);
@@ -123,7 +121,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     while (unrecorded.length > 0) {
       const next = unrecorded[0]!;
       try {
-        spool.dequeue(next.ids, next.deadLetter);
+        queue.dequeue(next.ids, next.deadLetter);
       } catch (error) {
         if (!isDiskFullError(error)) throw error;
         return;
@@ -156,12 +154,12 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       scheduleRecordRetry();
       return 'idle';
     }
-    const spans = spool.peekQueue(destination, answeredThroughId, batchSize);
+    const spans = queue.peek(destination, answeredThroughId, batchSize);
     if (spans.length === 0) return 'idle';
     return sendSpans(spans);
   }
 
-  async function sendSpans(spans: readonly QueuedSpan[]): Promise<TurnResult> {
+  async function sendSpans(spans: readonly QueuedItem[]): Promise<TurnResult> {
     const outcome = await sink.send(spans.map((s) => s.payload));
     if (abandoned) {
       logger.warn({ destination, spans: spans.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay queued');
@@ -256,7 +254,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     },
     wake() {
       if (clock.now() < resumeAtMillis || running || stopped) return;
-      if (lingerMillis === 0 || spool.queuedSpans(destination) >= batchSize) {
+      if (lingerMillis === 0 || queue.queuedItems(destination) >= batchSize) {
         cancelLinger?.();
         cancelLinger = undefined;
         run();
@@ -268,7 +266,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       }, lingerMillis);
     },
     isBackingOff: () => clock.now() < resumeAtMillis,
-    async drain(deadlineMillis) {
+    async shutdown(deadlineMillis) {
       stopped = true;
       cancelResume?.();
       cancelLinger?.();
@@ -303,14 +301,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         logger.warn({ destination }, 'an export was still in flight at the shutdown deadline; its spans stay queued');
         return false;
       }
-      return spool.queuedSpans(destination) === 0;
-    },
-    async stop() {
-      stopped = true;
-      cancelRecordRetry?.();
-      cancelResume?.();
-      cancelLinger?.();
-      await running;
+      return queue.queuedItems(destination) === 0;
     },
   };
 }

@@ -10,7 +10,7 @@ import { Assembler } from '../../../src/assembly/assembler.js';
 import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
-import type { SpoolEntry } from '../../../src/spool/spool.js';
+import type { LogEntry } from '../../../src/spool/request-log.js';
 
 /** Events as the receiver hands them on: validated. */
 function valid(batch: unknown[]): IngestionEvent[] {
@@ -31,13 +31,13 @@ function textLog() {
   let next = 1;
   return {
     reads: 0,
-    append(events: IngestionEvent[]): SpoolEntry {
+    append(events: IngestionEvent[]): LogEntry {
       const text = JSON.stringify(events);
       const seq = next++;
       rows.set(seq, Buffer.from(text));
       return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(text) as IngestionEvent[], bytes: text.length };
     },
-    readEntries(seqs: readonly number[]): SpoolEntry[] {
+    readEntries(seqs: readonly number[]): LogEntry[] {
       this.reads++;
       return seqs.flatMap((seq) => {
         const bytes = rows.get(seq);

@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExportOutcome } from '../../../src/export/export-outcome.js';
 import type { SpanSink } from '../../../src/export/span-sink.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { createExportWorker, MAX_UNRECORDED_SPANS, type ExportWorker } from '../../../src/pipeline/export-worker.js';
-import { createMemorySpool } from '../../../src/spool/memory-spool.js';
-import type { Spool } from '../../../src/spool/spool.js';
+import type { ExportQueue } from '../../../src/spool/export-queue.js';
+import { createMemoryExportStore } from '../../../src/spool/memory-export-queue.js';
 import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
 
 /** A sink whose payloads are span names; it answers with what the test says. */
@@ -38,13 +38,13 @@ function scriptedSink(): ScriptedSink {
 
 const workers: ExportWorker[] = [];
 afterEach(async () => {
-  for (const w of workers.splice(0)) await w.stop();
+  for (const w of workers.splice(0)) await w.shutdown(0);
 });
 
 function setup(
-  options: { destination?: string; spool?: Spool; clock?: ManualClock; batchSize?: number; metricsDestination?: string; items?: 'spans' | 'scores' } = {},
+  options: { destination?: string; store?: ExportQueue; clock?: ManualClock; batchSize?: number; metricsDestination?: string; items?: 'spans' | 'scores' } = {},
 ) {
-  const spool = options.spool ?? createMemorySpool();
+  const store = options.store ?? createMemoryExportStore().queue;
   const clock = options.clock ?? createManualClock(1_000_000);
   const sink = scriptedSink();
   const metrics = createMetrics();
@@ -52,7 +52,7 @@ function setup(
   const worker = createExportWorker({
     destination,
     sink,
-    spool,
+    queue: store,
     metrics,
     logger: createSilentLogger(),
     clock,
@@ -65,9 +65,9 @@ function setup(
   });
   workers.push(worker);
   const queue = (...names: string[]) => {
-    spool.commit({ spans: names.map((n) => ({ destination, payload: Buffer.from(n) })), tombstones: [], releaseSeqs: [] }, clock.now());
+    store.commit({ items: names.map((n) => ({ queue: destination, payload: Buffer.from(n) })), tombstones: [] }, clock.now());
   };
-  return { spool, clock, sink, worker, metrics, queue, destination };
+  return { store, clock, sink, worker, metrics, queue, destination };
 }
 
 const settle = async () => {
@@ -81,7 +81,7 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.sent).toEqual([['a', 'b', 'c'], ['d', 'e']]);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     h.queue('f');
     h.worker.wake();
     await settle();
@@ -102,19 +102,19 @@ describe('export worker', () => {
     expect(h.sink.sent).toHaveLength(1);
     await h.clock.advance(1);
     expect(h.sink.sent).toHaveLength(2);
-    expect(h.spool.queuedSpans()).toBe(1);
+    expect(h.store.queuedItems()).toBe(1);
     down = false;
     await h.clock.advance(3_000);
     expect(h.sink.delivered).toEqual(['a']);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     expect(h.worker.isBackingOff()).toBe(false);
   });
 
   it('sends on while the store cannot record exports (disk full): keeps the records in memory, never sends those spans twice, records them once it can', async () => {
-    const real = createMemorySpool();
+    const real = createMemoryExportStore().queue;
     let diskFull = true;
     let refusedDequeues = 0;
-    const spool: Spool = {
+    const store: ExportQueue = {
       ...real,
       dequeue(ids, deadLetter) {
         if (diskFull) {
@@ -124,14 +124,14 @@ describe('export worker', () => {
         real.dequeue(ids, deadLetter);
       },
     };
-    const h = setup({ spool });
+    const h = setup({ store });
     h.queue('a', 'b', 'c', 'd');
     h.worker.start();
     await settle();
     // Both batches went although neither could be recorded; no backoff, nothing sent twice.
     expect(h.sink.sent).toEqual([['a', 'b', 'c'], ['d']]);
     expect(h.worker.isBackingOff()).toBe(false);
-    expect(h.spool.queuedSpans()).toBe(4);
+    expect(h.store.queuedItems()).toBe(4);
     // New spans go too; the records kept in memory are offered again first (and refused).
     h.queue('e');
     h.worker.wake();
@@ -141,22 +141,22 @@ describe('export worker', () => {
     // Room again: the timer records what was kept; the queue empties without another send.
     diskFull = false;
     await h.clock.advance(1_000);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     expect(h.sink.sent).toHaveLength(3);
     expect((await h.metrics.registry.getSingleMetric('bridge_spans_exported_total')!.get()).values.map((v) => v.value)).toEqual([5]);
   });
 
   it('stops sending at the budget of records kept in memory, and goes on once they are recorded', async () => {
-    const real = createMemorySpool();
+    const real = createMemoryExportStore().queue;
     let diskFull = true;
-    const spool: Spool = {
+    const store: ExportQueue = {
       ...real,
       dequeue(ids, deadLetter) {
         if (diskFull) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
         real.dequeue(ids, deadLetter);
       },
     };
-    const h = setup({ spool, batchSize: MAX_UNRECORDED_SPANS });
+    const h = setup({ store, batchSize: MAX_UNRECORDED_SPANS });
     h.queue(...Array.from({ length: MAX_UNRECORDED_SPANS + 2 }, (_, i) => `s${i}`));
     h.worker.start();
     await settle();
@@ -167,7 +167,7 @@ describe('export worker', () => {
     await h.clock.advance(1_000);
     await settle();
     expect(h.sink.sent.map((batch) => batch.length)).toEqual([MAX_UNRECORDED_SPANS, 2]);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
   });
 
   it('isolates a span the backend refuses with 400 by halving, and dead-letters only that one', async () => {
@@ -177,10 +177,10 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.delivered.sort()).toEqual(['a', 'b', 'c', 'e', 'f']);
-    const letters = h.spool.listDeadLetters();
+    const letters = h.store.listDeadLetters();
     expect(letters.map((l) => [l.destination, l.spanCount, l.reason])).toEqual([['jaeger', 1, 'HTTP 400: bad span']]);
     expect(Buffer.from(letters[0]!.payloads[0]!).toString()).toBe('bad');
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
   });
 
   it('dead-letters a whole batch on a refusal that concerns every span (401)', async () => {
@@ -190,14 +190,14 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.sent).toEqual([['a', 'b']]);
-    expect(h.spool.listDeadLetters().map((l) => l.spanCount)).toEqual([2]);
+    expect(h.store.listDeadLetters().map((l) => l.spanCount)).toEqual([2]);
   });
 
   it('one destination down never holds back another: each has its own part of the queue and its own backoff', async () => {
-    const spool = createMemorySpool();
+    const store = createMemoryExportStore().queue;
     const clock = createManualClock(0);
-    const down = setup({ destination: 'tempo', spool, clock });
-    const up = setup({ destination: 'jaeger', spool, clock });
+    const down = setup({ destination: 'tempo', store, clock });
+    const up = setup({ destination: 'jaeger', store, clock });
     down.sink.answer = () => ({ kind: 'retryable', reason: 'HTTP 503' });
     for (const name of ['a', 'b']) {
       down.queue(name);
@@ -207,11 +207,11 @@ describe('export worker', () => {
     up.worker.start();
     await settle();
     expect(up.sink.delivered).toEqual(['a', 'b']);
-    expect(spool.queuedSpans('tempo')).toBe(2);
+    expect(store.queuedItems('tempo')).toBe(2);
     down.sink.answer = () => ({ kind: 'success', rejectedSpans: 0 });
     await clock.advance(10_000);
     expect(down.sink.delivered).toEqual(['a', 'b']);
-    expect(spool.queuedSpans()).toBe(0);
+    expect(store.queuedItems()).toBe(0);
   });
 
   it("a Langfuse destination's scores queue counts scores, under the destination's name", async () => {
@@ -234,8 +234,8 @@ describe('export worker', () => {
   it('a store error backs off like a failed export instead of spinning', async () => {
     const h = setup();
     let broken = true;
-    const peek = h.spool.peekQueue.bind(h.spool);
-    h.spool.peekQueue = (...args) => {
+    const peek = h.store.peek.bind(h.store);
+    h.store.peek = (...args) => {
       if (broken) throw new Error('disk I/O error');
       return peek(...args);
     };
@@ -255,7 +255,7 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 5_000);
+    const drained = h.worker.shutdown(h.clock.now() + 5_000);
     await h.clock.advance(1_000);
     expect(await drained).toBe(true);
     expect(h.sink.delivered).toEqual(['a']);
@@ -267,10 +267,10 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 2_000);
+    const drained = h.worker.shutdown(h.clock.now() + 2_000);
     await h.clock.advance(2_000);
     expect(await drained).toBe(false);
-    expect(h.spool.queuedSpans()).toBe(1);
+    expect(h.store.queuedItems()).toBe(1);
     workers.splice(workers.indexOf(h.worker), 1); // its send never answers: nothing to stop after
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createDiskReserve, isDiskFullError, RESERVE_FILE_NAME } from '../../../src/spool/disk-reserve.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -53,7 +53,7 @@ it('makes the reserve at start when there is room, releases it on disk full, and
   reserve.check();
   expect(reserve.isHeld()).toBe(true);
   expect(changes).toEqual([true, false]);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('starts full on a disk without room for the store, and makes the reserve once space frees', () => {
@@ -65,7 +65,7 @@ it('starts full on a disk without room for the store, and makes the reserve once
   reserve.check();
   expect(reserve.unwritableReason()).toBeUndefined();
   expect(reserve.isHeld()).toBe(true);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('on a disk with less than twice the configured reserve free, makes one of a quarter of the room', () => {
@@ -83,18 +83,18 @@ it('on a disk with less than twice the configured reserve free, makes one of a q
   expect(reserve.unwritableReason()).toBeUndefined();
   // Made again within a quarter of the room there is then.
   expect(statSync(file).size).toBe(1.25 * MiB);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('keeps the reserve a previous run sized to its room', () => {
   const first = setup(4 * MiB, 0, 16 * MiB);
   expect(statSync(first.file).size).toBe(1 * MiB);
-  first.reserve.close();
+  first.reserve.shutdown();
   const again = createDiskReserve({ dataDir: dir, reserveBytes: 16 * MiB, logger: createSilentLogger(), freeBytes: () => 3 * MiB, checkEveryMillis: 0 });
   expect(again.isHeld()).toBe(true);
   expect(again.unwritableReason()).toBeUndefined();
   expect(statSync(first.file).size).toBe(1 * MiB);
-  again.close();
+  again.shutdown();
 });
 
 it('knows the disk-full errors of SQLite and of the file system', () => {
