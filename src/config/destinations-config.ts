@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { formatYamlPath, formatZodIssues, parseYamlFile } from '../strict-yaml.js';
+import { readTlsMaterial, type TlsMaterial } from './tls-config.js';
 
 export type DestinationType = 'otlp' | 'langfuse' | 'console';
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -26,6 +27,8 @@ interface HttpTransport {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+  /** CA bundle, client certificate and key, read at start; absent: the platform's defaults. */
+  tls?: TlsMaterial;
 }
 
 export interface OtlpDestinationConfig extends DestinationCommon, HttpTransport {
@@ -195,6 +198,15 @@ const transportShape = {
   headers: z.record(z.string().regex(HEADER_NAME, 'an HTTP header name'), z.string('a string (quote numbers)')).optional(),
   compression: z.enum(['gzip', 'none'], 'gzip or none').optional(),
   timeout: durationSchema.optional(),
+  /** The Collector's TLS names; paths are relative to the destinations file. */
+  tls: z
+    .strictObject({
+      ca_file: z.string('a file path').min(1, 'a file path').optional(),
+      cert_file: z.string('a file path').min(1, 'a file path').optional(),
+      key_file: z.string('a file path').min(1, 'a file path').optional(),
+      insecure_skip_verify: booleanSchema.optional(),
+    })
+    .optional(),
 };
 
 const otlpSchema = z.strictObject({
@@ -282,11 +294,13 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
     ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
   };
   if (d.type === 'console') return { type: 'console', ...common };
+  const tls = d.tls === undefined ? undefined : tlsOfFile(d.tls, file, issue);
   const transport = {
     protocol: d.protocol ?? 'http/protobuf',
     headers: { ...d.headers },
     timeoutMillis: d.timeout === undefined ? DEFAULT_TIMEOUT_MILLIS : toMillis(d.timeout),
     compression: d.compression ?? 'none',
+    ...(tls ? { tls } : {}),
   } as const;
   if (d.type === 'langfuse') {
     const authorization = Object.keys(transport.headers).find((h) => h.toLowerCase() === 'authorization');
@@ -299,6 +313,28 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
   // OTLP/HTTP spec: a signal-specific endpoint is used as is; the base one gets /v1/traces appended.
   const url = d.traces_endpoint ?? `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`;
   return { type: 'otlp', ...common, ...transport, url };
+}
+
+/** A destination's `tls:` block, its files read now (relative to the destinations file). */
+function tlsOfFile(
+  tls: NonNullable<Extract<FileDestination, { type: 'otlp' }>['tls']>,
+  file: string,
+  issue: (key: string, what: string) => void,
+): TlsMaterial | undefined {
+  const beside = (p: string | undefined) => (p === undefined ? {} : { path: path.resolve(path.dirname(file), p) });
+  const ca = beside(tls.ca_file);
+  const cert = beside(tls.cert_file);
+  const key = beside(tls.key_file);
+  return readTlsMaterial(
+    {
+      ...(ca.path ? { caFile: ca.path } : {}),
+      ...(cert.path ? { certFile: cert.path } : {}),
+      ...(key.path ? { keyFile: key.path } : {}),
+      ...(tls.insecure_skip_verify !== undefined ? { insecureSkipVerify: tls.insecure_skip_verify } : {}),
+    },
+    { ca: 'tls.ca_file', cert: 'tls.cert_file', key: 'tls.key_file' },
+    issue,
+  );
 }
 
 function toMillis(duration: number | string): number {

@@ -2,6 +2,8 @@
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
 import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
+import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -77,7 +79,18 @@ const SETTINGS = {
   otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
   otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
   otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpMetricsCompression: { env: 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
   metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
+  metricExportTimeoutMillis: { env: 'OTEL_METRIC_EXPORT_TIMEOUT', schema: intFrom(1), default: String(DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS) },
+  metricsExporter: { env: 'OTEL_METRICS_EXPORTER', schema: z.string(), default: '' },
+  metricsTemporality: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['cumulative', 'delta', 'lowmemory'], 'cumulative, delta or lowmemory')),
+    default: 'cumulative',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -125,6 +138,7 @@ export interface ServiceConfig {
     headers: Record<string, string>;
     timeoutMillis: number;
     compression: 'gzip' | 'none';
+    tls?: TlsMaterial;
   };
   /**
    * Where spans go, each with its own mapping and sink: the BRIDGE_CONFIG file's list, or without
@@ -132,14 +146,9 @@ export interface ServiceConfig {
    */
   destinations: DestinationConfig[];
   /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
-  metrics: {
-    enabled: boolean;
-    url: string;
-    protocol: 'http/protobuf' | 'http/json';
-    headers: Record<string, string>;
-    timeoutMillis: number;
-    exportIntervalMillis: number;
-  };
+  metrics: MetricsConfig;
+  /** Settings that were corrected, to log once at start (main.ts). */
+  warnings: string[];
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -200,6 +209,9 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     );
   }
   // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
+  const merged = { ...env, ...overrides };
+  const tracesTls = tlsFromEnv(merged, 'TRACES', issues);
+  const metricsTls = tlsFromEnv(merged, 'METRICS', issues);
   const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
   const otlp = {
     url: tracesUrl,
@@ -207,6 +219,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     headers,
     timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
     compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
+    ...(tracesTls ? { tls: tracesTls } : {}),
   } as const;
   const given = (name: string) => {
     const value = overrides[name] ?? env[name];
@@ -234,7 +247,26 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     issues,
   );
   const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
-  if (issues.length > 0) throw new ConfigError(issues);
+  const warnings: string[] = [];
+  const metrics = resolveMetrics(
+    {
+      bridgeMetrics: r.metricsEnabled ?? true,
+      ...(given('OTEL_METRICS_EXPORTER') !== undefined ? { exporter: given('OTEL_METRICS_EXPORTER')! } : {}),
+      url: metricsUrl,
+      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf',
+      headers: metricsHeaders,
+      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+      compression: r.otlpMetricsCompression ?? r.otlpCompression ?? 'none',
+      exportIntervalMillis: r.metricExportIntervalMillis ?? 60_000,
+      exportTimeoutMillis: r.metricExportTimeoutMillis ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS,
+      temporality: r.metricsTemporality ?? 'cumulative',
+      ...(metricsTls ? { tls: metricsTls } : {}),
+    },
+    issues,
+    warnings,
+  );
+  // A general variable read for two signals (OTEL_EXPORTER_OTLP_CERTIFICATE) is reported once.
+  if (issues.length > 0) throw new ConfigError([...new Set(issues)]);
 
   return {
     host: r.host!,
@@ -265,14 +297,8 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
     otlp,
     destinations,
-    metrics: {
-      enabled: r.metricsEnabled!,
-      url: metricsUrl,
-      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol!,
-      headers: metricsHeaders,
-      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
-      exportIntervalMillis: r.metricExportIntervalMillis!,
-    },
+    metrics,
+    warnings,
   };
 }
 

@@ -77,6 +77,7 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     ...(options.serviceName ? { serviceNameOverride: options.serviceName } : {}),
     ...limit,
     bridgeVersion: options.bridgeVersion,
+    ...(config.tls ? { tls: config.tls } : {}),
   };
   if (config.type === 'otlp') {
     const sink = createOtlpSpanSink({ ...common, headers: config.headers });
@@ -98,6 +99,7 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     timeoutMillis: config.timeoutMillis,
     headers: config.headers,
     bridgeVersion: options.bridgeVersion,
+    ...(config.tls ? { tls: config.tls } : {}),
   });
   return {
     ...base,

@@ -13,6 +13,7 @@ import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transforme
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
+import type { TlsMaterial } from '../config/tls-config.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
 import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
@@ -21,6 +22,7 @@ import type { ExportOutcome } from './export-outcome.js';
 import { encodeTraceRequest } from './otlp-protobuf.js';
 import { postOnce } from './post-once.js';
 import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from './to-readable-span.js';
+import { tlsAgentOptions } from './tls-options.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -73,6 +75,8 @@ export interface OtlpSinkOptions {
    * Langfuse's OTLP endpoint reads `langfuse-sdk` as its own SDK's spans.
    */
   instrumentationScope?: { name: string; version?: string };
+  /** CA bundle, client certificate and key for an https URL (ignored for http). */
+  tls?: TlsMaterial;
 }
 
 const CONTENT_TYPES = {
@@ -128,7 +132,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const spanOptions =
     options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...tlsAgentOptions(options.tls) }) : new HttpAgent({ keepAlive: true });
 
   const gate = createAttemptGate('span sink', agent);
 
