@@ -9,7 +9,7 @@ import { formatYamlPath, formatZodIssues, parseYamlFile } from '../strict-yaml.j
 import { readTlsMaterial, type TlsMaterial } from './tls-config.js';
 
 export type DestinationType = 'otlp' | 'langfuse' | 'console';
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 interface DestinationCommon {
   /** Unique; the `destination` label of the export metrics. */
@@ -37,6 +37,8 @@ export interface OtlpDestinationConfig extends DestinationCommon, HttpTransport 
 
 export interface LangfuseDestinationConfig extends DestinationCommon, HttpTransport {
   type: 'langfuse';
+  /** Langfuse's OTLP endpoint takes OTLP/HTTP only. */
+  protocol: Exclude<OtlpProtocol, 'grpc'>;
   /** The Langfuse host, e.g. `https://cloud.langfuse.com`; `url` is `<baseUrl>/api/public/otel/v1/traces`. */
   baseUrl: string;
   /** `<baseUrl>/api/public/scores`. */
@@ -54,7 +56,7 @@ export type DestinationConfig = OtlpDestinationConfig | LangfuseDestinationConfi
 /** The preset a `langfuse` destination uses unless it names another mapping. */
 export const LANGFUSE_DEFAULT_MAPPING = 'langfuse';
 
-export const protocolSchema = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
+export const protocolSchema = z.enum(['http/protobuf', 'http/json', 'grpc'], 'http/protobuf, http/json or grpc');
 
 export const httpUrlSchema = z.string().refine((s) => {
   try {
@@ -155,7 +157,7 @@ function langfuseDestination(
   host: string,
   publicKey: string,
   secretKey: string,
-  transport: Omit<HttpTransport, 'url'>,
+  transport: Omit<HttpTransport, 'url'> & { protocol: LangfuseDestinationConfig['protocol'] },
 ): LangfuseDestinationConfig {
   const baseUrl = host.replace(/\/+$/, '');
   return {
@@ -305,13 +307,16 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
   if (d.type === 'langfuse') {
     const authorization = Object.keys(transport.headers).find((h) => h.toLowerCase() === 'authorization');
     if (authorization) issue(`headers.${authorization}`, 'unknown key: a langfuse destination authenticates with public_key and secret_key');
-    return langfuseDestination(common, d.endpoint, d.public_key, d.secret_key, transport);
+    const { protocol } = transport;
+    if (protocol === 'grpc') issue('protocol', "expected http/protobuf or http/json: Langfuse's OTLP endpoint takes OTLP/HTTP only (actual: 'grpc')");
+    return langfuseDestination(common, d.endpoint, d.public_key, d.secret_key, { ...transport, protocol: protocol === 'grpc' ? 'http/protobuf' : protocol });
   }
   if ((d.endpoint === undefined) === (d.traces_endpoint === undefined)) {
     issue('endpoint', `expected exactly one of endpoint (a base URL, /v1/traces is appended) and traces_endpoint (the full URL) (actual: ${d.endpoint === undefined ? 'neither' : 'both'})`);
   }
   // OTLP/HTTP spec: a signal-specific endpoint is used as is; the base one gets /v1/traces appended.
-  const url = d.traces_endpoint ?? `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`;
+  // OTLP/gRPC has no path: the endpoint is the server.
+  const url = d.traces_endpoint ?? (transport.protocol === 'grpc' ? String(d.endpoint) : `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`);
   return { type: 'otlp', ...common, ...transport, url };
 }
 

@@ -134,7 +134,7 @@ export interface ServiceConfig {
   attributeValueLengthLimit?: number;
   otlp: {
     url: string;
-    protocol: 'http/protobuf' | 'http/json';
+    protocol: 'http/protobuf' | 'http/json' | 'grpc';
     headers: Record<string, string>;
     timeoutMillis: number;
     compression: 'gzip' | 'none';
@@ -208,23 +208,24 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
     );
   }
-  // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
+  const given = (name: string) => {
+    const value = overrides[name] ?? env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
   const merged = { ...env, ...overrides };
   const tracesTls = tlsFromEnv(merged, 'TRACES', issues);
   const metricsTls = tlsFromEnv(merged, 'METRICS', issues);
-  const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
+  // The signal-specific endpoint is used as is; the generic one per protocol (signalUrl).
+  const generalEndpoint = given('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined ? undefined : r.otlpEndpoint;
+  const tracesProtocol = r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf';
   const otlp = {
-    url: tracesUrl,
-    protocol: r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf',
+    url: r.otlpTracesEndpoint ?? signalUrl(generalEndpoint, tracesProtocol, 'traces'),
+    protocol: tracesProtocol,
     headers,
     timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
     compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
     ...(tracesTls ? { tls: tracesTls } : {}),
   } as const;
-  const given = (name: string) => {
-    const value = overrides[name] ?? env[name];
-    return value === undefined || value === '' ? undefined : value;
-  };
   const destinations = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
@@ -246,14 +247,15 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
   );
-  const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
+  const metricsProtocol = r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf';
+  const metricsUrl = r.otlpMetricsEndpoint ?? signalUrl(generalEndpoint, metricsProtocol, 'metrics');
   const warnings: string[] = [];
   const metrics = resolveMetrics(
     {
       bridgeMetrics: r.metricsEnabled ?? true,
       ...(given('OTEL_METRICS_EXPORTER') !== undefined ? { exporter: given('OTEL_METRICS_EXPORTER')! } : {}),
       url: metricsUrl,
-      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf',
+      protocol: metricsProtocol,
       headers: metricsHeaders,
       timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
       compression: r.otlpMetricsCompression ?? r.otlpCompression ?? 'none',
@@ -300,6 +302,16 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     metrics,
     warnings,
   };
+}
+
+/**
+ * The URL of one signal from OTEL_EXPORTER_OTLP_ENDPOINT (undefined: not set). OTLP/HTTP appends
+ * `/v1/<signal>` to it (default `http://localhost:4318`); OTLP/gRPC uses it as is (default
+ * `http://localhost:4317`), as the OTLP exporter specification says.
+ */
+function signalUrl(endpoint: string | undefined, protocol: 'http/protobuf' | 'http/json' | 'grpc', signal: 'traces' | 'metrics'): string {
+  if (protocol === 'grpc') return endpoint ?? 'http://localhost:4317';
+  return `${(endpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/${signal}`;
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (the OTel env format for headers and resource attributes). */

@@ -11,6 +11,7 @@ import { loadMapping, MappingError } from '../mapping/load-mapping.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
 import { createConsoleSpanSink } from './console-span-sink.js';
 import { basicAuthorization, createScoreForwarder, toLangfuseScorePayload, type LangfuseScorePayload, type ScoreForwarder } from './langfuse-scores.js';
+import { createGrpcSpanSink } from './grpc-span-sink.js';
 import { createOtlpSpanSink, type SpanSink } from './span-sink.js';
 
 export interface Destination {
@@ -69,7 +70,6 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     return { ...base, sink, shutdown: () => sink.shutdown() };
   }
   const common = {
-    protocol: config.protocol,
     url: config.url,
     timeoutMillis: config.timeoutMillis,
     compression: config.compression,
@@ -80,11 +80,15 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     ...(config.tls ? { tls: config.tls } : {}),
   };
   if (config.type === 'otlp') {
-    const sink = createOtlpSpanSink({ ...common, headers: config.headers });
+    const sink =
+      config.protocol === 'grpc'
+        ? createGrpcSpanSink({ ...common, headers: config.headers })
+        : createOtlpSpanSink({ ...common, protocol: config.protocol, headers: config.headers });
     return { ...base, sink, shutdown: () => sink.shutdown() };
   }
   const sink = createOtlpSpanSink({
     ...common,
+    protocol: config.protocol,
     headers: {
       ...config.headers,
       Authorization: basicAuthorization(config.publicKey, config.secretKey),

@@ -29,12 +29,27 @@ const SERVER_CERTIFICATE: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: "bad server certificate: it does not name the endpoint's host",
 };
 
-/** Alerts the server sends when it refuses the bridge's client certificate (mTLS). */
+/**
+ * The same failures as text, where only a message is at hand (grpc-js puts the socket's error
+ * message in the status details): Node's messages for the codes above.
+ */
+const SERVER_CERTIFICATE_MESSAGES: Array<[RegExp, string]> = [
+  [/self[- ]signed certificate in certificate chain/i, 'SELF_SIGNED_CERT_IN_CHAIN'],
+  [/self[- ]signed certificate/i, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/unable to verify the first certificate/i, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/unable to get local issuer certificate/i, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  [/unable to get issuer certificate/i, 'UNABLE_TO_GET_ISSUER_CERT'],
+  [/certificate has expired/i, 'CERT_HAS_EXPIRED'],
+  [/certificate is not yet valid/i, 'CERT_NOT_YET_VALID'],
+  [/does not match certificate's altnames/i, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+];
+
+/** Alerts the server sends when it refuses the bridge's client certificate (mTLS), as codes or as OpenSSL's text. */
 const CLIENT_CERTIFICATE: Array<[RegExp, string]> = [
-  [/CERTIFICATE_REQUIRED/, 'client certificate required: the server asks for one and none is set (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY, or tls.cert_file and tls.key_file)'],
-  [/ALERT_UNKNOWN_CA/, "bad client certificate: the server does not trust the client certificate's CA"],
-  [/ALERT_BAD_CERTIFICATE|ALERT_UNSUPPORTED_CERTIFICATE|ALERT_CERTIFICATE_(REVOKED|EXPIRED|UNKNOWN)|ALERT_DECRYPT_ERROR/, 'bad client certificate: the server refused it'],
-  [/ALERT_HANDSHAKE_FAILURE|ALERT_PROTOCOL_VERSION|WRONG_VERSION_NUMBER/, 'no common TLS version or cipher (or the endpoint does not speak TLS)'],
+  [/CERTIFICATE[_ ]REQUIRED/i, 'client certificate required: the server asks for one and none is set (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY, or tls.cert_file and tls.key_file)'],
+  [/ALERT[_ ]UNKNOWN[_ ]CA/i, "bad client certificate: the server does not trust the client certificate's CA"],
+  [/ALERT[_ ](BAD[_ ]CERTIFICATE|UNSUPPORTED[_ ]CERTIFICATE|CERTIFICATE[_ ](REVOKED|EXPIRED|UNKNOWN)|DECRYPT[_ ]ERROR)/i, 'bad client certificate: the server refused it'],
+  [/ALERT[_ ](HANDSHAKE[_ ]FAILURE|PROTOCOL[_ ]VERSION)|WRONG[_ ]VERSION[_ ]NUMBER/i, 'no common TLS version or cipher (or the endpoint does not speak TLS)'],
 ];
 
 /**
@@ -47,11 +62,12 @@ export function describeTlsFailure(code: string | undefined, message = '', after
   if (afterHandshake && (code === 'ECONNRESET' || code === 'EPIPE')) {
     return `TLS connection refused by the server right after the handshake: it may not accept the client certificate (check OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE or tls.cert_file against the server's client CA) (${code})`;
   }
-  const known = code === undefined ? undefined : SERVER_CERTIFICATE[code];
-  if (known) return `TLS handshake failed: ${known} (${code})`;
+  const serverCode = code !== undefined && code in SERVER_CERTIFICATE ? code : SERVER_CERTIFICATE_MESSAGES.find(([pattern]) => pattern.test(message))?.[1];
+  if (serverCode) return `TLS handshake failed: ${SERVER_CERTIFICATE[serverCode]} (${serverCode})`;
   const text = `${code ?? ''} ${message}`;
   for (const [pattern, reason] of CLIENT_CERTIFICATE) {
-    if (pattern.test(text)) return `TLS handshake failed: ${reason} (${code ?? message})`;
+    const match = pattern.exec(text);
+    if (match) return `TLS handshake failed: ${reason} (${code ?? match[0]})`;
   }
   if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_')) return `TLS handshake failed: ${message || code} (${code})`;
   return undefined;
