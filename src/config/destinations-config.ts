@@ -18,6 +18,8 @@ interface DestinationCommon {
   mapping: string;
   captureContent: boolean;
   attributeValueLengthLimit?: number;
+  /** Most attributes per span (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT); the rest are counted as dropped. */
+  attributeCountLimit?: number;
 }
 
 interface HttpTransport {
@@ -79,7 +81,7 @@ export interface DestinationInputs {
   otlp: HttpTransport;
   langfuse: { host?: string; publicKey?: string; secretKey?: string };
   /** BRIDGE_MAPPING, BRIDGE_CAPTURE_CONTENT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
-  defaults: { mapping: string; captureContent: boolean; attributeValueLengthLimit?: number };
+  defaults: { mapping: string; captureContent: boolean; attributeValueLengthLimit?: number; attributeCountLimit?: number };
   /** `${env:NAME}` values in the file. */
   env: Record<string, string | undefined>;
   cwd: string;
@@ -107,6 +109,7 @@ function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, 
     mapping,
     captureContent: defaults.captureContent,
     ...(defaults.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: defaults.attributeValueLengthLimit } : {}),
+    ...(defaults.attributeCountLimit !== undefined ? { attributeCountLimit: defaults.attributeCountLimit } : {}),
   });
   const destinations: DestinationConfig[] = [];
   for (const exporter of tracesExporters(inputs, langfuseGiven, issues)) {
@@ -193,6 +196,7 @@ const commonShape = {
   mapping: z.string().min(1, 'a preset name or a file path').optional(),
   capture_content: booleanSchema.optional(),
   attribute_value_length_limit: positiveIntSchema.optional(),
+  attribute_count_limit: positiveIntSchema.optional(),
 };
 
 const transportShape = {
@@ -289,11 +293,13 @@ function mappingBesideFile(mapping: string, file: string): string {
 function toDestinationConfig(d: FileDestination, file: string, inputs: DestinationInputs, issue: (key: string, what: string) => void): DestinationConfig {
   const { defaults } = inputs;
   const limit = d.attribute_value_length_limit ?? defaults.attributeValueLengthLimit;
+  const countLimit = d.attribute_count_limit ?? defaults.attributeCountLimit;
   const common: DestinationCommon = {
     name: d.name,
     mapping: d.mapping === undefined ? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping) : mappingBesideFile(d.mapping, file),
     captureContent: d.capture_content ?? defaults.captureContent,
     ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
+    ...(countLimit !== undefined ? { attributeCountLimit: countLimit } : {}),
   };
   if (d.type === 'console') return { type: 'console', ...common };
   const tls = d.tls === undefined ? undefined : tlsOfFile(d.tls, file, issue);

@@ -60,6 +60,28 @@ const SETTINGS = {
   serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
   resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
   attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  attributeCountLimit: { env: 'OTEL_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanAttributeValueLengthLimit: { env: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  spanAttributeCountLimit: { env: 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  // Checked, and nothing to cut: exported spans carry no events or links (the mapping makes none).
+  spanEventCountLimit: { env: 'OTEL_SPAN_EVENT_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanLinkCountLimit: { env: 'OTEL_SPAN_LINK_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  eventAttributeCountLimit: { env: 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  linkAttributeCountLimit: { env: 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  sdkDisabled: {
+    env: 'OTEL_SDK_DISABLED',
+    schema: bool.refine((disabled) => !disabled, 'false: the bridge is an exporter and cannot run with its SDK disabled (to export nothing, stop it; to see spans, set OTEL_TRACES_EXPORTER=console)'),
+    default: 'false',
+  },
+  configFileOtel: { env: 'OTEL_CONFIG_FILE', schema: z.never('no value: declarative configuration files are not supported; put destinations in a BRIDGE_CONFIG file'), default: '' },
+  metricsHistogramAggregation: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['explicit_bucket_histogram'], 'explicit_bucket_histogram: the GenAI histograms use the semantic conventions\' explicit bucket boundaries')),
+    default: 'explicit_bucket_histogram',
+  },
   otlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', schema: url, default: 'http://localhost:4318' },
   otlpTracesEndpoint: { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', schema: url, default: '' },
   otlpProtocol: { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: protocol, default: 'http/protobuf' },
@@ -131,7 +153,10 @@ export interface ServiceConfig {
   auth: { publicKey: string; secretKey: string } | null;
   serviceName?: string;
   resourceAttributes: Record<string, string>;
+  /** OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
   attributeValueLengthLimit?: number;
+  /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, else OTEL_ATTRIBUTE_COUNT_LIMIT; unset: no limit. */
+  attributeCountLimit?: number;
   otlp: {
     url: string;
     protocol: 'http/protobuf' | 'http/json' | 'grpc';
@@ -212,6 +237,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  // The span-specific limits win over the general attribute limits (SDK environment specification).
+  // Unset count: no limit. The SDKs' default of 128 would cut OpenInference's flattened messages.
+  const valueLength = r.spanAttributeValueLengthLimit ?? r.attributeValueLengthLimit;
+  const count = r.spanAttributeCountLimit ?? r.attributeCountLimit;
+  const limits = { ...(valueLength !== undefined ? { attributeValueLengthLimit: valueLength } : {}), ...(count !== undefined ? { attributeCountLimit: count } : {}) };
   const merged = { ...env, ...overrides };
   const tracesTls = tlsFromEnv(merged, 'TRACES', issues);
   const metricsTls = tlsFromEnv(merged, 'METRICS', issues);
@@ -237,11 +267,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
         ...(given('BRIDGE_LANGFUSE_PUBLIC_KEY') !== undefined ? { publicKey: r.langfusePublicKey } : {}),
         ...(given('BRIDGE_LANGFUSE_SECRET_KEY') !== undefined ? { secretKey: r.langfuseSecretKey } : {}),
       },
-      defaults: {
-        mapping: r.mapping ?? 'genai',
-        captureContent: r.captureContent ?? true,
-        ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
-      },
+      defaults: { mapping: r.mapping ?? 'genai', captureContent: r.captureContent ?? true, ...limits },
       env: { ...env, ...overrides },
       cwd: process.cwd(),
     },
@@ -296,7 +322,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     auth: publicKey ? { publicKey, secretKey } : null,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
-    ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+    ...limits,
     otlp,
     destinations,
     metrics,

@@ -64,6 +64,7 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     ...(options.estimateCost !== undefined ? { estimateCost: options.estimateCost } : {}),
   });
   const limit = config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {};
+  const countLimit = config.attributeCountLimit !== undefined ? { attributeCountLimit: config.attributeCountLimit } : {};
   const base = { name: config.name, type: config.type, mapping, captureContent: config.captureContent };
   if (config.type === 'console') {
     const sink = createConsoleSpanSink({ write: options.writeConsole, ...limit });
@@ -76,6 +77,7 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     resourceAttributes: options.resourceAttributes,
     ...(options.serviceName ? { serviceNameOverride: options.serviceName } : {}),
     ...limit,
+    ...countLimit,
     bridgeVersion: options.bridgeVersion,
     ...(config.tls ? { tls: config.tls } : {}),
   };

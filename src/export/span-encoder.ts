@@ -43,8 +43,10 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
     }
     return cached;
   };
-  const spanOptions: ReadableSpanOptions =
-    options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
+  const spanOptions: ReadableSpanOptions = {
+    ...(options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit }),
+    ...(options.attributeCountLimit === undefined ? {} : { attributeCountLimit: options.attributeCountLimit }),
+  };
   return (draft) => {
     const spanScope = draft.scope ? senderScope(draft.scope) : scope;
     const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), spanScope, spanOptions)]);

@@ -65,6 +65,8 @@ export interface OtlpSinkOptions {
   serviceNameOverride?: string;
   /** OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longest string attribute value, in characters. */
   attributeValueLengthLimit?: number;
+  /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: most attributes per span. */
+  attributeCountLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
   bridgeVersion: string;
   /**
