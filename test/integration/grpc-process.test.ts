@@ -1,12 +1,15 @@
 // The bridge process with OTEL_EXPORTER_OTLP_PROTOCOL=grpc against a grpc-js collector on
 // 127.0.0.1: the collector answers UNAVAILABLE with a google.rpc.RetryInfo of 1.5 s twice, then OK.
 // The export worker waits at least the RetryInfo delay before each retry, every acknowledged span
-// arrives once, and the GenAI metrics follow over gRPC.
+// arrives once, and the GenAI metrics follow over gRPC. Then over mTLS with the standard
+// variables: without the client certificate the failure is named, after a restart with it every
+// acknowledged span arrives.
 import { status } from '@grpc/grpc-js';
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge } from '../helpers/bridge-process.js';
 import { startFakeGrpcCollector } from '../helpers/fake-grpc-collector.js';
 import { checkExport, Ledger, litellmBatches, postIngestion, scenarioResources, waitUntil, type TrackedCollector } from '../helpers/litellm-traffic.js';
+import { makeTestCertificates } from '../helpers/test-certificates.js';
 
 const scenario = scenarioResources('bridge-grpc-');
 const RETRY_DELAY_MILLIS = 1500;
@@ -56,4 +59,28 @@ it('OTLP/gRPC: UNAVAILABLE with RetryInfo is retried after the delay; every ackn
   expect(await waitUntil(() => grpc.calls.some((c) => c.method === 'metrics' && c.body.includes(Buffer.from('gen_ai.client.operation.duration'))), 5_000, 50)).toBe(true);
   await stopBridge(bridge);
   expect(bridge.logs.filter((log) => log.level >= 50)).toEqual([]);
+}, 60_000);
+
+it('OTLP/gRPC over mTLS with the standard variables: without the client certificate a named failure, with it every span', async () => {
+  const certs = makeTestCertificates();
+  try {
+    const grpc = scenario.track(await startFakeGrpcCollector({ kind: 'ok' }, { tls: { key: certs.read('serverKey'), cert: certs.read('serverCert'), clientCa: certs.read('ca') } }));
+    const dataDir = scenario.makeDataDir();
+    const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: grpc.url, OTEL_EXPORTER_OTLP_CERTIFICATE: certs.files.ca };
+    const first = await startBridge({ dataDir, collectorUrl: grpc.url, env });
+    const ledger = new Ledger();
+    for (const batch of litellmBatches(`grpc-mtls-${Date.now()}`, 10, 10)) expect(ledger.record(batch, await postIngestion(first.url, batch))).toBe(true);
+    const failure = await first.waitForLog((log) => log.msg === 'export failed; will retry', 15_000);
+    expect(failure).toMatchObject({ destination: 'otlp', reason: expect.stringMatching(/^TLS handshake failed: client certificate required/) });
+    expect(grpc.calls).toHaveLength(0);
+    await stopBridge(first);
+
+    const second = await startBridge({ dataDir, collectorUrl: grpc.url, env: { ...env, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: certs.files.clientCert, OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.files.clientKey } });
+    const received = () => new Set(grpc.calls.flatMap((c) => c.spans.map((s) => s.spanId)));
+    expect(await waitUntil(() => [...ledger.expectedSpans().keys()].every((id) => received().has(id)), 20_000, 50)).toBe(true);
+    expect(ledger.acknowledgedEvents()).toBe(20);
+    await stopBridge(second);
+  } finally {
+    certs.remove();
+  }
 }, 60_000);
