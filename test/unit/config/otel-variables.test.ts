@@ -3,7 +3,8 @@
 // samplers and processors is in it, and for each one: read (and the test below shows its effect),
 // refused at start with a reason, or not applicable (and then setting it changes nothing). The
 // README's table is the list rendered.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -152,5 +153,19 @@ describe('span limits on exported spans', () => {
     expect(span.attributes).toEqual({ a: 'abcdefghij', b: ['abcdefghij', 'xy'] });
     expect(span.droppedAttributesCount).toBe(2);
     expect(toReadableSpan(draft, resource, scope, {}).droppedAttributesCount).toBe(0);
+  });
+});
+
+describe('span limits per destination', () => {
+  it('attribute_count_limit in the destinations file wins over OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bridge-limits-'));
+    try {
+      const file = path.join(dir, 'bridge.yaml');
+      writeFileSync(file, 'destinations:\n  - { name: a, type: otlp, endpoint: "http://c:4318", attribute_count_limit: 9 }\n  - { name: b, type: otlp, endpoint: "http://c:4318" }\n');
+      const [a, b] = loadServiceConfig({ BRIDGE_CONFIG: file, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '4' }).destinations;
+      expect([a?.attributeCountLimit, b?.attributeCountLimit]).toEqual([9, 4]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
