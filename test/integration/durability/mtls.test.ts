@@ -16,7 +16,8 @@ beforeAll(() => {
 afterAll(() => certs.remove());
 
 const serverTls = () => ({ key: certs.read('serverKey'), cert: certs.read('serverCert'), clientCa: certs.read('ca') });
-const isExportFailure = (log: BridgeLog) => log.msg === 'export failed; will retry';
+// The first failure of an outage (later ones may be summed up): its message starts so, and it has the reason.
+const isExportFailure = (log: BridgeLog) => log.msg.startsWith('export failed; will retry') && typeof log['reason'] === 'string';
 
 it('variables: without the client certificate a clear retryable failure; after a restart with it, every acknowledged span arrives', async () => {
   const collector = await scenario.startCollector({ kind: 'ok' }, { tls: serverTls() });
