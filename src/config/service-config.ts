@@ -223,8 +223,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
   }
   const r = raw as Raw;
 
-  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
-  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', issues);
+  // An error names the variable the value came from; the general one is reported once, not per signal.
+  const tracesHeadersVariable = r.otlpTracesHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const metricsHeadersVariable = r.otlpMetricsHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), tracesHeadersVariable, issues);
+  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), metricsHeadersVariable, metricsHeadersVariable === tracesHeadersVariable ? [] : issues);
   const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
   const publicKey = String(r.publicKey ?? '');
   const secretKey = String(r.secretKey ?? '');

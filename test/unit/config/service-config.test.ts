@@ -80,6 +80,22 @@ describe('loadServiceConfig', () => {
     expect(error!.message).toContain('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together');
   });
 
+  it('names the headers variable that holds the bad value, once', () => {
+    const issuesOf = (env: Record<string, string>): string[] => {
+      try {
+        loadServiceConfig(env);
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'garbage' })).toEqual(["OTEL_EXPORTER_OTLP_TRACES_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')"]);
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_HEADERS: 'garbage' })).toEqual(["OTEL_EXPORTER_OTLP_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')"]);
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_HEADERS: 'garbage', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'a=b' })).toEqual([
+      "OTEL_EXPORTER_OTLP_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')",
+    ]);
+  });
+
   it('lets overrides win over the environment', () => {
     expect(loadServiceConfig({ BRIDGE_PORT: '1' }, { BRIDGE_PORT: '2' }).port).toBe(2);
   });
