@@ -4,14 +4,14 @@ import path from 'node:path';
 import { Assembler } from './assembly/assembler.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { createServiceDestinations, toDestinationItem } from './export/destination.js';
+import { createServiceDestinations, toDestinationItem, type Destination as ServiceDestination } from './export/destination.js';
 import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
 import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
 import type { SpanSink } from './export/span-sink.js';
 import type { SpanDraft } from './mapping/span-draft.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
-import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
+import { createExportWorker, type ExportQueueView, type ExportWorker } from './pipeline/export-worker.js';
 import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
 import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
@@ -73,8 +73,7 @@ export function openSpool(config: ServiceConfig, options: OpenStoreOptions = {})
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
-  if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
+  const destinations = serviceDestinations(config, deps);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
   const onSetAside: OpenStoreOptions['onSetAside'] = (report) => {
     metrics.damagedStoresSetAside.inc();
@@ -102,53 +101,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     exportedEnvelopeIds: (key) => spool.getTombstone(key),
     readEntries: (seqs) => spool.readEntries(seqs),
   });
-  // One queue and worker per destination, plus one for a Langfuse destination's scores API.
-  const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
-  ]);
-  const workers = queues.map((q) =>
-    createExportWorker({
-      destination: q.queue,
-      metricsDestination: q.destination,
-      items: q.items,
-      sink: q.sink,
-      spool,
-      metrics,
-      logger,
-      clock,
-      batchSize: config.exportBatchSize,
-      lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
-      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
-      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
-    }),
-  );
-  const wake = () => {
-    for (const worker of workers) worker.wake();
-  };
-  // GenAI metrics are derived once per span, from the first destination's drafts, when they are
-  // queued (the queue then delivers them at least once); recorded after the commit succeeded.
-  const recorder = config.metrics.enabled ? createGenAiMetricsRecorder({
-    ...config.metrics,
-    resourceAttributes: config.resourceAttributes,
-    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
-    bridgeVersion: BRIDGE_VERSION,
-  }) : undefined;
-  let metricDrafts: SpanDraft[] = [];
-  const pipelineDestinations: PipelineDestination[] = destinations.map((d, index) => ({
-    name: d.name,
-    encodeRecord(record) {
-      const item = toDestinationItem(d, record);
-      if (item.kind === 'score') return { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
-      if (recorder && index === 0) metricDrafts.push(item.draft);
-      return { queue: d.name, payload: d.sink.encode(item.draft) };
-    },
-  }));
-  const onQueued = () => {
-    if (recorder && metricDrafts.length > 0) recorder.record(metricDrafts);
-    metricDrafts = [];
-    wake();
-  };
+  const { workers, wake, recorder, pipelineDestinations, onQueued } = createExportStages(config, { ...deps, clock, metrics, queue: spool, destinations, gated });
   const pipeline = createIngestPipeline({
     spool,
     assembler,
@@ -248,6 +201,90 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   };
 }
 
+/** The destinations of a config; the first one's sink replaced by `deps.sink` (tests). */
+export function serviceDestinations(config: ServiceConfig, deps: Pick<ServiceDeps, 'sink' | 'writeConsole'>): ServiceDestination[] {
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
+  if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
+  return destinations;
+}
+
+export interface ExportStages {
+  workers: ExportWorker[];
+  wake(): void;
+  recorder: ReturnType<typeof createGenAiMetricsRecorder> | undefined;
+  /** Mapping and encoding per destination, for whoever queues completed records. */
+  pipelineDestinations: PipelineDestination[];
+  /** Call after spans were queued: records their GenAI metrics, wakes the workers. */
+  onQueued(): void;
+}
+
+/**
+ * Mapping, encoding and one export worker per destination (plus one per Langfuse destination's
+ * scores API), on the export queue given: the store's, or the gateway's in memory.
+ */
+export function createExportStages(
+  config: ServiceConfig,
+  deps: Pick<ServiceDeps, 'logger' | 'initialBackoffMillis' | 'maxBackoffMillis' | 'exportLingerMillis'> & {
+    clock: Clock;
+    metrics: BridgeMetrics;
+    queue: ExportQueueView;
+    destinations: ServiceDestination[];
+    gated?: (sink: SpanSink) => SpanSink;
+  },
+): ExportStages {
+  const { logger, clock, metrics, destinations } = deps;
+  const gated = deps.gated ?? ((sink: SpanSink) => sink);
+  const spool = deps.queue;
+  // One queue and worker per destination, plus one for a Langfuse destination's scores API.
+  const queues = destinations.flatMap((d) => [
+    { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
+    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
+  ]);
+  const workers = queues.map((q) =>
+    createExportWorker({
+      destination: q.queue,
+      metricsDestination: q.destination,
+      items: q.items,
+      sink: q.sink,
+      spool,
+      metrics,
+      logger,
+      clock,
+      batchSize: config.exportBatchSize,
+      lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
+      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
+      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    }),
+  );
+  const wake = () => {
+    for (const worker of workers) worker.wake();
+  };
+  // GenAI metrics are derived once per span, from the first destination's drafts, when they are
+  // queued (the queue then delivers them at least once); recorded after the commit succeeded.
+  const recorder = config.metrics.enabled ? createGenAiMetricsRecorder({
+    ...config.metrics,
+    resourceAttributes: config.resourceAttributes,
+    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
+    bridgeVersion: BRIDGE_VERSION,
+  }) : undefined;
+  let metricDrafts: SpanDraft[] = [];
+  const pipelineDestinations: PipelineDestination[] = destinations.map((d, index) => ({
+    name: d.name,
+    encodeRecord(record) {
+      const item = toDestinationItem(d, record);
+      if (item.kind === 'score') return { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+      if (recorder && index === 0) metricDrafts.push(item.draft);
+      return { queue: d.name, payload: d.sink.encode(item.draft) };
+    },
+  }));
+  const onQueued = () => {
+    if (recorder && metricDrafts.length > 0) recorder.record(metricDrafts);
+    metricDrafts = [];
+    wake();
+  };
+  return { workers, wake, recorder, pipelineDestinations, onQueued };
+}
+
 /** The queue of a Langfuse destination's scores (sent to its scores API, not as spans). */
 function scoresQueueOf(destination: string): string {
   return `${destination}#scores`;
@@ -282,7 +319,7 @@ async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, 
 }
 
 /** Waits for `promise` at most `millis` on `clock`. */
-function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
+export function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
   return new Promise((resolve) => {
     const cancel = clock.setTimer(resolve, millis);
     const done = () => {

@@ -1,6 +1,7 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
+import { resolveKafkaConfig, type KafkaConfig } from './kafka-config.js';
 import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
@@ -132,6 +133,8 @@ export interface ServiceConfig {
    */
   destinations: DestinationConfig[];
   /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
+  /** Gateway mode (BRIDGE_KAFKA_BROKERS): the log is a Kafka topic shared by every replica. */
+  kafka?: KafkaConfig;
   metrics: {
     enabled: boolean;
     url: string;
@@ -233,6 +236,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
   );
+  const kafka = resolveKafkaConfig({ ...env, ...overrides }, issues);
   const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -265,6 +269,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
     otlp,
     destinations,
+    ...(kafka ? { kafka } : {}),
     metrics: {
       enabled: r.metricsEnabled!,
       url: metricsUrl,

@@ -10,6 +10,9 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { QueuedSpan, Spool } from '../spool/spool.js';
 
+/** What a worker needs of the export queue. */
+export type ExportQueueView = Pick<Spool, 'peekQueue' | 'dequeue' | 'queuedSpans'>;
+
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
   destination: string;
@@ -18,7 +21,8 @@ export interface ExportWorkerOptions {
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
   sink: SpanSink;
-  spool: Spool;
+  /** The export queue it reads and settles (the store's, or the gateway's in memory). */
+  spool: ExportQueueView;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;

@@ -42,7 +42,19 @@ export interface IngestionResponseBody {
   errors: Array<Omit<EventRejection, 'type'>>;
 }
 
-export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full' | 'log_unavailable';
+
+/**
+ * Gateway mode: the log is shared by every replica (a Kafka topic, gateway/kafka-request-log.ts).
+ * Accepted events are appended there and assembled by whichever replica owns their partition, not
+ * here; the answer goes out once `append` resolved true (every record acknowledged).
+ */
+export interface SharedRequestLog {
+  /** True once every group is durable in the log; false when the log could not take them in time. */
+  append(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, receivedAtMillis: number): Promise<boolean>;
+  /** False while the log is known to be unreachable (ready 503, requests refused at once). */
+  writable(): boolean;
+}
 
 export type IngestOutcome =
   | { kind: 'accepted'; body: IngestionResponseBody }
@@ -90,6 +102,12 @@ export interface IngestPipelineOptions {
   storeWritable?: () => boolean;
   /** How often waiting work is looked at. @defaultValue 100 */
   tickMillis?: number;
+  /**
+   * Gateway mode: events go to this shared log instead of `spool` and `assembler` (which then
+   * stay empty). The disk and memory budgets do not refuse requests: the topic is the backlog,
+   * and the consumers pause fetching at their own budget.
+   */
+  sharedLog?: SharedRequestLog;
 }
 
 const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: string }> = {
@@ -98,6 +116,7 @@ const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: stri
   spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
   memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
   disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
+  log_unavailable: { retryAfterSeconds: 5, message: 'the shared log (Kafka) did not acknowledge the events: nothing was accepted' },
 };
 
 /** What a refusal says, for `/api/public/ready` too. */
@@ -145,8 +164,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
-  // Closed until the store is replayed (`replay`, from the service's start).
-  let replaying = true;
+  const sharedLog = options.sharedLog;
+  // Closed until the store is replayed (`replay`, from the service's start); a shared log has nothing to replay here.
+  let replaying = sharedLog === undefined;
   let stopped = false;
   let sliceScheduled = false;
   let cancelTick: (() => void) | undefined;
@@ -166,6 +186,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function notAcceptingReason(): RefusalReason | undefined {
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
+    if (sharedLog) return sharedLog.writable() ? undefined : 'log_unavailable';
     if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
     if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
@@ -255,6 +276,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     cancelTick = clock.setTimer(tick, tickMillis);
   }
 
+  /** Appends to the shared log; false when it could not take the events (nothing acknowledged). */
+  async function share(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>): Promise<boolean> {
+    return sharedLog!.append(groups, clock.now());
+  }
+
   async function store(events: IngestionEvent[], source: RequestSource): Promise<void> {
     // The answer promises durability: the entry is committed before it is assembled.
     const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
@@ -312,14 +338,18 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     async ingestEvents(groups) {
       const reason = notAcceptingReason();
       if (reason) return refusal(reason);
-      for (const group of groups) {
-        if (group.events.length === 0) continue;
+      const nonEmpty = groups.filter((g) => g.events.length > 0);
+      for (const group of nonEmpty) {
         for (const event of group.events) {
           metrics.eventsReceived.inc({ type: event.type });
           metrics.eventsAccepted.inc({ type: event.type });
         }
-        await store(group.events, group.source);
       }
+      if (sharedLog) {
+        if (nonEmpty.length > 0 && !(await share(nonEmpty))) return refusal('log_unavailable');
+        return { kind: 'accepted', body: { successes: [], errors: [] } };
+      }
+      for (const group of nonEmpty) await store(group.events, group.source);
       return { kind: 'accepted', body: { successes: [], errors: [] } };
     },
     async ingest(request) {
@@ -348,7 +378,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      if (validation.accepted.length > 0) await store(validation.accepted, toRequestSource(request.metadata, request.headers));
+      if (validation.accepted.length > 0) {
+        const source = toRequestSource(request.metadata, request.headers);
+        if (!sharedLog) await store(validation.accepted, source);
+        else if (!(await share([{ source, events: validation.accepted }]))) return refusal('log_unavailable');
+      }
       return {
         kind: 'accepted',
         body: {
