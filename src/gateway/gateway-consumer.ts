@@ -149,7 +149,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
         );
       }
       states = next;
-      logger.info({ generation: gen, partitions: partitions.length, readyMillis: clock.now() - startedAt }, 'partitions assigned; replaying them from their committed offsets');
+      logger.info({ generation: gen, partitions: partitions.length, owned: [...partitions].sort((x, y) => x - y), readyMillis: clock.now() - startedAt }, 'partitions assigned; replaying them from their committed offsets');
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'could not take the assigned partitions; leaving them to a rejoin');
       throw error;
@@ -275,6 +275,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
       await admin.connect();
       consumer.on(consumer.events.REBALANCING, () => {
         generation++;
+        if (states.size > 0) logger.info({ generation, revoked: [...states.keys()].sort((x, y) => x - y) }, 'partitions revoked: the group is rebalancing');
         revokeAll();
       });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {

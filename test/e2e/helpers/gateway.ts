@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Partitioners } from 'kafkajs';
 import type { CollectedSpan } from '../../helpers/fake-collector.js';
 import { startBridge, type RunningBridge } from '../../helpers/bridge-process.js';
 
@@ -166,4 +167,69 @@ export async function waitUntil(check: () => boolean, timeoutMillis: number, wha
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMillis} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Sends every trace's two requests, round-robin over `urls()` (re-read at each request), as
+ * `concurrency` clients; a request that is not answered 207 is sent again to the next replica,
+ * as an SDK retries, until `deadline`. Returns the traces whose both requests were acknowledged.
+ */
+export async function sendRoundRobin(
+  urls: () => string[],
+  traces: SplitTrace[],
+  options: { concurrency: number; pauseMillis?: number; onAnswer?: (answer: Answer, at: number) => void; deadlineMillis?: number },
+): Promise<SplitTrace[]> {
+  let next = 0;
+  const acknowledged: SplitTrace[] = [];
+  const deadline = options.deadlineMillis ?? Date.now() + 120_000;
+  const send = async (batch: unknown[]): Promise<boolean> => {
+    while (Date.now() < deadline) {
+      const list = urls();
+      const answer = await postBatch(list[next++ % list.length]!, batch, 15_000);
+      options.onAnswer?.(answer, Date.now());
+      if (answer.status === 207) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  };
+  for (let i = 0; i < traces.length; i += options.concurrency) {
+    const slice = traces.slice(i, i + options.concurrency);
+    const firsts = await Promise.all(slice.map((t) => send(t.first)));
+    const seconds = await Promise.all(slice.map((t) => send(t.second)));
+    slice.forEach((t, j) => {
+      if (firsts[j] && seconds[j]) acknowledged.push(t);
+    });
+    if (options.pauseMillis) await new Promise((r) => setTimeout(r, options.pauseMillis));
+  }
+  return acknowledged;
+}
+
+/** The partition Java clients and kafkajs put a key in (murmur2), as the replicas' producers do. */
+export function partitionOf(key: string, partitions: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return partitioner({
+    topic: 't',
+    partitionMetadata: Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })),
+    message: { key, value: null },
+  });
+}
+
+/** When a replica owned which partitions, from its log lines: [from, to) per partition. */
+export function ownership(bridge: RunningBridge): Array<{ partition: number; fromMillis: number; toMillis: number }> {
+  const spans: Array<{ partition: number; fromMillis: number; toMillis: number }> = [];
+  let open = new Map<number, number>();
+  const close = (at: number) => {
+    for (const [partition, from] of open) spans.push({ partition, fromMillis: from, toMillis: at });
+    open = new Map();
+  };
+  for (const log of bridge.logs) {
+    const at = Date.parse(String(log['time']));
+    if (log.msg === 'partitions revoked: the group is rebalancing') close(at);
+    if (log.msg === 'partitions assigned; replaying them from their committed offsets') {
+      close(at);
+      for (const p of log['owned'] as number[]) open.set(p, at);
+    }
+  }
+  close(bridge.isRunning() ? Infinity : Date.now());
+  return spans;
 }
