@@ -3,6 +3,9 @@
  * BRIDGE_KAFKA_BROKERS) behind a round-robin client, traces split across requests as the SDKs
  * split them; a fake OTLP collector records what is exported.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCollector, type FakeCollector } from '../helpers/fake-collector.js';
 import { stopAllBridges } from '../helpers/bridge-process.js';
@@ -166,4 +169,61 @@ describe('gateway mode, rebalancing', () => {
       await Promise.all(own.map((o) => o.close()));
     }
   }, 240_000);
+});
+
+describe('gateway mode, destinations', () => {
+  it('a rebalance while one of two destinations is down: the other gets every generation meanwhile; once back, both have every generation whole, copies identical', async () => {
+    collector = await startFakeCollector();
+    const down = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-config-'));
+    const config = path.join(dir, 'destinations.yaml');
+    writeFileSync(config, `destinations:\n  - { name: up, type: otlp, traces_endpoint: '${collector.url}' }\n  - { name: down, type: otlp, traces_endpoint: '${down.url}' }\n`);
+    try {
+      const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: 'http://127.0.0.1:9/v1/traces', env: { BRIDGE_CONFIG: config } };
+      const replicas = [await startReplica(options), await startReplica(options)];
+      await waitForStableGroup(replicas, 8);
+      const urls = () => replicas.filter((r) => r.isRunning()).map((r) => r.url);
+      const first = Array.from({ length: 100 }, (_, i) => splitTrace('dd1', i, Date.now() - 60_000));
+      expect(await sendRoundRobin(urls, first, { concurrency: 10 })).toHaveLength(100);
+      // The dead destination holds back nothing of the other.
+      await waitUntil(() => checkExports(collector.spans(), first).missing === 0, 60_000, 'the healthy destination to get the first traces');
+      // A rebalance while it is down: a third replica joins, more traffic.
+      replicas.push(await startReplica(options));
+      await waitForStableGroup(replicas, 8);
+      const second = Array.from({ length: 100 }, (_, i) => splitTrace('dd2', i, Date.now() - 60_000));
+      expect(await sendRoundRobin(urls, second, { concurrency: 10 })).toHaveLength(100);
+      const all = [...first, ...second];
+      await waitUntil(() => checkExports(collector.spans(), all).missing === 0, 60_000, 'the healthy destination to get every trace');
+      const refusedRequests = down.requests.length;
+      down.setBehaviour({ kind: 'ok' });
+      const accepted = () => down.requests.slice(refusedRequests).flatMap((r) => r.spans);
+      await waitUntil(() => {
+        const r = checkExports(accepted(), all);
+        return r.missing === 0 && r.tracesWithOneRoot + r.tracesWithManyRoots === 200;
+      }, 120_000, 'the destination back up to get every trace');
+      await new Promise((r) => setTimeout(r, 2000));
+      const up = checkExports(collector.spans(), all);
+      const back = checkExports(accepted(), all);
+      process.stderr.write(`[gateway destination down] healthy ${JSON.stringify(up)}; back up ${JSON.stringify(back)}; ${refusedRequests} sends refused while down\n`);
+      expect(up).toMatchObject({ missing: 0, partial: 0, differentCopies: 0 });
+      expect(back).toMatchObject({ missing: 0, partial: 0, differentCopies: 0 });
+    } finally {
+      await down.close();
+    }
+  }, 300_000);
+
+  it('many concurrent requests lose no record: 400 at once over two replicas, every generation exported once', async () => {
+    collector = await startFakeCollector();
+    const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
+    const a = await startReplica(options);
+    const b = await startReplica(options);
+    await waitForStableGroup([a, b], 8);
+    // Each trace in one request: trace-create, then a generation-create carrying its end and usage.
+    const traces = Array.from({ length: 400 }, (_, i) => splitTrace('conc', i, Date.now() - 60_000));
+    const answers = await Promise.all(traces.map((t, i) => postBatch([a.url, b.url][i % 2]!, [...t.first, ...t.second])));
+    expect(answers.filter((x) => x.status !== 207)).toEqual([]);
+    await waitUntil(() => checkExports(collector.spans(), traces).tracesWithOneRoot === 400, 60_000, 'every root');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(checkExports(collector.spans(), traces)).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 400, tracesWithOneRoot: 400 });
+  }, 180_000);
 });
