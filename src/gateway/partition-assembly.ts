@@ -119,6 +119,7 @@ export class PartitionAssembly {
 
   /** What is complete now (see Assembler.collect); queue it, then `confirm`. */
   collect(nowMillis: number, limit: number, mode: CollectMode): Collected {
+    if (this.dropped) return { records: [], tombstones: [], releaseSeqs: [], keys: [] };
     return this.assembler.collect(nowMillis, limit, mode);
   }
 
