@@ -19,5 +19,3 @@ export const LANGFUSE_SDK_SCRIPT = path.join(REPO_ROOT, 'scripts', 'e2e', 'langf
 export const BRIDGE_MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
 /** Log files of the processes the e2e tests start (kept for debugging failed runs). */
 export const LOG_DIR = path.join(CACHE_DIR, 'logs');
-/** Apache Kafka 4.4 jars (tools/kafka/pom.xml), copied by scripts/provision-e2e.sh. */
-export const KAFKA_LIBS = path.join(CACHE_DIR, 'kafka', 'libs');
