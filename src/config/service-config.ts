@@ -2,7 +2,7 @@
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
 import { resolveKafkaConfig, type KafkaConfig } from './kafka-config.js';
-import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig, type FileSections } from './destinations-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -215,6 +215,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  const fileSections: FileSections = {};
   const destinations = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
@@ -235,8 +236,10 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       cwd: process.cwd(),
     },
     issues,
+    fileSections,
   );
-  const kafka = resolveKafkaConfig({ ...env, ...overrides }, issues);
+  // The file's kafka: section, with the environment's BRIDGE_KAFKA_* winning.
+  const kafka = resolveKafkaConfig({ ...fileSections.kafkaEnv, ...definedOnly({ ...env, ...overrides }) }, issues);
   const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -279,6 +282,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       exportIntervalMillis: r.metricExportIntervalMillis!,
     },
   };
+}
+
+/** The variables that are set (an empty value counts as unset, as for every setting). */
+function definedOnly(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (the OTel env format for headers and resource attributes). */

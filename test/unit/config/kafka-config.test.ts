@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadServiceConfig } from '../../../src/config/service-config.js';
 
@@ -54,5 +57,37 @@ describe('Kafka settings', () => {
 
   it('a Kafka setting without brokers is an error, not silently ignored', () => {
     expect(() => load({ BRIDGE_KAFKA_TOPIC: 'x' })).toThrow(/BRIDGE_KAFKA_TOPIC set without BRIDGE_KAFKA_BROKERS/);
+  });
+});
+
+describe('the kafka: section of the BRIDGE_CONFIG file', () => {
+  const file = (text: string) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kafka-config-'));
+    const name = path.join(dir, 'bridge.yaml');
+    writeFileSync(name, text);
+    return name;
+  };
+  const DESTINATIONS = 'destinations:\n  - { name: out, type: console }\n';
+
+  it('turns the gateway mode on; the environment wins over the file', () => {
+    const config = load({
+      BRIDGE_CONFIG: file(`kafka:\n  brokers: [k1:9092, k2:9092]\n  topic: from-file\n  partitions: 32\n  produce_timeout: 3s\n  sasl: { mechanism: scram-sha-256, username: u, password: "\${env:KAFKA_PASSWORD}" }\n${DESTINATIONS}`),
+      KAFKA_PASSWORD: 'p',
+      BRIDGE_KAFKA_TOPIC: 'from-env',
+    });
+    expect(config.kafka).toMatchObject({ brokers: ['k1:9092', 'k2:9092'], topic: 'from-env', partitions: 32, produceTimeoutMillis: 3000, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
+  });
+
+  it('a bad section names the file and the path', () => {
+    const name = file(`kafka:\n  brokers: k1:9092\n  partitions: lots\n  sasl: { mechanism: gssapi, username: u, password: p }\n${DESTINATIONS}`);
+    let error: unknown;
+    try {
+      load({ BRIDGE_CONFIG: name });
+    } catch (e) {
+      error = e;
+    }
+    const issues = (error as ConfigError).issues.join('\n');
+    expect(issues).toContain(`${name}: kafka.partitions`);
+    expect(issues).toContain(`${name}: kafka.sasl.mechanism`);
   });
 });
