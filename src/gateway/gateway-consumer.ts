@@ -53,6 +53,8 @@ export interface GatewayConsumer {
 const RECORDS_PER_SLICE = 64;
 const SLICE_MILLIS = 4;
 const COMMIT_EVERY_MILLIS = 500;
+/** The log ends are read from the broker this often too: a paused partition fetches none. */
+const LOG_END_EVERY_MILLIS = 5000;
 const HEAP_FULL_RATIO = 0.85;
 /** How long a gap in a partition's offsets (an old generation's batch) is waited out before it is accepted. */
 const GAP_GRACE_MILLIS = 5000;
@@ -80,6 +82,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   let paused: string | undefined;
   let tickTimer: (() => void) | undefined;
   let lastCommitMillis = 0;
+  let lastLogEndMillis = 0;
   let stopped = false;
   let sliceScheduled = false;
   let marking = false;
@@ -255,6 +258,15 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     runSlices('due');
     for (const [partition, state] of states) state.markersReadUpTo(markers.position(partition));
     void markSettled();
+    if (clock.now() - lastLogEndMillis >= LOG_END_EVERY_MILLIS) {
+      lastLogEndMillis = clock.now();
+      admin.fetchTopicOffsets(topic).then(
+        (ends) => {
+          for (const end of ends) highWatermarks.set(end.partition, Math.max(highWatermarks.get(end.partition) ?? 0, Number(end.high)));
+        },
+        () => undefined,
+      );
+    }
     if (clock.now() - lastCommitMillis >= COMMIT_EVERY_MILLIS) {
       lastCommitMillis = clock.now();
       void commit();

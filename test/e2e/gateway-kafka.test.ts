@@ -212,6 +212,29 @@ describe('gateway mode, destinations', () => {
     }
   }, 300_000);
 
+  it('a destination down past the queue bound: fetching pauses, requests are still accepted, the lag shows; once back, everything is exported', async () => {
+    collector = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
+    const a = await startReplica({ brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url, env: { BRIDGE_KAFKA_MAX_QUEUED_SPANS: '40' } });
+    await waitForStableGroup([a], 8);
+    const traces = Array.from({ length: 200 }, (_, i) => splitTrace('pause', i, Date.now() - 60_000));
+    const acknowledged = await sendRoundRobin(() => [a.url], traces, { concurrency: 20 });
+    expect(acknowledged).toHaveLength(200);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const paused = Number(/bridge_kafka_fetch_paused_total\{reason="export_queue"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    const lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{partition="\d+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(paused).toBeGreaterThan(0);
+    expect(lag).toBeGreaterThan(0);
+    const refused = collector.requests.length;
+    collector.setBehaviour({ kind: 'ok' });
+    const accepted = () => collector.requests.slice(refused).flatMap((r) => r.spans);
+    await waitUntil(() => {
+      const r = checkExports(accepted(), traces);
+      return r.missing === 0 && r.tracesWithOneRoot === 200;
+    }, 120_000, 'every trace once the destination is back');
+    process.stderr.write(`[gateway pause] paused ${paused} times, lag ${lag} records while down; ${JSON.stringify(checkExports(accepted(), traces))}\n`);
+    expect(checkExports(accepted(), traces)).toMatchObject({ missing: 0, partial: 0, twice: 0 });
+  }, 240_000);
+
   it('many concurrent requests lose no record: 400 at once over two replicas, every generation exported once', async () => {
     collector = await startFakeCollector();
     const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
