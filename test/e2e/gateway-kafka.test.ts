@@ -77,6 +77,40 @@ describe('gateway mode, failures', () => {
     expect(result).toMatchObject({ missing: 0, partial: 0, differentCopies: 0 });
   }, 240_000);
 
+  it('a late update for a generation the killed owner exported is counted as late by the new owner, never exported as a second span', async () => {
+    collector = await startFakeCollector();
+    const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
+    const replicas = [await startReplica(options), await startReplica(options)];
+    await waitForStableGroup(replicas, 8);
+    const traces = Array.from({ length: 20 }, (_, i) => splitTrace('late', i, Date.now() - 60_000));
+    expect(await sendRoundRobin(() => replicas.map((r) => r.url), traces, { concurrency: 10 })).toHaveLength(20);
+    await waitUntil(() => checkExports(collector.spans(), traces).tracesWithOneRoot === 20, 60_000, 'every trace exported');
+    // Kill the replica owning the first trace's partition; the other takes it over.
+    const partition = partitionOf(traces[0]!.traceId, 8);
+    const owner = replicas.find((r) => ownership(r).some((o) => o.partition === partition && o.toMillis === Infinity))!;
+    const survivor = replicas.find((r) => r !== owner)!;
+    await owner.kill9();
+    await waitForStableGroup([survivor], 8);
+    const late = traces.filter((t) => partitionOf(t.traceId, 8) === partition);
+    const updates = late.map((t) => ({
+      id: `${t.generationId}-late`,
+      type: 'generation-update',
+      timestamp: new Date().toISOString(),
+      body: { id: t.generationId, traceId: t.traceId, output: { role: 'assistant', content: 'changed afterwards' } },
+    }));
+    expect((await postBatch(survivor.url, updates)).status).toBe(207);
+    // A resend of an exported event is a duplicate, not late.
+    expect((await postBatch(survivor.url, late[0]!.second)).status).toBe(207);
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`${survivor.url}/metrics`)).text())?.[1] ?? 0);
+    const until = Date.now() + 30_000;
+    while ((await metric('bridge_late_updates_total')) < late.length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await metric('bridge_late_updates_total')).toBe(late.length);
+    expect(await metric('bridge_duplicate_events_total')).toBeGreaterThanOrEqual(1);
+    const result = checkExports(collector.spans(), traces);
+    expect(result).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0 });
+  }, 240_000);
+
   it('broker killed: 503 with Retry-After within 30 s and no 207 after; broker back: 207 again and nothing acknowledged is missing', async () => {
     collector = await startFakeCollector();
     const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
