@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCollector, type FakeCollector } from '../helpers/fake-collector.js';
-import { stopAllBridges } from '../helpers/bridge-process.js';
+import { stopAllBridges, stopBridge } from '../helpers/bridge-process.js';
 import { startKafka, type KafkaBroker } from './helpers/kafka.js';
 import { checkExports, ownership, partitionOf, postBatch, sendRoundRobin, splitTrace, startReplica, waitForStableGroup, waitUntil } from './helpers/gateway.js';
 
@@ -109,6 +109,30 @@ describe('gateway mode, failures', () => {
     expect(await metric('bridge_duplicate_events_total')).toBeGreaterThanOrEqual(1);
     const result = checkExports(collector.spans(), traces);
     expect(result).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0 });
+  }, 240_000);
+
+  it('a rolling restart (SIGTERM, then a new replica): the leaving replica exits 0; nothing acknowledged is missing or partial', async () => {
+    collector = await startFakeCollector();
+    const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
+    const replicas = [await startReplica(options), await startReplica(options)];
+    await waitForStableGroup(replicas, 8);
+    const traces = Array.from({ length: 200 }, (_, i) => splitTrace('roll', i, Date.now() - 60_000));
+    const sending = sendRoundRobin(() => replicas.filter((r) => r.isRunning()).map((r) => r.url), traces, { concurrency: 10, pauseMillis: 30 });
+    await waitUntil(() => collector.spans().length >= 100, 60_000, 'traffic under way');
+    const leaving = replicas[0]!;
+    const stopped = stopBridge(leaving, 20_000);
+    replicas.push(await startReplica(options));
+    expect(await stopped).toEqual({ code: 0, signal: null });
+    const acknowledged = await sending;
+    expect(acknowledged).toHaveLength(200);
+    await waitUntil(() => {
+      const r = checkExports(collector.spans(), acknowledged);
+      return r.missing === 0 && r.tracesWithOneRoot + r.tracesWithManyRoots === 200;
+    }, 90_000, 'every generation and root');
+    await new Promise((r) => setTimeout(r, 2000));
+    const result = checkExports(collector.spans(), acknowledged);
+    process.stderr.write(`[gateway rolling restart] ${JSON.stringify(result)}\n`);
+    expect(result).toMatchObject({ missing: 0, partial: 0, differentCopies: 0 });
   }, 240_000);
 
   it('broker killed: 503 with Retry-After within 30 s and no 207 after; broker back: 207 again and nothing acknowledged is missing', async () => {
