@@ -3,7 +3,7 @@
 // owns and feeds the same mapping, encoding and export workers as the embedded mode, on an export
 // queue in memory. No env, no listen, no exit: main.ts does those.
 import { Assembler } from './assembly/assembler.js';
-import { systemClock } from './clock.js';
+import { sleepOn, systemClock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createExportedMarkers } from './gateway/exported-markers.js';
 import { createGatewayConsumer } from './gateway/gateway-consumer.js';
@@ -79,6 +79,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
     maxErrorsPerResponse: config.maxErrorsPerResponse,
   });
   let started: Promise<number> | undefined;
+  let stopping = false;
   let cancelPrune: (() => void) | undefined;
   const prune = () => {
     markers.prune(clock.now() - config.tombstoneRetentionMillis);
@@ -93,15 +94,24 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
     wake: stages.wake,
     start() {
       started ??= (async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          const partitions = await ensureTopics(admin, kafkaConfig, config.tombstoneRetentionMillis);
-          logger.info({ topic: kafkaConfig.topic, partitions, group: kafkaConfig.group }, 'gateway mode: the log is the Kafka topic');
-        } finally {
-          await admin.disconnect();
+        // A broker not reachable yet (both started together): try again until it is, or until shutdown.
+        for (let attempt = 1; ; attempt++) {
+          const admin = kafka.admin({ retry: { retries: 0 } });
+          try {
+            await admin.connect();
+            const partitions = await ensureTopics(admin, kafkaConfig, config.tombstoneRetentionMillis);
+            logger.info({ topic: kafkaConfig.topic, partitions, group: kafkaConfig.group }, 'gateway mode: the log is the Kafka topic');
+            break;
+          } catch (error) {
+            if (stopping) throw error;
+            logger.warn({ err: error, attempt }, 'the Kafka broker is not reachable yet; trying again in 2 s');
+            await sleepOn(clock, 2000);
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
         }
-        await requestLog.start();
+        // The producer also connects on the first request: a broker gone again now is the receiver's 503, not a failed start.
+        await requestLog.start().catch((error: unknown) => logger.warn({ err: error }, 'the Kafka producer could not connect yet'));
         await markers.start();
         for (const worker of stages.workers) worker.start();
         await gateway.start();
@@ -111,6 +121,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
       return started;
     },
     async shutdown() {
+      stopping = true;
       pipeline.beginShutdown();
       await started?.catch(() => 0);
       const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;

@@ -7,7 +7,7 @@
 // Markers older than the retention are forgotten, as tombstones are in the embedded store.
 // Knows kafkajs and nothing of assembly.
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Tombstone } from '../spool/spool.js';
 import type { Logger } from '../logger.js';
 
@@ -41,11 +41,12 @@ export function createExportedMarkers(kafka: Kafka, topic: string, group: string
 
   return {
     async start() {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
       await reader.connect();
       await reader.subscribe({ topic, fromBeginning: true });
-      await reader.run({
+      // Not awaited: the join is the reader's own business; `caughtUp` waits for what it read.
+      void reader.run({
         autoCommit: false,
         eachBatch: async ({ batch, resolveOffset }) => {
           let byKey = markers.get(batch.partition);
@@ -68,7 +69,7 @@ export function createExportedMarkers(kafka: Kafka, topic: string, group: string
           }
           notify();
         },
-      });
+      }).catch((error: unknown) => logger.error({ err: error }, 'the exported-entity markers reader stopped'));
     },
     get(partition, key) {
       return markers.get(partition)?.get(key)?.ids;

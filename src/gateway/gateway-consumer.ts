@@ -295,7 +295,9 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
+      // Not awaited: the first join may wait for every member to rejoin (up to the rebalance
+      // timeout); the receiving side is ready meanwhile.
+      void consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
@@ -348,7 +350,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
           }
           scheduleSlices('ready');
         },
-      });
+      }).catch((error: unknown) => logger.error({ err: error }, 'the Kafka consumer stopped; this replica assembles nothing until it restarts'));
       tickTimer = clock.setTimer(tick, tickMillis);
     },
     async shutdown(deadlineMillis, drained) {

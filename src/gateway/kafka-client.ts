@@ -29,8 +29,9 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
       const fields = { kafka: entry.namespace, ...rest };
-      if (entry.level <= logLevel.ERROR) logger.error(fields, `kafka: ${message}`);
-      else logger.warn(fields, `kafka: ${message}`);
+      // kafkajs logs every failed connection attempt as an error; the bridge reports the outcome
+      // (503, ready, retries) itself, so these are warnings.
+      logger.warn(fields, `kafka: ${message}`);
     },
   });
 }

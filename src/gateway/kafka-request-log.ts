@@ -12,7 +12,7 @@
 // the request is answered 503 (nothing acknowledged; a record that lands later is a resend the
 // assembly recognises by its envelope ids) and the log is unwritable — ready 503, requests refused
 // at once — until a probe reaches the broker again.
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config/kafka-config.js';
 import type { IngestionEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
@@ -43,7 +43,7 @@ export function createKafkaRequestLog(kafka: Kafka, config: KafkaConfig, logger:
 
   const newProducer = (): Promise<Producer> => {
     connecting ??= (async () => {
-      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 5 } });
+      const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 5 } });
       try {
         await p.connect();
       } catch (error) {

@@ -163,10 +163,14 @@ describe('gateway mode, failures', () => {
     const ready = await fetch(`${a.url}/api/public/ready`);
     expect(ready.status).toBe(503);
 
+    // A replica started while the broker is down waits for it, then joins.
+    const starting = startReplica(options, 120_000);
+    await new Promise((r) => setTimeout(r, 4000));
     await broker.restart();
     const restartedAt = Date.now();
+    const c = await starting;
     const after = Array.from({ length: 50 }, (_, i) => splitTrace('brk-after', i, Date.now() - 60_000));
-    const acknowledgedAfter = await sendRoundRobin(() => [a.url, b.url], [...during, ...after], { concurrency: 10, deadlineMillis: Date.now() + 90_000 });
+    const acknowledgedAfter = await sendRoundRobin(() => [a.url, b.url, c.url], [...during, ...after], { concurrency: 10, deadlineMillis: Date.now() + 90_000 });
     const first207AfterRestartMillis = Date.now() - restartedAt;
     expect(acknowledgedAfter).toHaveLength(80);
     const all = [...before, ...acknowledgedAfter];

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import type { CollectedSpan } from '../../helpers/fake-collector.js';
-import { startBridge, type RunningBridge } from '../../helpers/bridge-process.js';
+import { spawnBridge, type RunningBridge } from '../../helpers/bridge-process.js';
 
 export interface GatewayOptions {
   brokers: string;
@@ -18,8 +18,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
 }
 
-export function startReplica(options: GatewayOptions): Promise<RunningBridge> {
-  return startBridge({
+export async function startReplica(options: GatewayOptions, readyTimeoutMillis = 15_000): Promise<RunningBridge> {
+  const bridge = spawnBridge({
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-')),
     collectorUrl: options.collectorUrl,
     env: {
@@ -34,6 +34,14 @@ export function startReplica(options: GatewayOptions): Promise<RunningBridge> {
       ...options.env,
     },
   });
+  try {
+    const url = await bridge.listening;
+    await bridge.waitForLog((log) => log.msg === 'ready', readyTimeoutMillis);
+    return Object.assign(bridge, { url });
+  } catch (error) {
+    await bridge.kill9();
+    throw error;
+  }
 }
 
 /** Partitions each replica owns per its last assignment log line. */
@@ -48,7 +56,10 @@ export async function waitForStableGroup(replicas: RunningBridge[], partitions: 
   for (;;) {
     const owned = replicas.map(assignedPartitions);
     if (owned.every((n) => n !== undefined && n > 0) && owned.reduce((a, b) => a! + b!, 0) === partitions) return;
-    if (Date.now() > until) throw new Error(`group not stable: ${JSON.stringify(owned)}`);
+    if (Date.now() > until) {
+      const tails = replicas.map((r) => r.logs.slice(-25).map((l) => `${String(l['time'])} ${l.msg} ${l['err'] ? JSON.stringify(l['err']).slice(0, 300) : ''}`).join('\n'));
+      throw new Error(`group not stable: ${JSON.stringify(owned)}\n${tails.join('\n---\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
