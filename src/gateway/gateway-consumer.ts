@@ -122,12 +122,24 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     const startedAt = clock.now();
     ready = (async () => {
       // Where each owned partition starts: its committed offset, or the log start; and the end of
-      // the markers, which must be read before the replay.
-      const [offsets, starts, markerEnds] = await Promise.all([
-        admin.fetchOffsets({ groupId: config.group, topics: [topic] }),
-        admin.fetchTopicOffsets(topic),
-        admin.fetchTopicOffsets(config.exportedTopic),
-      ]);
+      // the markers, which must be read before the replay. A failed read is retried: without it
+      // this replica would own partitions and assemble nothing until the next rebalance.
+      let reads;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          reads = await Promise.all([
+            admin.fetchOffsets({ groupId: config.group, topics: [topic] }),
+            admin.fetchTopicOffsets(topic),
+            admin.fetchTopicOffsets(config.exportedTopic),
+          ]);
+          break;
+        } catch (error) {
+          if (gen !== generation || stopped) return;
+          logger.warn({ err: error, attempt }, 'could not read the committed offsets of the assigned partitions; trying again');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
+        }
+      }
+      const [offsets, starts, markerEnds] = reads;
       const owned = new Set(partitions);
       const ends = new Map(markerEnds.filter((m) => owned.has(m.partition)).map((m) => [m.partition, Number(m.high)]));
       await markers.caughtUp(ends, 15_000);
