@@ -8,7 +8,7 @@
 // Knows kafkajs and nothing of assembly.
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import type { Tombstone } from '../spool/spool.js';
+import type { Tombstone } from '../spool/exported-entities.js';
 import type { Logger } from '../logger.js';
 
 export interface ExportedMarkers {

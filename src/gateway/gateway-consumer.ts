@@ -17,10 +17,11 @@ import type { Clock } from '../clock.js';
 import type { KafkaConfig } from '../config/kafka-config.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { PipelineDestination } from '../pipeline/ingest-pipeline.js';
+import type { SpanDraft } from '../mapping/span-draft.js';
+import { mapAndEncode, type PipelineDestination } from '../pipeline/map-record.js';
 import type { ExportedMarkers } from './exported-markers.js';
 import { decodeRecordValue } from './gateway-record.js';
-import { MemoryExportQueue } from './memory-export-queue.js';
+import { DeliveryQueue } from './delivery-queue.js';
 import { PartitionAssembly, type Ticket } from './partition-assembly.js';
 
 export interface GatewayConsumerOptions {
@@ -30,6 +31,8 @@ export interface GatewayConsumerOptions {
   destinations: readonly PipelineDestination[];
   /** Spans were queued (wake the workers). */
   onQueued: () => void;
+  /** The span drafts queued for the first destination (GenAI metrics are derived from them). */
+  onDraftsQueued?: (drafts: readonly SpanDraft[]) => void;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -41,7 +44,7 @@ export interface GatewayConsumerOptions {
 }
 
 export interface GatewayConsumer {
-  readonly queue: MemoryExportQueue;
+  readonly queue: DeliveryQueue;
   start(): Promise<void>;
   /** Partitions owned now. */
   ownedPartitions(): number[];
@@ -87,7 +90,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   let sliceScheduled = false;
   let marking = false;
 
-  const queue = new MemoryExportQueue(config.maxQueuedSpansPerDestination, (ticket) => {
+  const queue = new DeliveryQueue(config.maxQueuedSpansPerDestination, (ticket) => {
     toMark.add(ticket);
     void markSettled();
   });
@@ -205,10 +208,13 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     const collected = state.collect(clock.now(), RECORDS_PER_SLICE, mode);
     if (collected.keys.length === 0) return 0;
     const spans: Array<{ queue: string; payload: Uint8Array }> = [];
-    for (const destination of destinations) {
+    const drafts: SpanDraft[] = [];
+    for (const [index, destination] of destinations.entries()) {
       for (const record of collected.records) {
         try {
-          spans.push(destination.encodeRecord(record));
+          const item = mapAndEncode(destination, record);
+          spans.push(item);
+          if (index === 0 && item.draft) drafts.push(item.draft);
         } catch (error) {
           // The same record fails the same way on every owner: counted and logged, never retried.
           metrics.deadLettered.inc({ destination: destination.name });
@@ -218,6 +224,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     }
     const ticket = state.confirm(collected, spans.length);
     for (const span of spans) queue.add(span.queue, span.payload, ticket);
+    if (drafts.length > 0) options.onDraftsQueued?.(drafts);
     if (spans.length === 0) toMark.add(ticket);
     else options.onQueued();
     return collected.keys.length;

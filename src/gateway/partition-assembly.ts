@@ -16,7 +16,8 @@
 // markers first, re-exports at most identical copies of what was exported but not yet committed,
 // and counts updates for marked entities as late.
 import { Assembler, type Collected, type CollectMode, type IngestResult } from '../assembly/assembler.js';
-import type { SpoolEntry, Tombstone } from '../spool/spool.js';
+import type { Tombstone } from '../spool/exported-entities.js';
+import type { LogEntry } from '../spool/request-log.js';
 import { traceKeyOf, type GatewayRecord } from './gateway-record.js';
 
 export interface PartitionAssemblyOptions {
@@ -59,7 +60,7 @@ export class PartitionAssembly {
   /** The next offset expected: records come in order, each once. */
   nextOffset: number;
   /** Entries kept for refolding (an out-of-order event), until their offset is released. */
-  private readonly entries = new Map<number, SpoolEntry>();
+  private readonly entries = new Map<number, LogEntry>();
   /** Offsets not yet released, in offset order (Map keeps insertion order; offsets only grow). */
   private readonly holds = new Map<number, Hold>();
   /** Trace id → offsets held for its root, since the trace was last taken. */
@@ -79,7 +80,7 @@ export class PartitionAssembly {
       traceIdleMillis: options.traceIdleMillis,
       observationTimeoutMillis: options.observationTimeoutMillis,
       exportedEnvelopeIds: (key) => this.queued.get(key) ?? options.markedEnvelopeIds(key),
-      readEntries: (seqs) => seqs.map((seq) => this.entries.get(seq)).filter((e): e is SpoolEntry => e !== undefined),
+      readEntries: (seqs) => seqs.map((seq) => this.entries.get(seq)).filter((e): e is LogEntry => e !== undefined),
     });
   }
 
@@ -90,7 +91,7 @@ export class PartitionAssembly {
 
   /** Assembles the record at `offset` (the next one). */
   ingest(offset: number, record: GatewayRecord, sizeBytes: number, nowMillis: number): IngestResult {
-    const entry: SpoolEntry = { seq: offset, receivedAtMillis: record.receivedAtMillis, source: record.source, events: record.events, bytes: sizeBytes };
+    const entry: LogEntry = { seq: offset, receivedAtMillis: record.receivedAtMillis, source: record.source, events: record.events, bytes: sizeBytes };
     this.nextOffset = offset + 1;
     this.entries.set(offset, entry);
     const hold: Hold = { entities: true, traces: 0, bytes: sizeBytes };

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadServiceConfig, type Env } from '../../../src/config/service-config.js';
+import { loadServiceConfig } from '../../../src/config/service-config.js';
+import { configIssuesOf } from '../../helpers/config-issues.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bridge-destinations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +17,7 @@ function configFile(text: string): string {
   return file;
 }
 
-function issuesOf(env: Env): string[] {
-  try {
-    loadServiceConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = configIssuesOf;
 
 describe('destinations without a file', () => {
   it('is exactly one otlp destination from OTEL_EXPORTER_OTLP_*, as before', () => {

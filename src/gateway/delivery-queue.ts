@@ -1,18 +1,18 @@
-// The gateway's export queue: encoded spans per destination queue, in this replica's memory,
+// The gateway's export queue: encoded payloads per queue (a destination's spans or scores), in this replica's memory,
 // bounded (BRIDGE_KAFKA_MAX_QUEUED_SPANS per queue; past it the consumer pauses fetching). Each
 // span belongs to a ticket (partition-assembly.ts); a ticket settles when every span of it was
 // acknowledged or dead-lettered by its destination, which is what lets the partition's offset be
 // committed. Nothing here survives the process: the topic does (see partition-assembly.ts).
 // Dead letters are counted and logged by the workers; the spans themselves are not kept.
-import type { QueuedSpan } from '../spool/spool.js';
 import type { ExportQueueView } from '../pipeline/export-worker.js';
+import type { QueuedItem } from '../spool/export-queue.js';
 import type { Ticket } from './partition-assembly.js';
 
-interface Entry extends QueuedSpan {
+interface Entry extends QueuedItem {
   ticket: Ticket;
 }
 
-export class MemoryExportQueue implements ExportQueueView {
+export class DeliveryQueue implements ExportQueueView {
   private readonly queues = new Map<string, Map<number, Entry>>();
   private nextId = 1;
   private total = 0;
@@ -27,7 +27,7 @@ export class MemoryExportQueue implements ExportQueueView {
     let q = this.queues.get(queue);
     if (!q) this.queues.set(queue, (q = new Map()));
     const id = this.nextId++;
-    q.set(id, { id, destination: queue, payload, ticket });
+    q.set(id, { id, queue, payload, ticket });
     this.total++;
   }
 
@@ -37,9 +37,9 @@ export class MemoryExportQueue implements ExportQueueView {
     return false;
   }
 
-  peekQueue(destination: string, afterId: number, limit: number): QueuedSpan[] {
-    const out: QueuedSpan[] = [];
-    const q = this.queues.get(destination);
+  peek(queue: string, afterId: number, limit: number): QueuedItem[] {
+    const out: QueuedItem[] = [];
+    const q = this.queues.get(queue);
     if (!q) return out;
     // Insertion order is id order.
     for (const span of q.values()) {
@@ -63,9 +63,10 @@ export class MemoryExportQueue implements ExportQueueView {
     }
   }
 
-  queuedSpans(destination?: string): number {
-    if (destination === undefined) return this.total;
-    return this.queues.get(destination)?.size ?? 0;
+  /** Dead letters are logged and counted by the workers; the payloads are not kept (see above). */
+  queuedItems(queue?: string): number {
+    if (queue === undefined) return this.total;
+    return this.queues.get(queue)?.size ?? 0;
   }
 
   /** Removes the spans of a revoked partition not yet sent (its new owner exports them). */
