@@ -30,7 +30,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
   const kafka = createKafka(kafkaConfig, logger);
   const requestLog = createKafkaRequestLog(kafka, kafkaConfig, logger);
   const markers = createExportedMarkers(kafka, kafkaConfig.exportedTopic, kafkaConfig.group, logger);
-  const recorder = createGenAiRecorder(config);
+  const recorder = createGenAiRecorder(config, logger);
   const wake = () => {
     for (const worker of workers) worker.wake();
   };

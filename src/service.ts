@@ -135,7 +135,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const wake = () => {
     for (const worker of workers) worker.wake();
   };
-  const recorder = createGenAiRecorder(config);
+  const recorder = createGenAiRecorder(config, logger);
   const pipeline = createIngestPipeline({
     log,
     queue,
@@ -275,13 +275,15 @@ export function createExportWorkers(
  * GenAI metrics are derived once per span, from the first destination's drafts, when they are
  * queued (the queue then delivers them at least once); recorded after the commit succeeded.
  */
-export function createGenAiRecorder(config: ServiceConfig): ReturnType<typeof createGenAiMetricsRecorder> | undefined {
+export function createGenAiRecorder(config: ServiceConfig, logger: Logger): ReturnType<typeof createGenAiMetricsRecorder> | undefined {
   return config.metrics.enabled
     ? createGenAiMetricsRecorder({
         ...config.metrics,
         resourceAttributes: config.resourceAttributes,
         ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
         bridgeVersion: BRIDGE_VERSION,
+        onExportFailure: (reason) =>
+          logger.warn({ destination: 'metrics', url: config.metrics.url, reason }, 'GenAI metrics export failed; the next interval tries again (said again only when the reason changes)'),
       })
     : undefined;
 }
