@@ -63,7 +63,9 @@ const SETTINGS = {
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
   publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
-  serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
+  // Empty is unset (the SDK environment specification); only blanks is refused rather than
+  // trimmed to unset, since it is a slip (a quoted space) that would otherwise label every span ' '.
+  serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string().refine((name) => name.trim() !== '', 'a service name, not only blanks; leave it empty for none'), default: '' },
   resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
   attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
   attributeCountLimit: { env: 'OTEL_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
