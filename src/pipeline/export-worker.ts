@@ -25,6 +25,9 @@ const RECORD_RETRY_MILLIS = 1000;
 
 type DeadLetterNote = { destination: string; reason: string; atMillis: number };
 
+/** What a worker needs of the export queue (the store's, or the gateway's in memory). */
+export type ExportQueueView = Pick<ExportQueue, 'peek' | 'dequeue' | 'queuedItems'>;
+
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
   destination: string;
@@ -33,7 +36,7 @@ export interface ExportWorkerOptions {
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
   sink: QueueSink;
-  queue: ExportQueue;
+  queue: ExportQueueView;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
