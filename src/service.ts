@@ -107,6 +107,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
     ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
   ]);
+  const unreachableHints = new Map(config.destinations.map((d) => [d.name, d.type === 'console' ? undefined : d.unreachableHint]));
   const workers = queues.map((q) =>
     createExportWorker({
       destination: q.queue,
@@ -119,6 +120,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       clock,
       batchSize: config.exportBatchSize,
       lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
+      failureSummaryMillis: config.exportFailureSummaryMillis,
+      ...(unreachableHints.get(q.destination) !== undefined ? { connectHint: unreachableHints.get(q.destination)! } : {}),
       ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
       ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
     }),

@@ -52,6 +52,7 @@ const SETTINGS = {
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
   exportLingerMillis: { env: 'BRIDGE_EXPORT_LINGER_MS', schema: intFrom(0, 60000), default: '50' },
+  exportFailureSummaryMillis: { env: 'BRIDGE_EXPORT_FAILURE_SUMMARY_MS', schema: intFrom(1000), default: '60000' },
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
   publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
@@ -113,6 +114,8 @@ export interface ServiceConfig {
   exportBatchSize: number;
   /** How long an export worker waits to fill a batch before sending less. */
   exportLingerMillis: number;
+  /** Failing exports are logged once, then summed up in one line per this interval. */
+  exportFailureSummaryMillis: number;
   logLevel: z.output<typeof logLevel>;
   /** Both set, or both empty (open mode). */
   auth: { publicKey: string; secretKey: string } | null;
@@ -258,6 +261,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     tombstoneRetentionMillis: r.tombstoneRetentionMillis!,
     exportBatchSize: r.exportBatchSize!,
     exportLingerMillis: r.exportLingerMillis!,
+    exportFailureSummaryMillis: r.exportFailureSummaryMillis!,
     logLevel: r.logLevel!,
     auth: publicKey ? { publicKey, secretKey } : null,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),

@@ -9,6 +9,7 @@ import type { SpanSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { QueuedSpan, Spool } from '../spool/spool.js';
+import { createExportFailureReport } from './export-failure-report.js';
 
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
@@ -33,6 +34,10 @@ export interface ExportWorkerOptions {
    * @defaultValue 0
    */
   lingerMillis?: number;
+  /** Said once per outage when the backend cannot be reached: what to set. */
+  connectHint?: string;
+  /** Repeated failures are logged as one summary per interval. @defaultValue 60_000 */
+  failureSummaryMillis?: number;
 }
 
 export interface ExportWorker {
@@ -63,6 +68,13 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   const labels = { destination: options.metricsDestination ?? destination };
   const exported = options.items === 'scores' ? metrics.scoresExported : metrics.spansExported;
   const lingerMillis = options.lingerMillis ?? 0;
+  const failures = createExportFailureReport({
+    destination,
+    logger,
+    clock,
+    ...(options.connectHint !== undefined ? { connectHint: options.connectHint } : {}),
+    ...(options.failureSummaryMillis !== undefined ? { summaryIntervalMillis: options.failureSummaryMillis } : {}),
+  });
   let cancelLinger: (() => void) | undefined;
   let started = false;
   let stopped = false;
@@ -100,6 +112,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
+        failures.succeeded();
         settle(() => {
           spool.dequeue(spans.map((s) => s.id));
           exported.inc(labels, spans.length - outcome.rejectedSpans);
@@ -134,7 +147,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       case 'retryable': {
         metrics.exportFailures.inc({ ...labels, kind: 'retryable' });
         const wait = backOff(outcome.retryAfterMillis);
-        logger.warn({ destination, spans: spans.length, reason: outcome.reason, retryInMillis: Math.round(wait) }, 'export failed; will retry');
+        failures.failed(outcome.reason, spans.length, wait);
         return 'failed';
       }
     }
