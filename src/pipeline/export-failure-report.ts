@@ -48,7 +48,7 @@ export function createExportFailureReport(options: ExportFailureReportOptions): 
         const retryIn = Math.round(retryInMillis);
         if (UNREACHABLE.test(reason)) {
           logger.warn(
-            { destination, reason, spans, retryInMillis: retryIn, ...(connectHint ? { hint: connectHint } : {}) },
+            { destination, reason, spans, retryInMillis: retryIn },
             `cannot reach the backend of destination '${destination}'; spans wait on disk and are retried${connectHint ? `. ${connectHint}` : ''}. Repeated failures are summed up every ${Math.round(intervalMillis / 1000)} s`,
           );
         } else {

@@ -104,7 +104,7 @@ describe('export failures in the log', () => {
     expect(sink.attempts).toBeGreaterThan(3);
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]!.msg).toMatch(/^export failed; will retry/);
-    expect(warnings()[0]!['hint']).toBeUndefined();
+    expect(warnings()[0]!.msg).not.toContain('Nothing answers');
     await worker.stop();
   });
 });
