@@ -38,6 +38,7 @@ const SETTINGS = {
   captureContent: { env: 'BRIDGE_CAPTURE_CONTENT', schema: bool, default: 'true' },
   estimateCost: { env: 'BRIDGE_ESTIMATE_COST', schema: bool, default: 'true' },
   metricsEnabled: { env: 'BRIDGE_METRICS', schema: bool, default: 'true' },
+  metricsNames: { env: 'BRIDGE_METRICS_NAMES', schema: z.enum(['released', 'development'], 'released or development'), default: 'released' },
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
@@ -142,6 +143,8 @@ export interface ServiceConfig {
     headers: Record<string, string>;
     timeoutMillis: number;
     exportIntervalMillis: number;
+    /** Released semconv metric names (v1.41.0) or the development ones (semantic-conventions-genai main). */
+    names: 'released' | 'development';
   };
 }
 
@@ -276,6 +279,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       headers: metricsHeaders,
       timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
       exportIntervalMillis: r.metricExportIntervalMillis!,
+      names: r.metricsNames!,
     },
   };
 }
