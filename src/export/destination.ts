@@ -1,40 +1,43 @@
-// A destination, built from its resolved config: its own compiled mapping (with its own
-// capture_content), its own span sink and, for Langfuse, its own score forwarder. Owns how one
-// completed record becomes this destination's work item; queueing and retrying are the export
-// worker's. Loads mapping files at startup (through mapping/), never reads the environment.
-import type { CompletedRecord } from '../assembly/completed-record.js';
+// A destination's export side, built once from its resolved config: its own span sink and, for
+// Langfuse, its own score forwarder and the encoding of scores for its scores queue. Encodes and
+// sends only: mapping files are loaded and compiled by mapping/ (destination-mappings.ts), and a
+// record is mapped by the pipeline's mapping stage. Never reads the environment.
+import type { MergedScore } from '../assembly/merge.js';
 import type { DestinationConfig, DestinationType } from '../config/destinations-config.js';
 import type { ServiceConfig } from '../config/service-config.js';
-import { mapRecord } from '../mapping/apply-mapping.js';
-import { compileMapping, type CompiledMapping } from '../mapping/compile-mapping.js';
-import { loadMapping, MappingError } from '../mapping/load-mapping.js';
-import type { SpanDraft } from '../mapping/span-draft.js';
 import { createConsoleSpanSink } from './console-span-sink.js';
-import { basicAuthorization, createScoreForwarder, toLangfuseScorePayload, type LangfuseScorePayload, type ScoreForwarder } from './langfuse-scores.js';
-import { createOtlpSpanSink, type SpanSink } from './span-sink.js';
+import {
+  basicAuthorization,
+  createScoreForwarder,
+  createScoreQueueSink,
+  encodeScorePayload,
+  toLangfuseScorePayload,
+  type LangfuseScorePayload,
+  type ScoreForwarder,
+} from './langfuse-scores.js';
+import { createOtlpSpanSink, type QueueSink, type SpanSink } from './span-sink.js';
 
 export interface Destination {
   name: string;
   type: DestinationType;
-  mapping: CompiledMapping;
   sink: SpanSink;
   /** Langfuse only: scores go to its scores API instead of becoming spans. */
-  scores?: ScoreForwarder;
+  scores?: {
+    forwarder: ScoreForwarder;
+    /** The queue sink of its scores queue. */
+    sink: QueueSink;
+    /** A score as its scores queue holds it. */
+    encode(score: MergedScore): Uint8Array;
+  };
   /** Whether content (inputs, outputs, messages, score comments) is kept. */
   captureContent: boolean;
   /** Shuts the sink and the score forwarder down (each waits for its attempts in flight). */
   shutdown(): Promise<void>;
 }
 
-/** What one completed record is for one destination: a span draft, or a score for its scores API. */
-export type DestinationItem = { kind: 'span'; draft: SpanDraft } | { kind: 'score'; score: LangfuseScorePayload };
-
-/** The record as this destination takes it. Pure; call once per destination. */
-export function toDestinationItem(destination: Destination, record: CompletedRecord): DestinationItem {
-  if (record.kind === 'score' && destination.scores) {
-    return { kind: 'score', score: toLangfuseScorePayload(record.score, { captureContent: destination.captureContent }) };
-  }
-  return { kind: 'span', draft: mapRecord(destination.mapping, record) };
+/** A score as this destination's scores API takes it (the comment only with capture_content). */
+export function scorePayloadOf(destination: Pick<Destination, 'captureContent'>, score: MergedScore): LangfuseScorePayload {
+  return toLangfuseScorePayload(score, { captureContent: destination.captureContent });
 }
 
 export interface DestinationOptions {
@@ -45,10 +48,6 @@ export interface DestinationOptions {
   bridgeVersion: string;
   /** Where console destinations print. */
   writeConsole: (text: string) => void;
-  /** Base directory of relative mapping paths. */
-  cwd?: string;
-  /** BRIDGE_ESTIMATE_COST: price usage without a cost with genai-prices. @defaultValue true */
-  estimateCost?: boolean;
 }
 
 /** The instrumentation scope Langfuse reads as its own SDK's (`langfuse-sdk*`: no raw attribute copy in metadata). */
@@ -56,14 +55,10 @@ export const LANGFUSE_SCOPE_NAME = 'langfuse-sdk';
 /** Opts in to Langfuse v4's direct write path: one observation per span, no legacy trace merge. */
 export const LANGFUSE_INGESTION_VERSION = '4';
 
-/** Builds one destination. Throws MappingError for a bad mapping, Error for bad sink options. */
+/** Builds one destination. Throws Error for bad sink options. */
 export function createDestination(config: DestinationConfig, options: DestinationOptions): Destination {
-  const mapping = compileMapping(loadMapping(config.mapping, options.cwd), {
-    captureContent: config.captureContent,
-    ...(options.estimateCost !== undefined ? { estimateCost: options.estimateCost } : {}),
-  });
   const limit = config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {};
-  const base = { name: config.name, type: config.type, mapping, captureContent: config.captureContent };
+  const base = { name: config.name, type: config.type, captureContent: config.captureContent };
   if (config.type === 'console') {
     const sink = createConsoleSpanSink({ write: options.writeConsole, ...limit });
     return { ...base, sink, shutdown: () => sink.shutdown() };
@@ -102,28 +97,25 @@ export function createDestination(config: DestinationConfig, options: Destinatio
   return {
     ...base,
     sink,
-    scores,
+    scores: {
+      forwarder: scores,
+      sink: createScoreQueueSink(scores),
+      encode: (score) => encodeScorePayload(scorePayloadOf(base, score)),
+    },
     async shutdown() {
       await Promise.all([sink.shutdown(), scores.shutdown()]);
     },
   };
 }
 
-/** Every destination, or one MappingError listing the mapping problems of all of them. */
+/** Every destination; on a failure, the ones already built are shut down. */
 export function createDestinations(configs: readonly DestinationConfig[], options: DestinationOptions): Destination[] {
-  const issues: string[] = [];
   const built: Destination[] = [];
-  for (const config of configs) {
-    try {
-      built.push(createDestination(config, options));
-    } catch (error) {
-      if (!(error instanceof MappingError)) throw error;
-      issues.push(...error.issues.map((issue) => `destination '${config.name}': ${issue}`));
-    }
-  }
-  if (issues.length > 0) {
+  try {
+    for (const config of configs) built.push(createDestination(config, options));
+  } catch (error) {
     void Promise.all(built.map((d) => d.shutdown()));
-    throw new MappingError(issues);
+    throw error;
   }
   return built;
 }
@@ -134,14 +126,13 @@ export function createDestinations(configs: readonly DestinationConfig[], option
  * sender's (OTel's order, as for the single OTLP sink).
  */
 export function createServiceDestinations(
-  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes' | 'estimateCost'>,
-  options: Pick<DestinationOptions, 'bridgeVersion' | 'writeConsole' | 'cwd'>,
+  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes'>,
+  options: Pick<DestinationOptions, 'bridgeVersion' | 'writeConsole'>,
 ): Destination[] {
   const serviceName = config.serviceName ?? config.resourceAttributes['service.name'];
   return createDestinations(config.destinations, {
     ...options,
     resourceAttributes: config.resourceAttributes,
-    estimateCost: config.estimateCost,
     ...(serviceName ? { serviceName } : {}),
   });
 }

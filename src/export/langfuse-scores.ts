@@ -10,6 +10,7 @@ import type { JsonObject } from '../ingestion/ingestion-event.js';
 import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
+import type { QueueSink } from './span-sink.js';
 import { toSpanId, toTraceId } from './ids.js';
 import { postOnce } from './post-once.js';
 
@@ -92,6 +93,29 @@ export function createScoreForwarder(options: ScoreForwarderOptions): ScoreForwa
       });
     },
     shutdown: () => gate.shutdown(),
+  };
+}
+
+/** A score payload as the export queue holds it (JSON). */
+export function encodeScorePayload(score: LangfuseScorePayload): Uint8Array {
+  return Buffer.from(JSON.stringify(score), 'utf8');
+}
+
+/**
+ * The queue sink of a destination's scores queue: one forwarder call per queued score, in order;
+ * the first failure decides (a resend after a partial failure upserts by id in Langfuse: at least
+ * once, never twice in effect).
+ */
+export function createScoreQueueSink(forwarder: ScoreForwarder): QueueSink {
+  return {
+    async send(payloads) {
+      for (const payload of payloads) {
+        const outcome = await forwarder.send(JSON.parse(Buffer.from(payload).toString('utf8')) as LangfuseScorePayload);
+        if (outcome.kind !== 'success') return outcome;
+      }
+      return { kind: 'success', rejectedSpans: 0 };
+    },
+    shutdown: () => forwarder.shutdown(),
   };
 }
 

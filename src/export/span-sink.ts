@@ -24,18 +24,22 @@ import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from 
 
 const gzip = promisify(gzipCallback);
 
+/** What an export worker sends a queue's payloads through: spans, or a destination's scores. */
+export interface QueueSink {
+  /** Sends queued payloads as one request (or one per item), in one attempt. Never rejects: every failure is an outcome. */
+  send(payloads: readonly Uint8Array[]): Promise<ExportOutcome>;
+  /** Waits for attempts in flight, then closes connections; later sends are `retryable`. */
+  shutdown(): Promise<void>;
+}
+
 /** Where finished span drafts go. Tests swap in an in-memory sink. */
-export interface SpanSink {
+export interface SpanSink extends QueueSink {
   /**
    * One span as a payload that is a whole request on its own and joins others by `send`
    * (protobuf: an ExportTraceServiceRequest, which concatenates; JSON: a ResourceSpans list).
    * Throws when the draft cannot be encoded (the same draft would fail again).
    */
   encode(draft: SpanDraft): Uint8Array;
-  /** Sends payloads from `encode` as one request, in one attempt. Never rejects: every failure is an outcome. */
-  send(payloads: readonly Uint8Array[]): Promise<ExportOutcome>;
-  /** Waits for attempts in flight, then closes connections; later sends are `retryable`. */
-  shutdown(): Promise<void>;
 }
 
 /** Encodes and sends drafts in one attempt (the dead-letter CLI and tests). */

@@ -1,13 +1,13 @@
-// A first run with nothing listening: the export worker (real memory spool, manual clock) says
+// A first run with nothing listening: the export worker (real memory queue, manual clock) says
 // once what is wrong and what to set, then one summary line per interval instead of a line per
 // retry; the metrics still count every attempt; the first success says the export recovered.
 import { describe, expect, it } from 'vitest';
 import type { ExportOutcome } from '../../../src/export/export-outcome.js';
-import type { SpanSink } from '../../../src/export/span-sink.js';
+import type { QueueSink } from '../../../src/export/span-sink.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { createExportWorker } from '../../../src/pipeline/export-worker.js';
-import { createMemorySpool } from '../../../src/spool/memory-spool.js';
+import { createMemoryExportStore } from '../../../src/spool/memory-export-queue.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 
 interface LogLine {
@@ -22,12 +22,11 @@ function setup(answer: () => ExportOutcome) {
   const lines: LogLine[] = [];
   const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   const clock = createManualClock(1_000_000);
-  const spool = createMemorySpool();
+  const queue = createMemoryExportStore().queue;
   const metrics = createMetrics();
-  const sink: SpanSink & { attempts: number; answer: () => ExportOutcome } = {
+  const sink: QueueSink & { attempts: number; answer: () => ExportOutcome } = {
     attempts: 0,
     answer,
-    encode: (draft) => Buffer.from(draft.name),
     async send() {
       sink.attempts++;
       return sink.answer();
@@ -37,7 +36,7 @@ function setup(answer: () => ExportOutcome) {
   const worker = createExportWorker({
     destination: 'otlp',
     sink,
-    spool,
+    queue,
     metrics,
     logger,
     clock,
@@ -46,7 +45,7 @@ function setup(answer: () => ExportOutcome) {
     connectHint: HINT,
     failureSummaryMillis: 60_000,
   });
-  spool.commit({ spans: [{ destination: 'otlp', payload: Buffer.from('a') }], tombstones: [], releaseSeqs: [] }, clock.now());
+  queue.commit({ items: [{ queue: 'otlp', payload: Buffer.from('a') }], tombstones: [] }, clock.now());
   worker.start();
   worker.wake();
   const failureCount = async () => {
@@ -83,7 +82,7 @@ describe('export failures in the log', () => {
     expect(await failureCount()).toBe(sink.attempts);
     expect(sink.attempts).toBeGreaterThan(warnings().length);
     expect(summed).toBeLessThanOrEqual(sink.attempts - 1);
-    await worker.stop();
+    await worker.shutdown(0);
   });
 
   it('says once that the export recovered, and warns afresh at the next outage', async () => {
@@ -94,7 +93,7 @@ describe('export failures in the log', () => {
     await clock.advance(30_000);
     expect(lines.filter((l) => l.msg === 'export recovered')).toEqual([expect.objectContaining({ destination: 'otlp', failedAttempts: expect.any(Number) })]);
     expect(warnings()).toHaveLength(1);
-    await worker.stop();
+    await worker.shutdown(0);
   });
 
   it('another failure (a 503) is reported plainly, without the connection hint', async () => {
@@ -105,6 +104,6 @@ describe('export failures in the log', () => {
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]!.msg).toMatch(/^export failed; will retry/);
     expect(warnings()[0]!.msg).not.toContain('Nothing answers');
-    await worker.stop();
+    await worker.shutdown(0);
   });
 });

@@ -1,18 +1,14 @@
-// The routes current Langfuse clients use (issue 9): `POST /api/public/otel/v1/traces` (OTLP/HTTP,
-// protobuf or JSON, gzip or not, answered by the OTLP spec) and `POST /api/public/scores` (the
-// score API of SDK v3+). Same Basic auth, body limit and backpressure as /api/public/ingestion;
-// hands plain data to the converter and the ingest pipeline. Only this layer knows express.
-import { randomUUID } from 'node:crypto';
-
+// `POST /api/public/otel/v1/traces`, the route current Langfuse clients use (issue 9): OTLP/HTTP,
+// protobuf or JSON, gzip or not, answered by the OTLP spec (google.rpc.Status bodies). Same Basic
+// auth, body limit and backpressure as /api/public/ingestion. Decodes the body and hands the
+// decoded request to the pipeline; only this layer knows express.
 import express, { type NextFunction, type Request, type Response } from 'express';
 
-import { convertOtlpRequest } from '../ingestion/otlp-to-events.js';
-import { toRequestSource } from '../ingestion/request-source.js';
-import { validateBatch } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { AuthResult } from './basic-auth.js';
+import { markUnavailable, unavailableMessage } from './http-answers.js';
 import {
   decodeTraceRequest,
   encodeStatus,
@@ -24,9 +20,8 @@ import {
 } from './otlp-decode.js';
 
 export const OTLP_TRACES_PATH = '/api/public/otel/v1/traces';
-export const SCORES_PATH = '/api/public/scores';
 
-export interface OtlpRouteOptions {
+export interface OtlpTracesRouteOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
   logger: Logger;
@@ -53,7 +48,7 @@ function authorization(req: Request): string | undefined {
   return header?.startsWith('Basic%20') ? `Basic ${header.slice('Basic%20'.length)}` : header;
 }
 
-export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptions): void {
+export function registerOtlpTracesRoute(app: express.Express, options: OtlpTracesRouteOptions): void {
   const { pipeline, metrics, logger, checkAuth, maxBodyBytes } = options;
   // A broken install fails at startup, not on the first export.
   loadOtlpSchema();
@@ -70,11 +65,10 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
     // does not have. OTLP clients retry 503 after Retry-After.
     (req: Request, res: Response, next: NextFunction) => {
       const encoding = encodingOf(req) ?? 'json';
-      const reason = pipeline.notAcceptingReason();
-      if (reason) {
-        const answer = pipeline.refusal(reason);
-        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-        return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, answer.body.message);
+      const refused = pipeline.admit();
+      if (refused) {
+        markUnavailable(res, refused);
+        return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, unavailableMessage(refused, 'spans'));
       }
       const auth = checkAuth(authorization(req));
       if (!auth.ok) {
@@ -101,26 +95,13 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
         metrics.requestsRejected.inc({ reason: 'bad_body' });
         return void sendStatus(res, encoding, 400, RPC_CODE.INVALID_ARGUMENT, error.message.slice(0, 300));
       }
-      const conversion = convertOtlpRequest(request, { headers: req.headers });
-      if (conversion.rejectedSpans > 0) {
-        metrics.eventsRejected.inc({ type: 'otlp-span' }, conversion.rejectedSpans);
-        logger.info({ rejectedSpans: conversion.rejectedSpans, reason: conversion.errorMessage.slice(0, 500) }, 'OTLP spans rejected');
-      }
-      let answer;
-      try {
-        answer = await pipeline.ingestEvents(conversion.groups);
-      } catch (error) {
+      const outcome = await pipeline.ingestOtlp(request, req.headers);
+      if (outcome.kind !== 'accepted') {
         // Nothing was acknowledged: the client may safely send the same request again.
-        logger.error({ err: error }, 'could not store an OTLP export');
-        metrics.requestsRejected.inc({ reason: 'store_error' });
-        res.setHeader('Retry-After', '10');
-        return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, 'The bridge could not store the spans; retry later.');
+        markUnavailable(res, outcome);
+        return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, unavailableMessage(outcome, 'spans'));
       }
-      if (answer.kind === 'refused') {
-        res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-        return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, answer.body.message);
-      }
-      send(res, encoding, 200, encodeTraceResponse(encoding, conversion.rejectedSpans, conversion.errorMessage));
+      send(res, encoding, 200, encodeTraceResponse(encoding, outcome.rejectedSpans, outcome.errorMessage));
     },
     // Body errors (too large, bad gzip, unknown Content-Encoding) as OTLP Status answers.
     (error: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -138,52 +119,4 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
       sendStatus(res, encoding, 500, RPC_CODE.INTERNAL, 'Internal Server Error');
     },
   );
-
-  // Langfuse's public score API: the body of a score-create event, answered with `{id}`.
-  app.post(SCORES_PATH, express.raw({ type: () => true, limit: maxBodyBytes }), async (req, res) => {
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) {
-      metrics.requestsRejected.inc({ reason: 'unauthorized' });
-      return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
-    }
-    const reason = pipeline.notAcceptingReason();
-    if (reason) {
-      const answer = pipeline.refusal(reason);
-      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      return void res.status(503).json(answer.body);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse((Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).toString('utf8'));
-    } catch (error) {
-      metrics.requestsRejected.inc({ reason: 'invalid_json' });
-      return void res.status(400).json({ error: 'InvalidJSON', message: `Invalid JSON: ${(error as Error).message.slice(0, 200)}` });
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      metrics.requestsRejected.inc({ reason: 'no_batch' });
-      return void res.status(400).json({ message: 'Invalid request data', errors: ['expected a score object'] });
-    }
-    const given = (body as { id?: unknown }).id;
-    const id = typeof given === 'string' && given !== '' ? given : randomUUID();
-    const validation = validateBatch([{ id: randomUUID(), type: 'score-create', timestamp: new Date().toISOString(), body: { ...body, id } }]);
-    const rejection = validation.rejected[0];
-    if (rejection) {
-      metrics.eventsRejected.inc({ type: 'score-create' });
-      return void res.status(400).json({ message: rejection.message, error: rejection.error });
-    }
-    let answer;
-    try {
-      answer = await pipeline.ingestEvents([{ source: toRequestSource(undefined, req.headers), events: validation.accepted }]);
-    } catch (error) {
-      logger.error({ err: error }, 'could not store a score');
-      metrics.requestsRejected.inc({ reason: 'store_error' });
-      res.setHeader('Retry-After', '10');
-      return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the score; retry later.' });
-    }
-    if (answer.kind === 'refused') {
-      res.setHeader('Retry-After', String(answer.retryAfterSeconds));
-      return void res.status(503).json(answer.body);
-    }
-    res.status(200).json({ id });
-  });
 }
