@@ -56,6 +56,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return startupFailure(error);
   }
   const logger = createLogger(config.logLevel);
+  // Settings the bridge corrected (e.g. a metrics timeout above its interval): said once, at start.
+  for (const warning of config.warnings) logger.warn(warning);
   if (command === 'serve') return serve(config, logger);
   if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
   try {

@@ -1,7 +1,9 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
-import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { httpUrlSchema as url, MAX_TIMER_MILLIS, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
+import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -19,6 +21,11 @@ const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`));
+
+// Node timers hold at most 2^31-1 ms; a longer delay fires after 1 ms (with a TimeoutOverflowWarning),
+// so an export timeout of 99999999999 would time every attempt out at once. Durations that feed a
+// timer are refused above it instead.
+const timerMillis = (min: number) => intFrom(min, MAX_TIMER_MILLIS);
 
 const bool = z
   .string()
@@ -49,7 +56,7 @@ const SETTINGS = {
   maxConnections: { env: 'BRIDGE_MAX_CONNECTIONS', schema: intFrom(1), default: '1024' },
   storeOnCorrupt: { env: 'BRIDGE_STORE_ON_CORRUPT', schema: z.enum(['refuse', 'quarantine'], 'refuse or quarantine'), default: 'refuse' },
   storeReserveBytes: { env: 'BRIDGE_STORE_RESERVE_BYTES', schema: intFrom(0), default: String(16 * 1024 * 1024) },
-  shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
+  shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: timerMillis(0), default: '10000' },
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
   exportLingerMillis: { env: 'BRIDGE_EXPORT_LINGER_MS', schema: intFrom(0, 60000), default: '50' },
@@ -60,14 +67,36 @@ const SETTINGS = {
   serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
   resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
   attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  attributeCountLimit: { env: 'OTEL_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanAttributeValueLengthLimit: { env: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  spanAttributeCountLimit: { env: 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  // Checked, and nothing to cut: exported spans carry no events or links (the mapping makes none).
+  spanEventCountLimit: { env: 'OTEL_SPAN_EVENT_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanLinkCountLimit: { env: 'OTEL_SPAN_LINK_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  eventAttributeCountLimit: { env: 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  linkAttributeCountLimit: { env: 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  sdkDisabled: {
+    env: 'OTEL_SDK_DISABLED',
+    schema: bool.refine((disabled) => !disabled, 'false: the bridge is an exporter and cannot run with its SDK disabled (to export nothing, stop it; to see spans, set OTEL_TRACES_EXPORTER=console)'),
+    default: 'false',
+  },
+  configFileOtel: { env: 'OTEL_CONFIG_FILE', schema: z.never('no value: declarative configuration files are not supported; put destinations in a BRIDGE_CONFIG file'), default: '' },
+  metricsHistogramAggregation: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['explicit_bucket_histogram'], 'explicit_bucket_histogram: the GenAI histograms use the semantic conventions\' explicit bucket boundaries')),
+    default: 'explicit_bucket_histogram',
+  },
   otlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', schema: url, default: 'http://localhost:4318' },
   otlpTracesEndpoint: { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', schema: url, default: '' },
   otlpProtocol: { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: protocol, default: 'http/protobuf' },
   otlpTracesProtocol: { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', schema: protocol, default: '' },
   otlpHeaders: { env: 'OTEL_EXPORTER_OTLP_HEADERS', schema: z.string(), default: '' },
   otlpTracesHeaders: { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', schema: z.string(), default: '' },
-  otlpTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', schema: intFrom(1), default: '10000' },
-  otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', schema: timerMillis(1), default: '10000' },
+  otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: timerMillis(1), default: '' },
   otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
   otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
   configFile: { env: 'BRIDGE_CONFIG', schema: z.string().min(1, 'a file path'), default: '' },
@@ -78,8 +107,19 @@ const SETTINGS = {
   otlpMetricsEndpoint: { env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', schema: url, default: '' },
   otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
   otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
-  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
-  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
+  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: timerMillis(1), default: '' },
+  otlpMetricsCompression: { env: 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
+  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: timerMillis(100), default: '60000' },
+  metricExportTimeoutMillis: { env: 'OTEL_METRIC_EXPORT_TIMEOUT', schema: timerMillis(1), default: String(DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS) },
+  metricsExporter: { env: 'OTEL_METRICS_EXPORTER', schema: z.string(), default: '' },
+  metricsTemporality: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['cumulative', 'delta', 'lowmemory'], 'cumulative, delta or lowmemory')),
+    default: 'cumulative',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -122,13 +162,17 @@ export interface ServiceConfig {
   auth: { publicKey: string; secretKey: string } | null;
   serviceName?: string;
   resourceAttributes: Record<string, string>;
+  /** OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
   attributeValueLengthLimit?: number;
+  /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, else OTEL_ATTRIBUTE_COUNT_LIMIT; unset: no limit. */
+  attributeCountLimit?: number;
   otlp: {
     url: string;
-    protocol: 'http/protobuf' | 'http/json';
+    protocol: 'http/protobuf' | 'http/json' | 'grpc';
     headers: Record<string, string>;
     timeoutMillis: number;
     compression: 'gzip' | 'none';
+    tls?: TlsMaterial;
   };
   /**
    * Where spans go, each with its own mapping and sink: the BRIDGE_CONFIG file's list, or without
@@ -136,16 +180,9 @@ export interface ServiceConfig {
    */
   destinations: DestinationConfig[];
   /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
-  metrics: {
-    enabled: boolean;
-    url: string;
-    protocol: 'http/protobuf' | 'http/json';
-    headers: Record<string, string>;
-    timeoutMillis: number;
-    exportIntervalMillis: number;
-    /** Released semconv metric names (v1.41.0) or the development ones (semantic-conventions-genai main). */
-    names: 'released' | 'development';
-  };
+  metrics: MetricsConfig;
+  /** Settings that were corrected, to log once at start (main.ts). */
+  warnings: string[];
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -195,8 +232,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
   }
   const r = raw as Raw;
 
-  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
-  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', issues);
+  // An error names the variable the value came from; the general one is reported once, not per signal.
+  const tracesHeadersVariable = r.otlpTracesHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const metricsHeadersVariable = r.otlpMetricsHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), tracesHeadersVariable, issues);
+  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), metricsHeadersVariable, metricsHeadersVariable === tracesHeadersVariable ? [] : issues);
   const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
   const publicKey = String(r.publicKey ?? '');
   const secretKey = String(r.secretKey ?? '');
@@ -205,19 +245,29 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
     );
   }
-  // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
-  const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
-  const otlp = {
-    url: tracesUrl,
-    protocol: r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf',
-    headers,
-    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
-    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
-  } as const;
   const given = (name: string) => {
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  // The span-specific limits win over the general attribute limits (SDK environment specification).
+  // Unset count: no limit. The SDKs' default of 128 would cut OpenInference's flattened messages.
+  const valueLength = r.spanAttributeValueLengthLimit ?? r.attributeValueLengthLimit;
+  const count = r.spanAttributeCountLimit ?? r.attributeCountLimit;
+  const limits = { ...(valueLength !== undefined ? { attributeValueLengthLimit: valueLength } : {}), ...(count !== undefined ? { attributeCountLimit: count } : {}) };
+  const merged = { ...env, ...overrides };
+  const tracesTls = tlsFromEnv(merged, 'TRACES', issues);
+  const metricsTls = tlsFromEnv(merged, 'METRICS', issues);
+  // The signal-specific endpoint is used as is; the generic one per protocol (signalUrl).
+  const generalEndpoint = given('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined ? undefined : r.otlpEndpoint;
+  const tracesProtocol = r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf';
+  const otlp = {
+    url: r.otlpTracesEndpoint ?? signalUrl(generalEndpoint, tracesProtocol, 'traces'),
+    protocol: tracesProtocol,
+    headers,
+    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
+    ...(tracesTls ? { tls: tracesTls } : {}),
+  } as const;
   const destinations = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
@@ -229,18 +279,35 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
         ...(given('BRIDGE_LANGFUSE_PUBLIC_KEY') !== undefined ? { publicKey: r.langfusePublicKey } : {}),
         ...(given('BRIDGE_LANGFUSE_SECRET_KEY') !== undefined ? { secretKey: r.langfuseSecretKey } : {}),
       },
-      defaults: {
-        mapping: r.mapping ?? 'genai',
-        captureContent: r.captureContent ?? true,
-        ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
-      },
+      defaults: { mapping: r.mapping ?? 'genai', captureContent: r.captureContent ?? true, ...limits },
       env: { ...env, ...overrides },
       cwd: process.cwd(),
     },
     issues,
   );
-  const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
-  if (issues.length > 0) throw new ConfigError(issues);
+  const metricsProtocol = r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf';
+  const metricsUrl = r.otlpMetricsEndpoint ?? signalUrl(generalEndpoint, metricsProtocol, 'metrics');
+  const warnings: string[] = [];
+  const metrics = resolveMetrics(
+    {
+      bridgeMetrics: r.metricsEnabled ?? true,
+      ...(given('OTEL_METRICS_EXPORTER') !== undefined ? { exporter: given('OTEL_METRICS_EXPORTER')! } : {}),
+      url: metricsUrl,
+      protocol: metricsProtocol,
+      headers: metricsHeaders,
+      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+      compression: r.otlpMetricsCompression ?? r.otlpCompression ?? 'none',
+      exportIntervalMillis: r.metricExportIntervalMillis ?? 60_000,
+      exportTimeoutMillis: r.metricExportTimeoutMillis ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS,
+      temporality: r.metricsTemporality ?? 'cumulative',
+      names: r.metricsNames ?? 'released',
+      ...(metricsTls ? { tls: metricsTls } : {}),
+    },
+    issues,
+    warnings,
+  );
+  // A general variable read for two signals (OTEL_EXPORTER_OTLP_CERTIFICATE) is reported once.
+  if (issues.length > 0) throw new ConfigError([...new Set(issues)]);
 
   return {
     host: r.host!,
@@ -269,19 +336,22 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     auth: publicKey ? { publicKey, secretKey } : null,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
-    ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+    ...limits,
     otlp,
     destinations,
-    metrics: {
-      enabled: r.metricsEnabled!,
-      url: metricsUrl,
-      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol!,
-      headers: metricsHeaders,
-      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
-      exportIntervalMillis: r.metricExportIntervalMillis!,
-      names: r.metricsNames!,
-    },
+    metrics,
+    warnings,
   };
+}
+
+/**
+ * The URL of one signal from OTEL_EXPORTER_OTLP_ENDPOINT (undefined: not set). OTLP/HTTP appends
+ * `/v1/<signal>` to it (default `http://localhost:4318`); OTLP/gRPC uses it as is (default
+ * `http://localhost:4317`), as the OTLP exporter specification says.
+ */
+function signalUrl(endpoint: string | undefined, protocol: 'http/protobuf' | 'http/json' | 'grpc', signal: 'traces' | 'metrics'): string {
+  if (protocol === 'grpc') return endpoint ?? 'http://localhost:4317';
+  return `${(endpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/${signal}`;
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (the OTel env format for headers and resource attributes). */

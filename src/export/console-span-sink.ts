@@ -43,9 +43,8 @@ interface HeldTrace {
 const NANOS_PER_MILLI = 1_000_000n;
 
 /**
- * Implements both generations of the SpanSink seam while the durable export queue lands:
- * `export(drafts)`, and `encode(draft)` (a queueable payload: the draft as JSON, times as
- * strings) with `send(payloads)`. Whichever the worker calls prints the same tree.
+ * `encode(draft)` is a queueable payload (the draft as JSON, times as strings); `send(payloads)`
+ * prints the tree of the drafts they hold.
  */
 export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
   const clock = options.clock ?? systemClock;
@@ -115,7 +114,6 @@ export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
     return { kind: 'success', rejectedSpans: 0 };
   };
   const sink = {
-    export: (drafts: readonly SpanDraft[]) => print(drafts.map(encodeDraft)),
     encode: encodeDraft,
     send: print,
     async shutdown() {

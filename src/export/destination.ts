@@ -6,6 +6,7 @@ import type { MergedScore } from '../assembly/merge.js';
 import type { DestinationConfig, DestinationType } from '../config/destinations-config.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { createConsoleSpanSink } from './console-span-sink.js';
+import { createGrpcSpanSink } from './grpc-span-sink.js';
 import {
   basicAuthorization,
   createScoreForwarder,
@@ -58,27 +59,33 @@ export const LANGFUSE_INGESTION_VERSION = '4';
 /** Builds one destination. Throws Error for bad sink options. */
 export function createDestination(config: DestinationConfig, options: DestinationOptions): Destination {
   const limit = config.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: config.attributeValueLengthLimit } : {};
+  const countLimit = config.attributeCountLimit !== undefined ? { attributeCountLimit: config.attributeCountLimit } : {};
   const base = { name: config.name, type: config.type, captureContent: config.captureContent };
   if (config.type === 'console') {
     const sink = createConsoleSpanSink({ write: options.writeConsole, ...limit });
     return { ...base, sink, shutdown: () => sink.shutdown() };
   }
   const common = {
-    protocol: config.protocol,
     url: config.url,
     timeoutMillis: config.timeoutMillis,
     compression: config.compression,
     resourceAttributes: options.resourceAttributes,
     ...(options.serviceName ? { serviceNameOverride: options.serviceName } : {}),
     ...limit,
+    ...countLimit,
     bridgeVersion: options.bridgeVersion,
+    ...(config.tls ? { tls: config.tls } : {}),
   };
   if (config.type === 'otlp') {
-    const sink = createOtlpSpanSink({ ...common, headers: config.headers });
+    const sink =
+      config.protocol === 'grpc'
+        ? createGrpcSpanSink({ ...common, headers: config.headers })
+        : createOtlpSpanSink({ ...common, protocol: config.protocol, headers: config.headers });
     return { ...base, sink, shutdown: () => sink.shutdown() };
   }
   const sink = createOtlpSpanSink({
     ...common,
+    protocol: config.protocol,
     headers: {
       ...config.headers,
       Authorization: basicAuthorization(config.publicKey, config.secretKey),
@@ -93,6 +100,7 @@ export function createDestination(config: DestinationConfig, options: Destinatio
     timeoutMillis: config.timeoutMillis,
     headers: config.headers,
     bridgeVersion: options.bridgeVersion,
+    ...(config.tls ? { tls: config.tls } : {}),
   });
   return {
     ...base,

@@ -6,6 +6,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
 import type { MergedScore } from '../assembly/merge.js';
+import type { TlsMaterial } from '../config/tls-config.js';
 import type { JsonObject } from '../ingestion/ingestion-event.js';
 import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
@@ -13,6 +14,7 @@ import type { ExportOutcome } from './export-outcome.js';
 import type { QueueSink } from './span-sink.js';
 import { toSpanId, toTraceId } from './ids.js';
 import { postOnce } from './post-once.js';
+import { tlsAgentOptions } from './tls-options.js';
 
 /** The JSON body of one `POST /api/public/scores` (Langfuse's `PostScoresBody`). Plain data: queueable. */
 export interface LangfuseScorePayload {
@@ -71,11 +73,13 @@ export interface ScoreForwarderOptions {
   /** Extra headers of the destination (Authorization and Content-* are the forwarder's). */
   headers?: Record<string, string>;
   bridgeVersion: string;
+  /** The destination's TLS material, as for its spans. */
+  tls?: TlsMaterial;
 }
 
 export function createScoreForwarder(options: ScoreForwarderOptions): ScoreForwarder {
   const url = new URL(options.url);
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...tlsAgentOptions(options.tls) }) : new HttpAgent({ keepAlive: true });
   const headers: Record<string, string> = { 'User-Agent': `langfuse-otel-bridge/${options.bridgeVersion}` };
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (!/^(authorization|content-type|content-length|content-encoding)$/i.test(name)) headers[name] = value;

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { startBridge, stopAllBridges, stopBridge, type BridgeLog } from '../helpers/bridge-process.js';
-import { litellmBatches, postIngestion, waitUntil } from '../helpers/litellm-traffic.js';
+import { litellmBatches } from '../helpers/ingestion-events.js';
+import { postIngestion, waitUntil } from '../helpers/litellm-traffic.js';
 import { hasSharedFixtures, SHARED_FIXTURES } from '../helpers/shared-fixtures.js';
 
 const dirs: string[] = [];

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadServiceConfig, type Env } from '../../../src/config/service-config.js';
+import { loadServiceConfig } from '../../../src/config/service-config.js';
+import { configIssuesOf } from '../../helpers/config-issues.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bridge-destinations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +17,7 @@ function configFile(text: string): string {
   return file;
 }
 
-function issuesOf(env: Env): string[] {
-  try {
-    loadServiceConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = configIssuesOf;
 
 describe('destinations without a file', () => {
   it('is exactly one otlp destination from OTEL_EXPORTER_OTLP_*, as before', () => {
@@ -213,6 +206,24 @@ destinations:
       `${file}: destinations[0]: unknown key(s) "compresion"`,
       `${file}: destinations[1]: unknown key(s) "public_key"`,
       `${file}: destinations[3].type: expected a destination whose type is otlp, langfuse or console`,
+    ]);
+  });
+
+  it('refuses a timeout a Node timer cannot hold', () => {
+    const file = configFile(`
+destinations:
+  - name: far
+    type: otlp
+    endpoint: http://collector:4318
+    timeout: 30d
+  - name: farther
+    type: otlp
+    endpoint: http://collector:4318
+    timeout: 2147484s
+`);
+    expect(issuesOf({ BRIDGE_CONFIG: file })).toEqual([
+      `${file}: destinations[0].timeout: expected a duration such as 10s, 500ms or a number of milliseconds`,
+      `${file}: destinations[1].timeout: expected a duration of at most 2147483647 ms (about 24 days)`,
     ]);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createConsoleSpanSink, formatSpanTree } from '../../../src/export/console-span-sink.js';
 import { toSpanId, toTraceId } from '../../../src/export/ids.js';
 import { makeDraft } from '../../helpers/make-draft.js';
-import { exportThrough } from '../../helpers/export-through.js';
+import { exportDrafts } from '../../helpers/export-drafts.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 
 const root = makeDraft({
@@ -60,12 +60,12 @@ describe('console span sink', () => {
   it('writes each export through its writer, succeeds, and is retryable once shut down', async () => {
     const written: string[] = [];
     const sink = createConsoleSpanSink({ write: (t) => written.push(t), attributeValueLengthLimit: 5 });
-    expect(await exportThrough(sink, [chat, root])).toEqual({ kind: 'success', rejectedSpans: 0 });
-    expect(await exportThrough(sink, [])).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await exportDrafts(sink, [chat, root])).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await exportDrafts(sink, [])).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written).toHaveLength(1);
     expect(written[0]).toContain('gen_ai.request.model = "gpt-4"\n');
     await sink.shutdown();
-    expect((await exportThrough(sink, [chat])).kind).toBe('retryable');
+    expect((await exportDrafts(sink, [chat])).kind).toBe('retryable');
   });
 });
 
@@ -80,10 +80,10 @@ describe('console span sink: one tree per trace', () => {
 
   it('holds the children until the root arrives, then prints the root, its children indented, each once', async () => {
     const { written, sink, tops } = setup();
-    await exportThrough(sink, [tool]);
-    await exportThrough(sink, [chat]);
+    await exportDrafts(sink, [tool]);
+    await exportDrafts(sink, [chat]);
     expect(written).toEqual([]);
-    await exportThrough(sink, [root]);
+    await exportDrafts(sink, [root]);
     expect(written).toHaveLength(1);
     expect(tops()).toHaveLength(1);
     const lines = written[0]!.split('\n');
@@ -95,37 +95,37 @@ describe('console span sink: one tree per trace', () => {
     expect(written[0]!.match(/\(span /g)).toHaveLength(3);
     // A late span of a printed trace is printed at once, on its own.
     const late = makeDraft({ span: { type: 'observation', id: 'late-1' }, name: 'late one' });
-    await exportThrough(sink, [late]);
+    await exportDrafts(sink, [late]);
     expect(written).toHaveLength(2);
     expect(written[1]).toContain('late one');
   });
 
   it('prints a trace whose root does not come within holdMillis as it is (driven clock)', async () => {
     const { written, clock, sink } = setup({ holdMillis: 5_000 });
-    await exportThrough(sink, [chat]);
+    await exportDrafts(sink, [chat]);
     await clock.advance(4_999);
     expect(written).toEqual([]);
     await clock.advance(1);
     expect(written).toHaveLength(1);
     expect(written[0]).toContain(`parent ${toSpanId(root.span)} = root`);
     // The root, later, is printed at once (the trace was printed already).
-    await exportThrough(sink, [root]);
+    await exportDrafts(sink, [root]);
     expect(written).toHaveLength(2);
   });
 
   it('holds at most maxHeldBytes: the oldest trace is printed first', async () => {
     const { written, sink } = setup({ maxHeldBytes: 1 });
     const other = makeDraft({ traceId: 'trace-2', span: { type: 'observation', id: 'gen-2' }, parent: { type: 'root', traceId: 'trace-2' }, name: 'second' });
-    await exportThrough(sink, [chat]);
+    await exportDrafts(sink, [chat]);
     expect(written).toHaveLength(1);
-    await exportThrough(sink, [other]);
+    await exportDrafts(sink, [other]);
     expect(written).toHaveLength(2);
     expect(written[1]).toContain('second');
   });
 
   it('prints what it holds at shutdown', async () => {
     const { written, sink, clock } = setup();
-    await exportThrough(sink, [chat]);
+    await exportDrafts(sink, [chat]);
     await sink.shutdown();
     expect(written).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(0);

@@ -3,7 +3,8 @@
 // (total_tokens, total_price as a decimal string, currency) plus the workflow's ids, with usage in
 // the legacy `usage` object and the node's outputs as output. The price is never an estimate.
 import { describe, expect, it } from 'vitest';
-import { envelope, mapBatch, spanOfObservation } from '../../helpers/map-batch.js';
+import { envelope } from '../../helpers/ingestion-events.js';
+import { mapBatch, spanOfObservation } from '../../helpers/map-batch.js';
 
 const WORKFLOW_RUN = '5d3c1a0e-8b7f-4f7e-9a51-2f0b7c9d1e11';
 const NODE_EXECUTION = '0f6a8e2c-3d4b-4c5a-8e9f-1a2b3c4d5e6f';

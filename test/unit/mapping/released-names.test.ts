@@ -2,7 +2,8 @@
 // names of the GenAI repository's main branch. Built from an Anthropic-style call: Langfuse usage
 // details with Anthropic's cache keys, as LiteLLM and the SDKs send them.
 import { describe, expect, it } from 'vitest';
-import { envelope, mapBatch, spanOfObservation } from '../../helpers/map-batch.js';
+import { envelope } from '../../helpers/ingestion-events.js';
+import { mapBatch, spanOfObservation } from '../../helpers/map-batch.js';
 
 const batch = {
   batch: [
