@@ -38,7 +38,20 @@ export interface IngestRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full' | 'log_unavailable';
+
+/**
+ * Gateway mode: the log shared by every replica (a Kafka topic, gateway/kafka-request-log.ts).
+ * The RequestLog port's `append` is durable when it returns, which a broker write cannot be; the
+ * shared log's is a promise, settled once every record was acknowledged. Accepted events are
+ * assembled by whichever replica owns their partition (gateway/partition-assembly.ts), not here.
+ */
+export interface SharedRequestLog {
+  /** True once every group is durable in the log; false when the log could not take them in time. */
+  append(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, receivedAtMillis: number): Promise<boolean>;
+  /** False while the log is known to be unreachable (ready 503, requests refused at once). */
+  writable(): boolean;
+}
 
 /** Not taken now: the client may send the same request again later. */
 export type Refused = { kind: 'refused'; reason: RefusalReason };
@@ -108,6 +121,12 @@ export interface IngestPipelineOptions {
   tickMillis?: number;
   /** BRIDGE_TRACE_IDLE_MS: how long a shutdown waits for complete traces to turn idle. */
   traceIdleMillis: number;
+  /**
+   * Gateway mode: events go to this shared log instead of `log` and `assembler` (which then stay
+   * empty). The disk and memory budgets do not refuse requests: the topic is the backlog, and
+   * the consumers pause fetching at their own budget.
+   */
+  sharedLog?: SharedRequestLog;
 }
 
 /**
@@ -150,8 +169,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
-  // Closed until the store is replayed (`replay`, from the service's start).
-  let replaying = true;
+  const sharedLog = options.sharedLog;
+  // Closed until the store is replayed (`replay`, from the service's start); a shared log has nothing to replay here.
+  let replaying = sharedLog === undefined;
   let stopped = false;
   let sliceScheduled = false;
   let cancelTick: (() => void) | undefined;
@@ -171,6 +191,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function notAcceptingReason(): RefusalReason | undefined {
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
+    if (sharedLog) return sharedLog.writable() ? undefined : 'log_unavailable';
     if (log.pendingBytes() + queue.queuedBytes() >= spoolMaxBytes) return 'spool_full';
     if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
@@ -289,7 +310,12 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
    * entry is committed before it is assembled. A store error is an outcome: nothing of a request
    * is acknowledged unless all of it was stored (a resend is deduplicated by envelope id).
    */
-  function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string): StoreFailed | undefined {
+  async function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string): Promise<StoreFailed | Refused | undefined> {
+    if (sharedLog) {
+      const nonEmpty = groups.filter((g) => g.events.length > 0);
+      // Nothing acknowledged unless every record of the request was: the client sends it again.
+      return nonEmpty.length === 0 || (await sharedLog.append(nonEmpty, clock.now())) ? undefined : refusal('log_unavailable');
+    }
     try {
       for (const group of groups) {
         if (group.events.length === 0) continue;
@@ -398,7 +424,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       const refused = admit();
       if (refused) return refused;
       for (const group of conversion.groups) countAccepted(group.events);
-      return store(conversion.groups, 'an OTLP export') ?? { kind: 'accepted', rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage };
+      return (await store(conversion.groups, 'an OTLP export')) ?? { kind: 'accepted', rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage };
     },
     async ingestScore(body, headers) {
       // The score API's body is a score-create event's body; an id is made when none is given.
@@ -413,7 +439,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       const refused = admit();
       if (refused) return refused;
       countAccepted(validation.accepted);
-      return store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score') ?? { kind: 'accepted', id };
+      return (await store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score')) ?? { kind: 'accepted', id };
     },
     async ingest(request) {
       const refused = admit();
@@ -438,7 +464,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      const failed = validation.accepted.length > 0 ? store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch') : undefined;
+      const failed = validation.accepted.length > 0 ? await store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch') : undefined;
       return failed ?? { kind: 'accepted', accepted: validation.accepted, rejected: validation.rejected };
     },
   };
