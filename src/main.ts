@@ -195,10 +195,29 @@ function readHostFacts(): HostFacts {
   return limit > 0 && limit < 2 ** 50 ? { cgroupMemoryLimitBytes: limit } : {};
 }
 
+/** How long an exit waits for stdout and stderr to drain (a reader that stopped reading must not hold it). */
+const FLUSH_BEFORE_EXIT_MILLIS = 5_000;
+
+/**
+ * Exits once what was written to stdout and stderr has been handed to the OS. On Node 24 a pipe
+ * from a parent's `spawn` is written asynchronously, and `process.exit` right after a burst of
+ * writes dropped the tail: `dead-letters list` printed 172 of 200 letters. A write's callback runs
+ * after every earlier write on that stream, so an empty write marks the end.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  setTimeout(() => process.exit(code), FLUSH_BEFORE_EXIT_MILLIS).unref();
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(process.argv.slice(2), process.env).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: unknown) => {
     process.stderr.write(`langfuse-otel-bridge: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

@@ -248,6 +248,7 @@ export function createExportWorkers(
     { queue: d.name, sink: d.sink, destination: d.name, items: 'spans' as const },
     ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: d.scores.sink, destination: d.name, items: 'scores' as const }] : []),
   ]);
+  const unreachableHints = new Map(config.destinations.map((d) => [d.name, d.type === 'console' ? undefined : d.unreachableHint]));
   const workers = queues.map((q) =>
     createExportWorker({
       destination: q.queue,
@@ -260,6 +261,8 @@ export function createExportWorkers(
       clock,
       batchSize: config.exportBatchSize,
       lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
+      failureSummaryMillis: config.exportFailureSummaryMillis,
+      ...(unreachableHints.get(q.destination) !== undefined ? { connectHint: unreachableHints.get(q.destination)! } : {}),
       ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
       ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
     }),

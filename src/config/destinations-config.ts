@@ -23,6 +23,11 @@ interface DestinationCommon {
 }
 
 interface HttpTransport {
+  /**
+   * What to set when nothing answers at `url`, said once per outage in the log: names the
+   * setting this destination came from (the environment, or its entry in BRIDGE_CONFIG).
+   */
+  unreachableHint?: string;
   /** The full traces URL, used as is. */
   url: string;
   protocol: OtlpProtocol;
@@ -119,7 +124,14 @@ function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, 
   });
   const destinations: DestinationConfig[] = [];
   for (const exporter of tracesExporters(inputs, langfuseGiven, issues)) {
-    if (exporter === 'otlp') destinations.push({ type: 'otlp', ...common('otlp'), ...inputs.otlp });
+    if (exporter === 'otlp') {
+      destinations.push({
+        type: 'otlp',
+        ...common('otlp'),
+        ...inputs.otlp,
+        unreachableHint: `Nothing answers at ${inputs.otlp.url}: set OTEL_EXPORTER_OTLP_ENDPOINT to your OTLP/HTTP backend (for example http://collector:4318), declare destinations in a BRIDGE_CONFIG file, or set OTEL_TRACES_EXPORTER=console to print the spans in this terminal`,
+      });
+    }
     if (exporter === 'console') destinations.push({ type: 'console', ...common('console') });
   }
   if (langfuseGiven) {
@@ -130,6 +142,7 @@ function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, 
     } else {
       destinations.push(
         langfuseDestination(common('langfuse', LANGFUSE_DEFAULT_MAPPING), host, publicKey, secretKey, {
+          unreachableHint: `Nothing answers at ${host}: check BRIDGE_LANGFUSE_HOST`,
           protocol: 'http/protobuf',
           headers: {},
           timeoutMillis: inputs.otlp.timeoutMillis,
@@ -360,8 +373,10 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
     ...(countLimit !== undefined ? { attributeCountLimit: countLimit } : {}),
   };
   if (d.type === 'console') return { type: 'console', ...common };
+  const where = d.type === 'langfuse' || d.endpoint !== undefined ? d.endpoint : d.traces_endpoint;
   const tls = d.tls === undefined ? undefined : tlsOfFile(d.tls, file, issue);
   const transport = {
+    unreachableHint: `Nothing answers at ${String(where)}: check the endpoint of destination '${d.name}' in ${file}`,
     protocol: d.protocol ?? 'http/protobuf',
     headers: { ...d.headers },
     timeoutMillis: d.timeout === undefined ? DEFAULT_TIMEOUT_MILLIS : toMillis(d.timeout),

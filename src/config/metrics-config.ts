@@ -24,6 +24,8 @@ export interface MetricsConfig {
   /** The reader's deadline for one collect-and-export (OTEL_METRIC_EXPORT_TIMEOUT), never above the interval. */
   exportTimeoutMillis: number;
   temporality: MetricsTemporality;
+  /** Released semconv metric names (v1.41.0) or the development ones (semantic-conventions-genai main). */
+  names: 'released' | 'development';
   tls?: TlsMaterial;
 }
 
@@ -67,6 +69,7 @@ export function resolveMetrics(inputs: MetricsInputs, issues: string[], warnings
     exportIntervalMillis: inputs.exportIntervalMillis,
     exportTimeoutMillis,
     temporality: inputs.temporality,
+    names: inputs.names,
     ...(inputs.tls ? { tls: inputs.tls } : {}),
   };
 }

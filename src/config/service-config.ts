@@ -46,6 +46,7 @@ const SETTINGS = {
   captureContent: { env: 'BRIDGE_CAPTURE_CONTENT', schema: bool, default: 'true' },
   estimateCost: { env: 'BRIDGE_ESTIMATE_COST', schema: bool, default: 'true' },
   metricsEnabled: { env: 'BRIDGE_METRICS', schema: bool, default: 'true' },
+  metricsNames: { env: 'BRIDGE_METRICS_NAMES', schema: z.enum(['released', 'development'], 'released or development'), default: 'released' },
   dataDir: { env: 'BRIDGE_DATA_DIR', schema: z.string().min(1, 'a directory path'), default: './data' },
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
@@ -60,6 +61,7 @@ const SETTINGS = {
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
   exportLingerMillis: { env: 'BRIDGE_EXPORT_LINGER_MS', schema: intFrom(0, 60000), default: '50' },
+  exportFailureSummaryMillis: { env: 'BRIDGE_EXPORT_FAILURE_SUMMARY_MS', schema: intFrom(1000), default: '60000' },
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
   publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
@@ -156,6 +158,8 @@ export interface ServiceConfig {
   exportBatchSize: number;
   /** How long an export worker waits to fill a batch before sending less. */
   exportLingerMillis: number;
+  /** Failing exports are logged once, then summed up in one line per this interval. */
+  exportFailureSummaryMillis: number;
   logLevel: z.output<typeof logLevel>;
   /** Both set, or both empty (open mode). */
   auth: { publicKey: string; secretKey: string } | null;
@@ -305,6 +309,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       exportIntervalMillis: r.metricExportIntervalMillis ?? 60_000,
       exportTimeoutMillis: r.metricExportTimeoutMillis ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS,
       temporality: r.metricsTemporality ?? 'cumulative',
+      names: r.metricsNames ?? 'released',
       ...(metricsTls ? { tls: metricsTls } : {}),
     },
     issues,
@@ -335,6 +340,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     tombstoneRetentionMillis: r.tombstoneRetentionMillis!,
     exportBatchSize: r.exportBatchSize!,
     exportLingerMillis: r.exportLingerMillis!,
+    exportFailureSummaryMillis: r.exportFailureSummaryMillis!,
     logLevel: r.logLevel!,
     auth: publicKey ? { publicKey, secretKey } : null,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),

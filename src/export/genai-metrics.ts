@@ -1,7 +1,10 @@
 // GenAI client metrics derived from exported spans, sent over OTLP metrics (http/protobuf,
 // http/json or grpc) or printed (console): the semconv histograms gen_ai.client.token.usage and
-// gen_ai.client.operation.duration (with the semconv bucket boundaries and attributes) and a cost
-// counter. Fed with SpanDrafts after a successful export; owns its MeterProviders, readers and
+// gen_ai.client.operation.duration (with the semconv bucket boundaries and attributes; semconv
+// v1.41.0) and a cost counter. With `names: 'development'`, the metrics of
+// open-telemetry/semantic-conventions-genai main instead (not released):
+// gen_ai.client.inference.duration, .inference.operation.input_tokens / .output_tokens histograms
+// and the gen_ai.client.inference.usage.* counters. Fed with SpanDrafts after a successful export; owns its MeterProviders, readers and
 // exporters, and nothing of the trace path. The first set of exporters and readers is built when
 // the recorder is created (at start), so a setting they refuse stops the start instead of being
 // logged at error level at the first span.
@@ -51,6 +54,8 @@ export interface GenAiMetricsOptions {
   resourceAttributes: Record<string, string>;
   serviceNameOverride?: string;
   bridgeVersion: string;
+  /** Released semconv metric names (v1.41.0), or the development ones. @defaultValue 'released' */
+  names?: 'released' | 'development';
 }
 
 export interface GenAiMetricsRecorder {
@@ -63,10 +68,27 @@ export interface GenAiMetricsRecorder {
 
 interface Instruments {
   provider: MeterProvider;
-  tokens: Histogram;
-  duration: Histogram;
-  cost: Counter;
+  record(draft: SpanDraft, shared: Attributes): void;
 }
+
+/** Operations whose duration is gen_ai.client.inference.duration in the development names. */
+const INFERENCE_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
+/** Development usage counters: the span attribute each one sums (cache writes under either name). */
+const USAGE_COUNTERS: Array<[metric: string, attributes: string[]]> = [
+  ['gen_ai.client.inference.usage.input_tokens', ['gen_ai.usage.input_tokens']],
+  ['gen_ai.client.inference.usage.output_tokens', ['gen_ai.usage.output_tokens']],
+  ['gen_ai.client.inference.usage.cache_read.input_tokens', ['gen_ai.usage.cache_read.input_tokens']],
+  ['gen_ai.client.inference.usage.cache_write.input_tokens', ['gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens']],
+  ['gen_ai.client.inference.usage.reasoning.output_tokens', ['gen_ai.usage.reasoning.output_tokens']],
+];
+
+const tokenCount = (a: DraftAttributes, keys: string[]): number | undefined => {
+  for (const key of keys) {
+    const value = a[key];
+    if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;
+  }
+  return undefined;
+};
 
 /** Distinct resources (services) get their own provider, so metrics carry the spans' service.name. */
 const MAX_PROVIDERS = 32;
@@ -162,21 +184,64 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     });
     firstSet = undefined;
     const meter = provider.getMeter('langfuse-otel-bridge', options.bridgeVersion);
-    const instruments: Instruments = {
-      provider,
-      tokens: meter.createHistogram('gen_ai.client.token.usage', {
-        description: 'Number of input and output tokens used.',
-        unit: '{token}',
-        advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
-      }),
-      duration: meter.createHistogram('gen_ai.client.operation.duration', {
-        description: 'GenAI operation duration.',
-        unit: 's',
-        advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS },
-      }),
-      // Not in the semconv (it has no cost metric): named after the span attribute it sums.
-      cost: meter.createCounter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' }),
+    // Not in the semconv (it has no cost metric): named after the span attribute it sums.
+    const cost = meter.createCounter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' });
+    const recordCost = (a: DraftAttributes, shared: Attributes) => {
+      const value = a['gen_ai.usage.cost'];
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) return;
+      const costAttributes: Attributes = { ...shared };
+      if (a['langfuse.observation.cost_estimated'] === true) costAttributes['langfuse.observation.cost_estimated'] = true;
+      cost.add(value, costAttributes);
     };
+    const durationOf = (name: string) =>
+      meter.createHistogram(name, { description: 'GenAI operation duration.', unit: 's', advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS } });
+    const tokensHistogram = (name: string, description: string) =>
+      meter.createHistogram(name, { description, unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS } });
+    const operationDuration = durationOf('gen_ai.client.operation.duration');
+    const recordDuration = (draft: SpanDraft, shared: Attributes, histogram: Histogram) => {
+      const durationAttributes: Attributes = { ...shared };
+      if (draft.status.code === 'ERROR') durationAttributes['error.type'] = typeof draft.attributes['error.type'] === 'string' ? draft.attributes['error.type'] : '_OTHER';
+      const seconds = Number(draft.endTimeUnixNano - draft.startTimeUnixNano) / 1e9;
+      if (seconds >= 0) histogram.record(seconds, durationAttributes);
+    };
+    let record: Instruments['record'];
+    if (options.names === 'development') {
+      const inferenceDuration = durationOf('gen_ai.client.inference.duration');
+      const embeddingsDuration = durationOf('gen_ai.client.embeddings.duration');
+      const inputTokens = tokensHistogram('gen_ai.client.inference.operation.input_tokens', 'Input tokens of a GenAI inference operation.');
+      const outputTokens = tokensHistogram('gen_ai.client.inference.operation.output_tokens', 'Output tokens of a GenAI inference operation.');
+      const counters = USAGE_COUNTERS.map(([name, keys]) => [meter.createCounter(name, { description: 'Tokens used by GenAI inference operations.', unit: '{token}' }), keys] as const);
+      record = (draft, shared) => {
+        const a = draft.attributes;
+        const operation = String(a['gen_ai.operation.name']);
+        const inference = INFERENCE_OPERATIONS.has(operation);
+        recordDuration(draft, shared, inference ? inferenceDuration : operation === 'embeddings' ? embeddingsDuration : operationDuration);
+        if (inference) {
+          const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
+          const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
+          if (input !== undefined) inputTokens.record(input, shared);
+          if (output !== undefined) outputTokens.record(output, shared);
+          // The modality is not known from a Langfuse record: `unknown`, as the conventions say.
+          for (const [counter, keys] of counters) {
+            const value = tokenCount(a, keys);
+            if (value !== undefined) counter.add(value, { ...shared, 'gen_ai.token.modality': 'unknown' });
+          }
+        }
+        recordCost(a, shared);
+      };
+    } else {
+      const tokens = tokensHistogram('gen_ai.client.token.usage', 'Number of input and output tokens used.');
+      record = (draft, shared) => {
+        const a = draft.attributes;
+        recordDuration(draft, shared, operationDuration);
+        const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
+        const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
+        if (input !== undefined) tokens.record(input, { ...shared, 'gen_ai.token.type': 'input' });
+        if (output !== undefined) tokens.record(output, { ...shared, 'gen_ai.token.type': 'output' });
+        recordCost(a, shared);
+      };
+    }
+    const instruments: Instruments = { provider, record };
     providers.set(key, instruments);
     return instruments;
   };
@@ -190,20 +255,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
         for (const key of SHARED_KEYS) if (a[key] !== undefined) shared[key] = a[key];
         const instruments = instrumentsFor(draft.resource);
         if (!instruments) continue;
-        const durationAttributes: Attributes = { ...shared };
-        if (draft.status.code === 'ERROR') durationAttributes['error.type'] = typeof a['error.type'] === 'string' ? a['error.type'] : '_OTHER';
-        const seconds = Number(draft.endTimeUnixNano - draft.startTimeUnixNano) / 1e9;
-        if (seconds >= 0) instruments.duration.record(seconds, durationAttributes);
-        const input = a['gen_ai.usage.input_tokens'];
-        const output = a['gen_ai.usage.output_tokens'];
-        if (typeof input === 'number' && input >= 0) instruments.tokens.record(input, { ...shared, 'gen_ai.token.type': 'input' });
-        if (typeof output === 'number' && output >= 0) instruments.tokens.record(output, { ...shared, 'gen_ai.token.type': 'output' });
-        const cost = a['gen_ai.usage.cost'];
-        if (typeof cost === 'number' && cost > 0 && Number.isFinite(cost)) {
-          const costAttributes: Attributes = { ...shared };
-          if (a['langfuse.observation.cost_estimated'] === true) costAttributes['langfuse.observation.cost_estimated'] = true;
-          instruments.cost.add(cost, costAttributes);
-        }
+        instruments.record(draft, shared);
       }
     },
     async forceFlush() {

@@ -3,6 +3,14 @@
 // with strings sized and copied natively (Buffer.byteLength / Buffer.write) instead of one
 // character at a time: LLM spans carry kilobytes of prompt text, and this was the hottest code of
 // an export. Knows the protobuf wire format only; no HTTP, no Langfuse.
+//
+// Why hand-written, measured (bench/otlp-encode.mjs: 512 LLM-shaped spans of 3,470 bytes, the
+// three encodings checked equal first; the machine was shared, load ~10 on 2 cores, so the ratios
+// count more than the absolute times), µs per span:
+//                         this encoder   ProtobufTraceSerializer   protobufjs + descriptor
+//   Node 20.20.2              13.5                31.9                      37.6
+//   Node 24.22.3              11.4                26.7                      24.8
+// 2.2 to 2.8 times faster: ~15-20 µs per span, about 15% of a core at 10,000 spans/s.
 import type { AttributeValue, Attributes, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 

@@ -156,13 +156,21 @@ function toOutputTokenUsage(output: unknown): TokenUsage {
   return out;
 }
 
-/** Dify's `usage.total_price` (a decimal string or number) in the output, when its currency is USD or unnamed. */
-function toOutputCost(output: unknown): number | undefined {
-  const usage = isObj(output) && isObj(output.usage) ? output.usage : undefined;
-  if (!usage || usage.total_price === undefined || usage.total_price === null) return undefined;
-  if (typeof usage.currency === 'string' && usage.currency.toUpperCase() !== 'USD') return undefined;
-  const n = typeof usage.total_price === 'string' && usage.total_price.trim() !== '' ? Number(usage.total_price) : usage.total_price;
+/**
+ * Dify's price: `total_price` (a decimal string or number) beside its `currency`, counted when the
+ * currency is USD or unnamed. Dify puts it in an LLM node's output usage and, for workflow nodes,
+ * in the observation's metadata (the node's execution metadata: total_tokens, total_price, currency).
+ */
+function difyPrice(holder: unknown): number | undefined {
+  if (!isObj(holder) || holder.total_price === undefined || holder.total_price === null) return undefined;
+  if (typeof holder.currency === 'string' && holder.currency.toUpperCase() !== 'USD') return undefined;
+  const n = typeof holder.total_price === 'string' && holder.total_price.trim() !== '' ? Number(holder.total_price) : holder.total_price;
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** The client's own price in Dify's shapes: the output's `usage`, else the metadata. */
+function toDifyCost(obs: Pick<MergedObservation, 'output' | 'metadata'>): number | undefined {
+  return difyPrice(isObj(obs.output) ? obs.output.usage : undefined) ?? difyPrice(obs.metadata);
 }
 
 type Obj = Record<string, unknown>;
@@ -274,7 +282,7 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
     return Object.keys(usage).length > 0 ? usage : toOutputTokenUsage(obs.output);
   },
   non_token_usage: ({ obs }) => toNonTokenUsage(obs),
-  sent_cost: ({ obs }) => toTotalCost(obs) ?? toOutputCost(obs.output),
+  sent_cost: ({ obs }) => toTotalCost(obs) ?? toDifyCost(obs),
   estimated_cost: ({ obs, options }, d) => {
     if (!options.estimateCost || d.get('sent_cost') !== undefined || !d.get('operation')) return undefined;
     return estimateCostUsd({

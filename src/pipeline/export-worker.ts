@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { isDiskFullError } from '../spool/disk-reserve.js';
 import type { ExportQueue, QueuedItem } from '../spool/export-queue.js';
+import { createExportFailureReport } from './export-failure-report.js';
 
 /**
  * Answered spans whose record waits in memory (about 8 bytes each): past this the worker stops
@@ -51,6 +52,10 @@ export interface ExportWorkerOptions {
    * @defaultValue 0
    */
   lingerMillis?: number;
+  /** Said once per outage when the backend cannot be reached: what to set. */
+  connectHint?: string;
+  /** Repeated failures are logged as one summary per interval. @defaultValue 60_000 */
+  failureSummaryMillis?: number;
 }
 
 export interface ExportWorker {
@@ -79,6 +84,13 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   const labels = { destination: options.metricsDestination ?? destination };
   const exported = options.items === 'scores' ? metrics.scoresExported : metrics.spansExported;
   const lingerMillis = options.lingerMillis ?? 0;
+  const failures = createExportFailureReport({
+    destination,
+    logger,
+    clock,
+    ...(options.connectHint !== undefined ? { connectHint: options.connectHint } : {}),
+    ...(options.failureSummaryMillis !== undefined ? { summaryIntervalMillis: options.failureSummaryMillis } : {}),
+  });
   let cancelLinger: (() => void) | undefined;
   let started = false;
   let stopped = false;
@@ -171,6 +183,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     switch (outcome.kind) {
       case 'success':
         backoffMillis = 0;
+        failures.succeeded();
         exported.inc(labels, spans.length - outcome.rejectedSpans);
         if (outcome.rejectedSpans > 0) {
           metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
@@ -200,7 +213,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       case 'retryable': {
         metrics.exportFailures.inc({ ...labels, kind: 'retryable' });
         const wait = backOff(outcome.retryAfterMillis);
-        logger.warn({ destination, spans: spans.length, reason: outcome.reason, retryInMillis: Math.round(wait) }, 'export failed; will retry');
+        failures.failed(outcome.reason, spans.length, wait);
         return 'failed';
       }
     }

@@ -99,7 +99,9 @@ export function spawnBridge(options: BridgeOptions): SpawnedBridge {
   let peakKb = 0;
 
   const exited = new Promise<BridgeExit>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' may come before the last stdout/stderr chunks are read, and the
+    // logs read after it must be complete.
+    child.once('close', (code, signal) => {
       running = false;
       clearInterval(sampler);
       resolve({ code, signal });
@@ -253,7 +255,8 @@ export function runBridgeCommand(options: BridgeOptions, args: string[], timeout
       child.kill('SIGKILL');
       reject(new Error(`node dist/main.js ${args.join(' ')} took longer than ${timeoutMillis} ms`));
     }, timeoutMillis);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': 'exit' may come before the last stdout/stderr chunks are read.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

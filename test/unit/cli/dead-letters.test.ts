@@ -49,6 +49,9 @@ describe('dead letters', () => {
 
     expect(await retryDeadLetters(queue, built, createSilentLogger())).toBe(0);
     expect(queue.deadLetterCount()).toBe(0);
+    // The console holds a trace's spans until its root comes; the command shuts its destinations
+    // down at the end (src/main.ts), which prints what they hold.
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
     const printed = written.join('');
     expect(printed).toContain('queued span');
     // The record went through the genai mapping: a span named after its operation and model.

@@ -41,6 +41,8 @@ describe('destinations without a file', () => {
         headers: { 'X-Scope-OrgID': 'team a' },
         timeoutMillis: 10000,
         compression: 'gzip',
+        unreachableHint:
+          'Nothing answers at http://collector:4318/v1/traces: set OTEL_EXPORTER_OTLP_ENDPOINT to your OTLP/HTTP backend (for example http://collector:4318), declare destinations in a BRIDGE_CONFIG file, or set OTEL_TRACES_EXPORTER=console to print the spans in this terminal',
       },
     ]);
     expect(config.destinations[0]).toMatchObject(config.otlp);
@@ -146,6 +148,7 @@ destinations:
         headers: { 'X-Price': '$5 acme' },
         timeoutMillis: 5000,
         compression: 'gzip',
+        unreachableHint: expect.stringMatching(/^Nothing answers at http:\/\/jaeger:4318: check the endpoint of destination 'jaeger' in .*\.yaml$/),
       },
       {
         type: 'otlp',
@@ -158,6 +161,7 @@ destinations:
         headers: {},
         timeoutMillis: 2500,
         compression: 'none',
+        unreachableHint: expect.stringContaining("destination 'tempo' in "),
       },
       expect.objectContaining({
         type: 'langfuse',

@@ -5,6 +5,7 @@ import { createConsoleSpanSink, formatSpanTree } from '../../../src/export/conso
 import { toSpanId, toTraceId } from '../../../src/export/ids.js';
 import { makeDraft } from '../../helpers/make-draft.js';
 import { exportDrafts } from '../../helpers/export-drafts.js';
+import { createManualClock } from '../../helpers/manual-clock.js';
 
 const root = makeDraft({
   span: { type: 'root', traceId: 'trace-1' },
@@ -59,11 +60,74 @@ describe('console span sink', () => {
   it('writes each export through its writer, succeeds, and is retryable once shut down', async () => {
     const written: string[] = [];
     const sink = createConsoleSpanSink({ write: (t) => written.push(t), attributeValueLengthLimit: 5 });
-    expect(await exportDrafts(sink, [chat])).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await exportDrafts(sink, [chat, root])).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(await exportDrafts(sink, [])).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written).toHaveLength(1);
     expect(written[0]).toContain('gen_ai.request.model = "gpt-4"\n');
     await sink.shutdown();
     expect((await exportDrafts(sink, [chat])).kind).toBe('retryable');
+  });
+});
+
+describe('console span sink: one tree per trace', () => {
+  const setup = (options: { holdMillis?: number; maxHeldBytes?: number } = {}) => {
+    const written: string[] = [];
+    const clock = createManualClock(0);
+    const sink = createConsoleSpanSink({ write: (t) => written.push(t), clock, ...options });
+    const tops = () => written.join('').split('\n').filter((line) => line.startsWith('trace '));
+    return { written, clock, sink, tops };
+  };
+
+  it('holds the children until the root arrives, then prints the root, its children indented, each once', async () => {
+    const { written, sink, tops } = setup();
+    await exportDrafts(sink, [tool]);
+    await exportDrafts(sink, [chat]);
+    expect(written).toEqual([]);
+    await exportDrafts(sink, [root]);
+    expect(written).toHaveLength(1);
+    expect(tops()).toHaveLength(1);
+    const lines = written[0]!.split('\n');
+    const at = (name: string) => lines.findIndex((l) => l.includes(`${name}  [`));
+    expect(lines[1]).toMatch(/^└─ litellm-acompletion {2}\[INTERNAL\]/);
+    expect(lines[at('chat gpt-4o')]).toMatch(/^ {3}└─ chat gpt-4o/);
+    expect(lines[at('execute_tool search')]).toMatch(/^ {6}└─ execute_tool search/);
+    expect(at('chat gpt-4o')).toBeLessThan(at('execute_tool search'));
+    expect(written[0]!.match(/\(span /g)).toHaveLength(3);
+    // A late span of a printed trace is printed at once, on its own.
+    const late = makeDraft({ span: { type: 'observation', id: 'late-1' }, name: 'late one' });
+    await exportDrafts(sink, [late]);
+    expect(written).toHaveLength(2);
+    expect(written[1]).toContain('late one');
+  });
+
+  it('prints a trace whose root does not come within holdMillis as it is (driven clock)', async () => {
+    const { written, clock, sink } = setup({ holdMillis: 5_000 });
+    await exportDrafts(sink, [chat]);
+    await clock.advance(4_999);
+    expect(written).toEqual([]);
+    await clock.advance(1);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toContain(`parent ${toSpanId(root.span)} = root`);
+    // The root, later, is printed at once (the trace was printed already).
+    await exportDrafts(sink, [root]);
+    expect(written).toHaveLength(2);
+  });
+
+  it('holds at most maxHeldBytes: the oldest trace is printed first', async () => {
+    const { written, sink } = setup({ maxHeldBytes: 1 });
+    const other = makeDraft({ traceId: 'trace-2', span: { type: 'observation', id: 'gen-2' }, parent: { type: 'root', traceId: 'trace-2' }, name: 'second' });
+    await exportDrafts(sink, [chat]);
+    expect(written).toHaveLength(1);
+    await exportDrafts(sink, [other]);
+    expect(written).toHaveLength(2);
+    expect(written[1]).toContain('second');
+  });
+
+  it('prints what it holds at shutdown', async () => {
+    const { written, sink, clock } = setup();
+    await exportDrafts(sink, [chat]);
+    await sink.shutdown();
+    expect(written).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0);
   });
 });

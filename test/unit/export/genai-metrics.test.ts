@@ -139,6 +139,36 @@ describe('GenAI metrics from exported spans', () => {
     expect(request.body.includes(Buffer.from('gen_ai.client.token.usage'))).toBe(true);
     expect(request.body.includes(Buffer.from('gen_ai.client.operation.duration'))).toBe(true);
   });
+
+  it("sends the development names of semantic-conventions-genai main when asked (names: 'development')", async () => {
+    recorder = createGenAiMetricsRecorder({ url: sink.url, protocol: 'http/json', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: {}, bridgeVersion: 'test', names: 'development' });
+    const cached = makeDraft({
+      span: { type: 'observation', id: 'gen-3' },
+      attributes: { ...chat.attributes, 'gen_ai.usage.cache_creation.input_tokens': 300, 'gen_ai.usage.cache_read.input_tokens': 900 },
+    });
+    const embedding = makeDraft({ span: { type: 'observation', id: 'emb-1' }, attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.usage.input_tokens': 7 } });
+    recorder.record([chat, cached, embedding]);
+    await recorder.forceFlush();
+    const byName = new Map(metricsOf(sink).metrics.map((m) => [m.name, m]));
+    expect([...byName.keys()].sort()).toEqual([
+      'gen_ai.client.embeddings.duration',
+      'gen_ai.client.inference.duration',
+      'gen_ai.client.inference.operation.input_tokens',
+      'gen_ai.client.inference.operation.output_tokens',
+      'gen_ai.client.inference.usage.cache_read.input_tokens',
+      'gen_ai.client.inference.usage.cache_write.input_tokens',
+      'gen_ai.client.inference.usage.input_tokens',
+      'gen_ai.client.inference.usage.output_tokens',
+      'gen_ai.usage.cost',
+    ]);
+    const sumOf = (name: string) => byName.get(name)!.sum!.dataPoints.reduce((n, p) => n + Number(p.asInt ?? p.asDouble), 0);
+    expect(sumOf('gen_ai.client.inference.usage.input_tokens')).toBe(20);
+    expect(sumOf('gen_ai.client.inference.usage.cache_write.input_tokens')).toBe(300);
+    expect(sumOf('gen_ai.client.inference.usage.cache_read.input_tokens')).toBe(900);
+    expect(attrs(byName.get('gen_ai.client.inference.usage.input_tokens')!.sum!.dataPoints[0]!)).toMatchObject({ 'gen_ai.token.modality': 'unknown' });
+    expect(byName.get('gen_ai.client.inference.operation.input_tokens')!.histogram!.dataPoints[0]!.explicitBounds).toEqual(TOKEN_USAGE_BUCKETS);
+    expect(byName.has('gen_ai.client.token.usage')).toBe(false);
+  });
 });
 
 describe('OTEL_METRICS_EXPORTER=console', () => {
