@@ -2,6 +2,7 @@
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
 import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { resolveTenancy, type Tenancy } from './tenants-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -114,8 +115,11 @@ export interface ServiceConfig {
   /** How long an export worker waits to fill a batch before sending less. */
   exportLingerMillis: number;
   logLevel: z.output<typeof logLevel>;
-  /** Both set, or both empty (open mode). */
-  auth: { publicKey: string; secretKey: string } | null;
+  /**
+   * Who may send: the file's `tenants:` list, the env pair LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY
+   * (one tenant, `default`), or nobody named (open mode).
+   */
+  tenancy: Tenancy;
   serviceName?: string;
   resourceAttributes: Record<string, string>;
   attributeValueLengthLimit?: number;
@@ -212,7 +216,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
-  const destinations = resolveDestinations(
+  const resolved = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
       ...(given('OTEL_TRACES_EXPORTER') !== undefined ? { tracesExporter: given('OTEL_TRACES_EXPORTER')! } : {}),
@@ -230,6 +234,14 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       },
       env: { ...env, ...overrides },
       cwd: process.cwd(),
+    },
+    issues,
+  );
+  const destinations = resolved.destinations;
+  const tenancy = resolveTenancy(
+    {
+      ...(resolved.file ? { file: resolved.file } : {}),
+      ...(publicKey !== '' && secretKey !== '' ? { envPair: { publicKey, secretKey } } : {}),
     },
     issues,
   );
@@ -259,7 +271,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     exportBatchSize: r.exportBatchSize!,
     exportLingerMillis: r.exportLingerMillis!,
     logLevel: r.logLevel!,
-    auth: publicKey ? { publicKey, secretKey } : null,
+    tenancy,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
     ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),

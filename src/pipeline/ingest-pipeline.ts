@@ -35,6 +35,8 @@ export interface IngestRequest {
   metadata: unknown;
   /** Lower-case header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
+  /** The tenant whose keys authenticated it, when tenants are configured. */
+  tenant?: string;
 }
 
 export interface IngestionResponseBody {
@@ -348,7 +350,10 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      if (validation.accepted.length > 0) await store(validation.accepted, toRequestSource(request.metadata, request.headers));
+      if (validation.accepted.length > 0) {
+        const source = toRequestSource(request.metadata, request.headers);
+        await store(validation.accepted, request.tenant !== undefined ? { ...source, tenant: request.tenant } : source);
+      }
       return {
         kind: 'accepted',
         body: {

@@ -3,6 +3,7 @@
 // because the JS SDK gives up on a batch whose error body does not parse.
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Tenancy } from '../config/tenants-config.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
@@ -10,13 +11,18 @@ import { createAuthCheck } from './basic-auth.js';
 import { OTLP_TRACES_PATH, registerOtlpRoutes, SCORES_PATH } from './otlp-routes.js';
 import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
 import { refuseBeforeBody } from './refuse-before-body.js';
+import { admitTenant, rateLimitsOf, setTenant, tenantOf, tooManyRequestsBody } from './tenant-admission.js';
+import { createTenantRateLimiter } from './tenant-rate-limit.js';
 
 export interface AppOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
   logger: Logger;
   version: string;
-  auth: { publicKey: string; secretKey: string } | null;
+  /** Who may send (the tenants, the env pair, or open mode) and each tenant's event rate. */
+  tenancy: Tenancy;
+  /** The rate limits' time (tests drive it). @defaultValue Date.now */
+  now?: () => number;
   maxBodyBytes: number;
   /** A batch with more events is refused whole (413) before any is validated. */
   maxEventsPerRequest?: number;
@@ -33,7 +39,8 @@ export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
   const maxEvents = options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY;
   const maxErrors = options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY;
-  const checkAuth = createAuthCheck(options.auth);
+  const checkAuth = createAuthCheck(options.tenancy);
+  const limiter = createTenantRateLimiter(rateLimitsOf(options.tenancy), options.now ?? Date.now);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,7 +58,10 @@ export function createApp(options: AppOptions): express.Express {
     // (google.rpc.Status) and accepts LiteLLM's URL-quoted `Basic%20…`.
     if (OPEN_PATHS.has(req.path) || req.path === OTLP_TRACES_PATH) return next();
     const auth = checkAuth(req.headers.authorization);
-    if (auth.ok) return next();
+    if (auth.ok) {
+      setTenant(res, auth);
+      return next();
+    }
     metrics.requestsRejected.inc({ reason: 'unauthorized' });
     // Langfuse answers the projects route's auth failures with `message` only.
     const body = req.path === '/api/public/projects' ? { message: auth.message } : { error: 'UnauthorizedError', message: auth.message };
@@ -107,6 +117,11 @@ export function createApp(options: AppOptions): express.Express {
       res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
       refuseBeforeBody(req, res, 503, refusal.body);
     },
+    // Past its tenant's rate: 429 before the body is read (the SDKs and LiteLLM retry 429).
+    (req, res, next) => {
+      if (admitTenant(limiter, metrics, res)) return next();
+      refuseBeforeBody(req, res, 429, tooManyRequestsBody(tenantOf(res).tenant));
+    },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req, res) => {
       const contentType = req.headers['content-type'] ?? '';
@@ -139,10 +154,12 @@ export function createApp(options: AppOptions): express.Express {
         metrics.requestsRejected.inc({ reason: 'too_many_events' });
         return void res.status(413).json(tooManyEventsBody(batch.length, maxEvents));
       }
+      const auth = tenantOf(res);
+      limiter.take(auth.tenant, batch.length);
       let answer;
       try {
         // The pipeline may validate a large batch in slices, yielding to other requests between them.
-        answer = await pipeline.ingest({ batch, metadata, headers: req.headers });
+        answer = await pipeline.ingest({ batch, metadata, headers: req.headers, ...(auth.scoped ? { tenant: auth.tenant } : {}) });
       } catch (error) {
         // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
         // client may safely send it again later.
@@ -151,7 +168,11 @@ export function createApp(options: AppOptions): express.Express {
         res.setHeader('Retry-After', '10');
         return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
       }
-      if (answer.kind === 'refused') return void sendRefusal(res, answer);
+      if (answer.kind === 'refused') {
+        metrics.tenantRequestsRefused.inc({ tenant: auth.tenant, reason: answer.reason });
+        return void sendRefusal(res, answer);
+      }
+      metrics.tenantEventsAccepted.inc({ tenant: auth.tenant }, answer.body.successes.length);
       res.status(207).json({ ...answer.body, errors: capErrors(answer.body.errors, maxErrors) });
     },
   );
@@ -159,7 +180,7 @@ export function createApp(options: AppOptions): express.Express {
     res.status(405).json({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
   });
 
-  registerOtlpRoutes(app, { pipeline, metrics, logger, checkAuth, maxBodyBytes: options.maxBodyBytes });
+  registerOtlpRoutes(app, { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'NotFoundError', message: 'Not found' });

@@ -12,7 +12,7 @@ import { validateBatch } from '../ingestion/validate-batch.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
-import type { AuthResult } from './basic-auth.js';
+import type { AuthCheck } from './basic-auth.js';
 import {
   decodeTraceRequest,
   encodeStatus,
@@ -22,6 +22,8 @@ import {
   RPC_CODE,
   type OtlpEncoding,
 } from './otlp-decode.js';
+import { admitTenant, setTenant, tenantOf, tooManyRequestsBody } from './tenant-admission.js';
+import type { TenantRateLimiter } from './tenant-rate-limit.js';
 
 export const OTLP_TRACES_PATH = '/api/public/otel/v1/traces';
 export const SCORES_PATH = '/api/public/scores';
@@ -30,7 +32,9 @@ export interface OtlpRouteOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
   logger: Logger;
-  checkAuth: (header: string | undefined) => AuthResult;
+  checkAuth: AuthCheck;
+  /** Each tenant's max_events_per_second (429 past it). */
+  limiter: TenantRateLimiter;
   maxBodyBytes: number;
 }
 
@@ -54,7 +58,7 @@ function authorization(req: Request): string | undefined {
 }
 
 export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptions): void {
-  const { pipeline, metrics, logger, checkAuth, maxBodyBytes } = options;
+  const { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes } = options;
   // A broken install fails at startup, not on the first export.
   loadOtlpSchema();
 
@@ -81,6 +85,11 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
         metrics.requestsRejected.inc({ reason: 'unauthorized' });
         return void sendStatus(res, encoding, 401, RPC_CODE.UNAUTHENTICATED, auth.message);
       }
+      setTenant(res, auth);
+      // OTLP/HTTP: 429 with Retry-After is retryable; every OTLP exporter retries it.
+      if (!admitTenant(limiter, metrics, res)) {
+        return void sendStatus(res, encoding, 429, RPC_CODE.RESOURCE_EXHAUSTED, tooManyRequestsBody(auth.tenant).message);
+      }
       if (!encodingOf(req)) {
         metrics.requestsRejected.inc({ reason: 'content_type' });
         const actual = (req.headers['content-type'] ?? '').slice(0, 100);
@@ -106,9 +115,13 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
         metrics.eventsRejected.inc({ type: 'otlp-span' }, conversion.rejectedSpans);
         logger.info({ rejectedSpans: conversion.rejectedSpans, reason: conversion.errorMessage.slice(0, 500) }, 'OTLP spans rejected');
       }
+      const tenant = tenantOf(res);
+      const events = conversion.groups.reduce((n, g) => n + g.events.length, 0);
+      limiter.take(tenant.tenant, events);
+      const groups = tenant.scoped ? conversion.groups.map((g) => ({ ...g, source: { ...g.source, tenant: tenant.tenant } })) : conversion.groups;
       let answer;
       try {
-        answer = await pipeline.ingestEvents(conversion.groups);
+        answer = await pipeline.ingestEvents(groups);
       } catch (error) {
         // Nothing was acknowledged: the client may safely send the same request again.
         logger.error({ err: error }, 'could not store an OTLP export');
@@ -117,9 +130,11 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
         return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, 'The bridge could not store the spans; retry later.');
       }
       if (answer.kind === 'refused') {
+        metrics.tenantRequestsRefused.inc({ tenant: tenant.tenant, reason: answer.reason });
         res.setHeader('Retry-After', String(answer.retryAfterSeconds));
         return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, answer.body.message);
       }
+      metrics.tenantEventsAccepted.inc({ tenant: tenant.tenant }, events);
       send(res, encoding, 200, encodeTraceResponse(encoding, conversion.rejectedSpans, conversion.errorMessage));
     },
     // Body errors (too large, bad gzip, unknown Content-Encoding) as OTLP Status answers.
@@ -146,6 +161,8 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
       metrics.requestsRejected.inc({ reason: 'unauthorized' });
       return void res.status(401).json({ error: 'UnauthorizedError', message: auth.message });
     }
+    setTenant(res, auth);
+    if (!admitTenant(limiter, metrics, res)) return void res.status(429).json(tooManyRequestsBody(auth.tenant));
     const reason = pipeline.notAcceptingReason();
     if (reason) {
       const answer = pipeline.refusal(reason);
@@ -171,9 +188,11 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
       metrics.eventsRejected.inc({ type: 'score-create' });
       return void res.status(400).json({ message: rejection.message, error: rejection.error });
     }
+    limiter.take(auth.tenant, 1);
+    const source = { ...toRequestSource(undefined, req.headers), ...(auth.scoped ? { tenant: auth.tenant } : {}) };
     let answer;
     try {
-      answer = await pipeline.ingestEvents([{ source: toRequestSource(undefined, req.headers), events: validation.accepted }]);
+      answer = await pipeline.ingestEvents([{ source, events: validation.accepted }]);
     } catch (error) {
       logger.error({ err: error }, 'could not store a score');
       metrics.requestsRejected.inc({ reason: 'store_error' });
@@ -181,9 +200,11 @@ export function registerOtlpRoutes(app: express.Express, options: OtlpRouteOptio
       return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the score; retry later.' });
     }
     if (answer.kind === 'refused') {
+      metrics.tenantRequestsRefused.inc({ tenant: auth.tenant, reason: answer.reason });
       res.setHeader('Retry-After', String(answer.retryAfterSeconds));
       return void res.status(503).json(answer.body);
     }
+    metrics.tenantEventsAccepted.inc({ tenant: auth.tenant });
     res.status(200).json({ id });
   });
 }

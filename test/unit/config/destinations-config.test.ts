@@ -1,30 +1,12 @@
 // The destinations: the BRIDGE_CONFIG file (strict, every problem at once, ${env:…} substitution)
 // and the env form without one (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_EXPORTER, BRIDGE_LANGFUSE_*).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadServiceConfig, type Env } from '../../../src/config/service-config.js';
+import { describe, expect, it } from 'vitest';
+import { loadServiceConfig } from '../../../src/config/service-config.js';
+import { configFiles, issuesOf } from '../../helpers/config-files.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'bridge-destinations-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let fileCount = 0;
-function configFile(text: string): string {
-  const file = path.join(dir, `bridge-${++fileCount}.yaml`);
-  writeFileSync(file, text);
-  return file;
-}
-
-function issuesOf(env: Env): string[] {
-  try {
-    loadServiceConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configFile = configFiles('bridge-destinations-');
+const dir = configFile.dir;
 
 describe('destinations without a file', () => {
   it('is exactly one otlp destination from OTEL_EXPORTER_OTLP_*, as before', () => {
