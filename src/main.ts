@@ -178,7 +178,8 @@ async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
   const spool = openSpool(config, { onCorrupt: 'refuse' });
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
-  const sinks = new Map(destinations.map((d) => [d.name, d.sink]));
+  // Letters are kept under their queue: the destination's name, or `<name>@<tenant>` with tenants.
+  const sinks = new Map(destinations.flatMap((d) => d.lanes.map((lane) => [lane.queue, lane.sink] as const)));
   let failed = 0;
   try {
     // A letter leaves the store only after the backend took it: a crash or kill part-way through

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Assembler } from './assembly/assembler.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { createServiceDestinations, toDestinationItem } from './export/destination.js';
+import { createServiceDestinations, laneFor, scoresQueueOf, tenantOfRecord, toDestinationItem } from './export/destination.js';
 import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
 import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
 import type { SpanSink } from './export/span-sink.js';
@@ -25,7 +25,7 @@ import { BRIDGE_VERSION } from './version.js';
 
 export interface ServiceDeps {
   logger: Logger;
-  /** Replaces the sink of the first destination (tests). */
+  /** Replaces the sink of the first destination, in each of its lanes (tests). */
   sink?: SpanSink;
   /** Where console destinations print (default: stdout). */
   writeConsole?: (text: string) => void;
@@ -74,7 +74,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
-  if (deps.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: deps.sink };
+  const testSink = deps.sink;
+  if (testSink && destinations[0]) destinations[0] = { ...destinations[0], lanes: destinations[0].lanes.map((lane) => ({ ...lane, sink: testSink })) };
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
   const onSetAside: OpenStoreOptions['onSetAside'] = (report) => {
     metrics.damagedStoresSetAside.inc();
@@ -102,15 +103,21 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     exportedEnvelopeIds: (key) => spool.getTombstone(key),
     readEntries: (seqs) => spool.readEntries(seqs),
   });
-  // One queue and worker per destination, plus one for a Langfuse destination's scores API.
-  const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: gated(d.sink), destination: d.name, items: 'spans' as const },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: gated(scoreSink(d.scores)), destination: d.name, items: 'scores' as const }] : []),
-  ]);
+  // One queue and worker per destination lane (per tenant with a tenants list), plus one for a
+  // Langfuse lane's scores API.
+  const queues = destinations.flatMap((d) =>
+    d.lanes.flatMap((lane) => [
+      { queue: lane.queue, sink: gated(lane.sink), destination: d.name, tenant: lane.tenant, items: 'spans' as const },
+      ...(lane.scores
+        ? [{ queue: scoresQueueOf(lane), sink: gated(scoreSink(lane.scores)), destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
+        : []),
+    ]),
+  );
   const workers = queues.map((q) =>
     createExportWorker({
       destination: q.queue,
       metricsDestination: q.destination,
+      tenant: q.tenant,
       items: q.items,
       sink: q.sink,
       spool,
@@ -138,10 +145,12 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const pipelineDestinations: PipelineDestination[] = destinations.map((d, index) => ({
     name: d.name,
     encodeRecord(record) {
-      const item = toDestinationItem(d, record);
-      if (item.kind === 'score') return { queue: scoresQueueOf(d.name), payload: Buffer.from(JSON.stringify(item.score)) };
+      const lane = laneFor(d, tenantOfRecord(record));
+      if (!lane) return undefined;
+      const item = toDestinationItem(d, record, lane);
+      if (item.kind === 'score') return { queue: scoresQueueOf(lane), payload: Buffer.from(JSON.stringify(item.score)) };
       if (recorder && index === 0) metricDrafts.push(item.draft);
-      return { queue: d.name, payload: d.sink.encode(item.draft) };
+      return { queue: lane.queue, payload: lane.sink.encode(item.draft) };
     },
   }));
   const onQueued = () => {
@@ -247,11 +256,6 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       return complete;
     },
   };
-}
-
-/** The queue of a Langfuse destination's scores (sent to its scores API, not as spans). */
-function scoresQueueOf(destination: string): string {
-  return `${destination}#scores`;
 }
 
 /** Queued scores through a score forwarder: one call per score, in order; the first failure decides. */

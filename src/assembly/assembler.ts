@@ -4,7 +4,8 @@
 // once the pipeline has queued it (`confirm`), and a trace whose observations are all queued keeps
 // only what its root needs (name, context, time range, counts). Durability is the spool's: entries
 // are replayed into `ingest` on start, and an out-of-order event refolds from the stored entries.
-// Must not know HTTP, mapping or OTel.
+// A tenant (the request source's) is a boundary: every key includes it, so events of different
+// tenants never merge, whatever their ids. Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
@@ -65,6 +66,7 @@ interface ScoreEntity extends Tracked {
 interface PassEntity extends Tracked {
   kind: 'pass';
   event?: PassthroughSpanEvent;
+  tenant?: string;
 }
 
 /** A trace's own events (trace-create) plus the bookkeeping its root needs. */
@@ -130,6 +132,7 @@ export type CollectMode = 'ready' | 'due' | 'all';
 
 export class Assembler {
   private readonly entities = new Map<string, ObservationEntity | ScoreEntity | PassEntity>();
+  /** By trace entity key (`trace:<id>`, or `trace@<tenant>:<id>`). */
   private readonly traces = new Map<string, TraceState>();
   /** Entities complete as soon as they arrived (scores, ended observations with their create). */
   private readonly ready = new Set<string>();
@@ -168,7 +171,7 @@ export class Assembler {
         continue;
       }
       const kind = kindOfEvent(event.type);
-      const key = entityKey(kind, id);
+      const key = entityKey(kind, id, entry.source.tenant);
       const target = this.targetFor(kind, key, id, event, entry.source, nowMillis, result);
       if (!target) continue;
       if (target.envelopeIds.has(event.id)) {
@@ -211,7 +214,7 @@ export class Assembler {
   ): Tracked | undefined {
     if (kind === 'trace') {
       // A trace-create for a root queued before is a resend or late, like any queued entity's event.
-      const state = this.traces.get(id) ?? this.traceState(id, source, nowMillis);
+      const state = this.traces.get(key) ?? this.traceState(id, source, nowMillis);
       if (!state.rootExported) return state;
       if (this.options.exportedEnvelopeIds(key)?.has(event.id)) result.duplicates++;
       else result.lateUpdates++;
@@ -235,7 +238,7 @@ export class Assembler {
         ? { ...tracked, kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
           ? { ...tracked, kind, source }
-          : { ...tracked, kind: 'pass' };
+          : { ...tracked, kind: 'pass', ...(source.tenant !== undefined ? { tenant: source.tenant } : {}) };
     this.entities.set(key, entity);
     return entity;
   }
@@ -306,7 +309,7 @@ export class Assembler {
   private trackObservation(entity: ObservationEntity, nowMillis: number): void {
     const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
-    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traces.get(entity.traceId)?.open.delete(entity.id);
+    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traceOf(entity)?.open.delete(entity.id);
     entity.traceId = obs.traceId;
     const state = this.traceState(obs.traceId, entity.source, nowMillis);
     state.lastEventMillis = nowMillis;
@@ -337,10 +340,15 @@ export class Assembler {
     }
   }
 
+  /** The trace state an observation's bookkeeping is in (same tenant), if any. */
+  private traceOf(entity: ObservationEntity): TraceState | undefined {
+    return entity.traceId !== undefined ? this.traces.get(entityKey('trace', entity.traceId, entity.source.tenant)) : undefined;
+  }
+
   private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
-    let state = this.traces.get(traceId);
+    const key = entityKey('trace', traceId, source.tenant);
+    let state = this.traces.get(key);
     if (!state) {
-      const key = entityKey('trace', traceId);
       state = {
         key,
         id: traceId,
@@ -352,7 +360,7 @@ export class Assembler {
         observationCount: 0,
         rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
       };
-      this.traces.set(traceId, state);
+      this.traces.set(key, state);
     }
     return state;
   }
@@ -388,7 +396,7 @@ export class Assembler {
     const { observationTimeoutMillis, traceIdleMillis } = this.options;
 
     const takeObservation = (entity: ObservationEntity) => {
-      const trace = this.mergedTrace(entity.traceId !== undefined ? this.traces.get(entity.traceId) : undefined);
+      const trace = this.mergedTrace(this.traceOf(entity));
       const observation = finishObservation(entity.fold!);
       take(entity, {
         kind: 'observation',
@@ -404,7 +412,7 @@ export class Assembler {
       if (collected.records.length >= limit) return collected;
       const entity = this.entities.get(key);
       if (entity?.kind === 'pass') {
-        if (entity.event) take(entity, { kind: 'passthrough', span: toPassthroughDraft(entity.event) });
+        if (entity.event) take(entity, { kind: 'passthrough', span: toPassthroughDraft(entity.event, entity.tenant) });
       } else if (entity?.kind === 'score' && entity.fold) this.takeScore(entity, nowMillis, force, take);
       else if (entity?.kind === 'obs' && entity.fold) takeObservation(entity);
     }
@@ -428,7 +436,7 @@ export class Assembler {
         // No root to make: it was queued before, or the client sent its own, which is taken now
         // with the trace's context; the trace's own events settle with it.
         for (const id of state.clientRootIds ?? []) {
-          const clientRoot = this.entities.get(entityKey('obs', id));
+          const clientRoot = this.entities.get(entityKey('obs', id, state.source.tenant));
           if (clientRoot?.kind === 'obs' && clientRoot.fold && !taken.has(clientRoot.key)) takeObservation(clientRoot);
         }
         take(state, undefined);
@@ -452,7 +460,7 @@ export class Assembler {
    */
   private takeScore(entity: ScoreEntity, nowMillis: number, force: boolean, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {
     const score = finishScore(entity.fold!, entity.id);
-    const state = score.traceId !== undefined && !score.observationId ? this.traces.get(score.traceId) : undefined;
+    const state = score.traceId !== undefined && !score.observationId ? this.traces.get(entityKey('trace', score.traceId, entity.source.tenant)) : undefined;
     const unknownTrace = state !== undefined && state.startNanos === undefined && !state.fold && !state.rootExported;
     if (unknownTrace && !force && nowMillis - state.lastEventMillis < this.options.traceIdleMillis) return;
     // Under the (first) root the client sent, when it sent one.
@@ -484,8 +492,8 @@ export class Assembler {
         this.entities.delete(key);
         this.ready.delete(key);
         this.unref(entity.seqs);
-        if (entity.kind === 'obs' && entity.traceId !== undefined) {
-          const state = this.traces.get(entity.traceId);
+        if (entity.kind === 'obs') {
+          const state = this.traceOf(entity);
           if (state) {
             state.open.delete(entity.id);
             state.observationCount++;
@@ -493,10 +501,9 @@ export class Assembler {
         }
         continue;
       }
-      const traceId = key.slice('trace:'.length);
-      const state = this.traces.get(traceId);
+      const state = this.traces.get(key);
       if (state) {
-        this.traces.delete(traceId);
+        this.traces.delete(key);
         this.unref(state.seqs);
       }
     }
@@ -512,10 +519,11 @@ export class Assembler {
 }
 
 /** A passed-through span's stored body as the draft it is exported as (times back to bigint). */
-function toPassthroughDraft(event: PassthroughSpanEvent): PassthroughDraft {
+function toPassthroughDraft(event: PassthroughSpanEvent, tenant: string | undefined): PassthroughDraft {
   const b = event.body;
   return {
     traceId: b.traceId,
+    ...(tenant !== undefined ? { tenant } : {}),
     span: { type: 'observation', id: b.id },
     ...(b.parentSpanId !== undefined ? { parent: { type: 'observation' as const, id: b.parentSpanId } } : {}),
     name: b.name,

@@ -58,13 +58,6 @@ export type DestinationConfig = OtlpDestinationConfig | LangfuseDestinationConfi
 /** What `${tenant}` in a header value stands for. */
 export const TENANT_PLACEHOLDER = '${tenant}';
 
-/** Whether a destination sends each tenant's spans in requests of their own (tenant headers or credentials). */
-export function isPerTenant(config: DestinationConfig): boolean {
-  if (config.type === 'console') return false;
-  if (config.type === 'langfuse' && config.credentials === 'tenant') return true;
-  return Object.values(config.headers).some((v) => v.includes(TENANT_PLACEHOLDER));
-}
-
 /** The BRIDGE_CONFIG file's tenants (issue 18), when it has a `tenants:` list or a `tenant_attribute`. */
 export interface FileTenants {
   path: string;

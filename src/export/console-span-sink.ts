@@ -57,16 +57,16 @@ export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<Conso
   const limit = options.attributeValueLengthLimit;
   const byTrace = new Map<string, SpanDraft[]>();
   for (const draft of drafts) {
-    const traceId = toTraceId(draft.traceId);
+    const traceId = toTraceId(draft.traceId, draft.tenant);
     byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), draft]);
   }
   const lines: string[] = [];
   for (const [traceId, spans] of byTrace) {
-    const ids = new Set(spans.map((d) => toSpanId(d.span)));
+    const ids = new Set(spans.map((d) => toSpanId(d.span, d.tenant)));
     const children = new Map<string, SpanDraft[]>();
     const tops: SpanDraft[] = [];
     for (const draft of spans) {
-      const parent = draft.parent ? toSpanId(draft.parent) : undefined;
+      const parent = draft.parent ? toSpanId(draft.parent, draft.tenant) : undefined;
       if (parent !== undefined && ids.has(parent)) children.set(parent, [...(children.get(parent) ?? []), draft]);
       else tops.push(draft);
     }
@@ -78,7 +78,7 @@ export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<Conso
         const last = i === sorted.length - 1;
         lines.push(`${indent}${last ? '└─ ' : '├─ '}${spanLine(draft)}`);
         const inner = `${indent}${last ? '   ' : '│  '}`;
-        const kids = children.get(toSpanId(draft.span)) ?? [];
+        const kids = children.get(toSpanId(draft.span, draft.tenant)) ?? [];
         const attributeIndent = `${inner}${kids.length > 0 ? '│ ' : '  '}`;
         for (const [key, value] of Object.entries(draft.attributes).sort(([a], [b]) => (a < b ? -1 : 1))) {
           lines.push(`${attributeIndent}${key} = ${formatValue(value, limit, maxChars)}`);
@@ -95,8 +95,8 @@ function spanLine(draft: SpanDraft): string {
   const millis = Number((draft.endTimeUnixNano - draft.startTimeUnixNano) / 1000n) / 1000;
   const start = new Date(Number(draft.startTimeUnixNano / NANOS_PER_MILLI)).toISOString();
   const status = draft.status.code === 'ERROR' ? `  ERROR${draft.status.message ? `: ${draft.status.message}` : ''}` : '';
-  const parent = draft.parent ? `, parent ${toSpanId(draft.parent)}${describeRef(draft.parent)}` : '';
-  return `${draft.name}  [${draft.kind}]  ${start}  ${millis} ms  (span ${toSpanId(draft.span)}${parent})${status}`;
+  const parent = draft.parent ? `, parent ${toSpanId(draft.parent, draft.tenant)}${describeRef(draft.parent)}` : '';
+  return `${draft.name}  [${draft.kind}]  ${start}  ${millis} ms  (span ${toSpanId(draft.span, draft.tenant)}${parent})${status}`;
 }
 
 function describeRef(ref: SpanRef): string {

@@ -64,6 +64,11 @@ export interface OtlpSinkOptions {
   resourceAttributes: Record<string, string>;
   /** OTEL_SERVICE_NAME: `service.name` of every span when set. */
   serviceNameOverride?: string;
+  /**
+   * The resource attribute naming a draft's tenant (`tenant_attribute`, default `langfuse.tenant`);
+   * it wins over the sender's own resource, which could otherwise claim another tenant.
+   */
+  tenantAttribute?: string;
   /** OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longest string attribute value, in characters. */
   attributeValueLengthLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
@@ -112,6 +117,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
+  const { tenantAttribute } = options;
   const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
   // Spans passed through from OTLP keep their sender's scope; one object per scope, because the
   // encoder groups spans by scope identity.
@@ -148,7 +154,8 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   return {
     encode(draft) {
       const spanScope = draft.scope ? senderScope(draft.scope) : scope;
-      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), spanScope, spanOptions)]);
+      const resource = draft.tenant !== undefined && tenantAttribute !== undefined ? { ...draft.resource, [tenantAttribute]: draft.tenant } : draft.resource;
+      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(resource), spanScope, spanOptions)]);
       if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
       return encoded;
     },

@@ -26,8 +26,11 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 /** One place spans go: its own mapping and encoding, its own part (or parts) of the queue. */
 export interface PipelineDestination {
   name: string;
-  /** Maps and encodes a record for this destination; `queue` names the worker that sends it. Throws when it cannot. */
-  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array };
+  /**
+   * Maps and encodes a record for this destination; `queue` names the worker that sends it.
+   * Undefined when the destination does not take it (a tenant it does not serve). Throws when it cannot.
+   */
+  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array } | undefined;
 }
 
 export interface IngestRequest {
@@ -213,7 +216,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
     try {
       const item = destination.encodeRecord(record);
-      commit.spans.push({ destination: item.queue, payload: item.payload });
+      if (item) commit.spans.push({ destination: item.queue, payload: item.payload });
     } catch (error) {
       // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
       const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;

@@ -114,8 +114,8 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     const items = completedRecords(body).map((record) => toDestinationItem(dest, record));
     const drafts = items.flatMap((i) => (i.kind === 'span' ? [i.draft] : []));
     const scores = items.flatMap((i) => (i.kind === 'score' ? [i.score] : []));
-    const spanOutcome = await exportThrough(dest.sink, drafts);
-    const scoreOutcomes = await Promise.all(scores.map((s) => dest.scores!.send(s)));
+    const spanOutcome = await exportThrough(dest.lanes[0]!.sink, drafts);
+    const scoreOutcomes = await Promise.all(scores.map((s) => dest.lanes[0]!.scores!.send(s)));
     return { drafts, scores, spanOutcome, scoreOutcomes };
   }
 
@@ -226,13 +226,13 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     const item = toDestinationItem(dest, record!);
     if (item.kind !== 'score') throw new Error('expected a score item');
     langfuse.answerScoresWith(503);
-    expect(await dest.scores!.send(item.score)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
+    expect(await dest.lanes[0]!.scores!.send(item.score)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
     langfuse.answerScoresWith(400);
-    expect(await dest.scores!.send(item.score)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
+    expect(await dest.lanes[0]!.scores!.send(item.score)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
     langfuse.answerScoresWith(200);
-    expect(await dest.scores!.send(item.score)).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await dest.lanes[0]!.scores!.send(item.score)).toEqual({ kind: 'success', rejectedSpans: 0 });
     await langfuse.close();
-    expect((await dest.scores!.send(item.score)).kind).toBe('retryable');
+    expect((await dest.lanes[0]!.scores!.send(item.score)).kind).toBe('retryable');
     langfuse = await startFakeLangfuse();
   });
 
@@ -243,6 +243,6 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
       const item = toDestinationItem(destination!, r);
       return item.kind === 'span' ? [item.draft] : [];
     });
-    expect(await exportThrough(destination.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
+    expect(await exportThrough(destination.lanes[0]!.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
   });
 });

@@ -87,7 +87,7 @@ describe('destinations', () => {
       ['console', 'console'],
     ]);
     const item = toDestinationItem(destinations[1]!, observation);
-    expect(item.kind === 'span' && (await exportThrough(destinations[1]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(item.kind === 'span' && (await exportThrough(destinations[1]!.lanes[0]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
     await Promise.all(destinations.map((d) => d.shutdown()));
   });
