@@ -120,7 +120,7 @@ export function createApp(options: AppOptions): express.Express {
     // Past its tenant's rate: 429 before the body is read (the SDKs and LiteLLM retry 429).
     (req, res, next) => {
       if (admitTenant(limiter, metrics, res)) return next();
-      refuseBeforeBody(req, res, 429, tooManyRequestsBody(tenantOf(res).tenant));
+      refuseBeforeBody(req, res, 429, tooManyRequestsBody(tenantOf(res).tenant), options.maxBodyBytes);
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req, res) => {
