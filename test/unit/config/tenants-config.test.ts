@@ -1,5 +1,6 @@
 // Tenants in the BRIDGE_CONFIG file (issue 18): strict, every problem at once, never a secret in a
 // message; the env pair as the one-tenant shortcut; open mode without keys.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadServiceConfig } from '../../../src/config/service-config.js';
 import { configFiles, issuesOf } from '../../helpers/config-files.js';
@@ -115,5 +116,16 @@ destinations:
       `${keys}: destinations[1].secret_key: expected a Langfuse secret key (sk-lf-…), or credentials: tenant`,
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY cannot be combined with the tenants: list of ${keys} (actual: both are set): declare that key pair as a tenant in the file`,
     ]);
+  });
+});
+
+describe('the README example', () => {
+  it('"Many teams" is a valid configuration as written', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Many teams'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const config = loadServiceConfig({ BRIDGE_CONFIG: configFile(yaml), TEAM_A_SECRET: SECRET_A, TEAM_B_SECRET: SECRET_B });
+    expect(config.tenancy).toMatchObject({ mode: 'multi', resourceAttribute: 'langfuse.tenant' });
+    expect(config.destinations.map((d) => [d.name, d.tenants])).toEqual([['tempo', undefined], ['langfuse', undefined], ['audit', ['team-a']]]);
   });
 });
