@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { DestinationConfig } from '../../../src/config/destinations-config.js';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
-import { createDestination, createDestinations, createServiceDestinations, toDestinationItem } from '../../../src/export/destination.js';
+import { createDestination, createDestinations, createServiceDestinations, laneFor, tenantOfRecord, toDestinationItem } from '../../../src/export/destination.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
 import { exportThrough } from '../../helpers/export-through.js';
 
@@ -111,5 +111,41 @@ describe('destinations', () => {
         expect.stringMatching(/^destination 'c': \.\/missing\.yaml: no such preset or file/),
       ]);
     }
+  });
+});
+
+describe('lanes per tenant', () => {
+  const tenancy = {
+    mode: 'multi' as const,
+    resourceAttribute: 'langfuse.tenant',
+    tenants: [
+      { name: 'team-a', publicKey: 'pk-a', secretKey: 'sk-a' },
+      { name: 'team-b', publicKey: 'pk-b', secretKey: 'sk-b' },
+    ],
+  };
+
+  it('one lane (and queue) per tenant served; a record goes to its tenant\'s lane, or nowhere', async () => {
+    const [all, onlyB] = createDestinations(
+      [
+        { type: 'otlp', name: 'tempo', mapping: 'genai', ...common, ...transport, headers: { 'X-Scope-OrgID': '${tenant}' } },
+        { type: 'console', name: 'b', mapping: 'genai', ...common, tenants: ['team-b'] },
+      ],
+      { ...options, tenancy },
+    );
+    expect(all!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['tempo@team-a', 'team-a'], ['tempo@team-b', 'team-b']]);
+    expect(onlyB!.lanes.map((l) => l.queue)).toEqual(['b@team-b']);
+    const ofA = { ...observation, source: { tenant: 'team-a' } } as CompletedRecord;
+    expect(laneFor(all!, tenantOfRecord(ofA))?.queue).toBe('tempo@team-a');
+    expect(laneFor(onlyB!, tenantOfRecord(ofA))).toBeUndefined();
+    // A record stored before the tenants list existed belongs to no tenant: refused, never guessed.
+    expect(() => laneFor(all!, tenantOfRecord(observation))).toThrow(/no tenant/);
+    await Promise.all([all!.shutdown(), onlyB!.shutdown()]);
+  });
+
+  it('without a tenants list: one lane named after the destination, for every record', async () => {
+    const [d] = createDestinations([{ type: 'console', name: 'c', mapping: 'genai', ...common }], options);
+    expect(d!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['c', 'default']]);
+    expect(laneFor(d!, undefined)?.queue).toBe('c');
+    await d!.shutdown();
   });
 });
