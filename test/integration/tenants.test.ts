@@ -195,6 +195,19 @@ describe('two tenants through one bridge', () => {
     // The destination limited to team-a saw team-a only.
     expect(new Set(onlyA!.spans().map(tenantOfSpan))).toEqual(new Set(['team-a']));
 
+    // What each backend received, for the record (issue 18 asks for it in the closing note).
+    const seen = {
+      otlp: collector!.requests.map((r) => ({ 'x-scope-orgid': r.headers['x-scope-orgid'], spans: r.spans.map((s) => `${s.resource['langfuse.tenant']} ${s.traceId} ${s.name}`) })),
+      langfuse: [...langfuse!.traceRequests, ...langfuse!.scoreRequests].map((r) => ({
+        path: r.path,
+        project: r.project,
+        // The Basic pair's public half; the secret is not printed.
+        authorization: `Basic base64(${Buffer.from(String(r.headers.authorization).slice(6), 'base64').toString('utf8').split(':')[0]}:…)`,
+        ...('spans' in r ? { spans: r.spans.map((s) => `${s.resource['langfuse.tenant']} ${s.traceId} ${s.name}`) } : { score: `${String(r.body['traceId'])} ${String(r.body['observationId'])}` }),
+      })),
+    };
+    console.log(`[tenants] received: ${JSON.stringify(seen, null, 1)}`);
+
     const metrics = await (await request(app).get('/metrics')).text;
     expect(metrics).toContain('bridge_tenant_events_accepted_total{tenant="team-a"} 3');
     expect(metrics).toContain('bridge_tenant_events_accepted_total{tenant="team-b"} 3');
