@@ -1,7 +1,9 @@
 // Where spans go: the resolved list of destinations, from the BRIDGE_CONFIG file or, without one,
 // from the environment (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_EXPORTER, BRIDGE_LANGFUSE_*). Owns the
-// destinations file's schema and its `${env:NAME}` substitution. Reads the file it is pointed at
-// and nothing else: the environment comes in as a plain object, mappings are loaded by export/.
+// destinations file's schema (with its `tenants:` list, whose entries tenants-config.ts checks) and
+// its `${env:NAME}` substitution; `${tenant}` is left in header values for the export to fill in.
+// Reads the file it is pointed at and nothing else: the environment comes in as a plain object,
+// mappings are loaded by export/.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
