@@ -18,8 +18,3 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
-
-/** A logger that writes nothing (tests). */
-export function createSilentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -5,13 +5,13 @@
 import type { Server } from 'node:http';
 import { runCheckMapping } from './cli/check-mapping.js';
 import { runConvert } from './cli/convert.js';
+import { listDeadLetters as listDeadLetterLines, retryDeadLetters as resendDeadLetters } from './cli/dead-letters.js';
 import { runStoreCheck } from './cli/store-check.js';
 import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type ServiceConfig } from './config/service-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
-import { createServiceDestinations } from './export/destination.js';
 import { configureHttpServer } from './receiver/http-server.js';
-import { createService, openSpool } from './service.js';
+import { createDestinations, createService, openStore } from './service.js';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -56,6 +56,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return startupFailure(error);
   }
   const logger = createLogger(config.logLevel);
+  // Settings the bridge corrected (e.g. a metrics timeout above its interval): said once, at start.
+  for (const warning of config.warnings) logger.warn(warning);
   if (command === 'serve') return serve(config, logger);
   if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
   try {
@@ -124,7 +126,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   const startedAt = performance.now();
   void replayed.then(
     (entries) =>
-      logger.info({ replayedEntries: entries, queuedSpans: service.spool.queuedSpans(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
+      logger.info({ replayedEntries: entries, queuedSpans: service.store.queue.queuedItems(), replayMillis: Math.round(performance.now() - startedAt) }, 'ready'),
     (error: unknown) => logger.error({ err: error }, 'replay failed'),
   );
 
@@ -134,14 +136,13 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: no new batches; exporting what is ready');
-      service.pipeline.beginShutdown();
       // Requests in flight finish; idle keep-alive connections close now.
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
-      void closed
-        .then(() => service.shutdown())
+      void service
+        .shutdown({ requestsDone: closed })
         .then((complete) => {
-          logger.info({ complete, spoolEntries: service.spool.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
+          logger.info({ complete, spoolEntries: service.store.log.pendingEntries() }, complete ? 'stopped; nothing left behind' : 'stopped; the rest stays in the store');
           resolve(0);
         })
         .catch((error: unknown) => {
@@ -158,52 +159,28 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
 
 function listDeadLetters(config: ServiceConfig): number {
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
-  const spool = openSpool(config, { onCorrupt: 'refuse' });
+  const store = openStore(config, { onCorrupt: 'refuse' });
   try {
-    const letters = spool.listDeadLetters();
-    for (const letter of letters) {
-      const bytes = letter.payloads.reduce((sum, p) => sum + p.byteLength, 0);
-      process.stdout.write(
-        `${JSON.stringify({ id: letter.id, createdAt: new Date(letter.createdAtMillis).toISOString(), destination: letter.destination, spans: letter.spanCount, bytes, reason: letter.reason })}\n`,
-      );
-    }
-    process.stderr.write(`${letters.length} dead letter(s)\n`);
+    const count = listDeadLetterLines(store.queue, (line) => void process.stdout.write(line));
+    process.stderr.write(`${count} dead letter(s)\n`);
     return 0;
   } finally {
-    spool.close();
+    store.close();
   }
 }
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
-  const spool = openSpool(config, { onCorrupt: 'refuse' });
-  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: (text) => void process.stdout.write(text) });
-  // Letters are kept under their queue: the destination's name, or `<name>@<tenant>` with tenants.
-  const sinks = new Map(destinations.flatMap((d) => d.lanes.map((lane) => [lane.queue, lane.sink] as const)));
-  let failed = 0;
+  const store = openStore(config, { onCorrupt: 'refuse' });
   try {
-    // A letter leaves the store only after the backend took it: a crash or kill part-way through
-    // loses nothing, and one still refused stays as it was (its first reason, its first date).
-    for (const letter of spool.listDeadLetters()) {
-      const sink = sinks.get(letter.destination);
-      if (!sink) {
-        failed++;
-        logger.warn({ id: letter.id, destination: letter.destination }, 'dead letter of a destination that is not configured; kept');
-        continue;
-      }
-      const outcome = await sink.send(letter.payloads);
-      if (outcome.kind === 'success') {
-        spool.deleteDeadLetters([letter.id]);
-        logger.info({ id: letter.id, spans: letter.spanCount }, 'dead letter resent');
-      } else {
-        failed++;
-        logger.warn({ id: letter.id, outcome }, 'dead letter still refused; kept');
-      }
+    const built = createDestinations(config, { writeConsole: (text) => void process.stdout.write(text) });
+    try {
+      return (await resendDeadLetters(store.queue, built, logger)) === 0 ? 0 : 1;
+    } finally {
+      await Promise.all(built.destinations.map((d) => d.shutdown()));
     }
-    return failed === 0 ? 0 : 1;
   } finally {
-    await Promise.all(destinations.map((d) => d.shutdown()));
-    spool.close();
+    store.close();
   }
 }
 

@@ -2,25 +2,26 @@
 // main.ts does those. Tests build services here with their own sink, spool and clock.
 import path from 'node:path';
 import { Assembler } from './assembly/assembler.js';
-import { sleepOn, systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
-import { createServiceDestinations, laneFor, scoresQueueOf, tenantOfRecord, toDestinationItem } from './export/destination.js';
-import type { LangfuseScorePayload, ScoreForwarder } from './export/langfuse-scores.js';
+import { createServiceDestinations, type Destination } from './export/destination.js';
 import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
-import type { SpanSink } from './export/span-sink.js';
+import type { QueueSink, SpanSink } from './export/span-sink.js';
+import { compileDestinationMappings } from './mapping/destination-mappings.js';
 import type { SpanDraft } from './mapping/span-draft.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
-import { createIngestPipeline, type IngestPipeline, type MemoryReading, type PipelineDestination } from './pipeline/ingest-pipeline.js';
+import { createIngestPipeline, type IngestPipeline, type MemoryReading } from './pipeline/ingest-pipeline.js';
+import { scoresQueueOf, type PipelineDestination } from './pipeline/map-record.js';
 import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
 import { createApp } from './receiver/app.js';
 import { createDiskReserve } from './spool/disk-reserve.js';
-import { guardStoreWrites } from './spool/full-disk-guard.js';
-import { createMemorySpool } from './spool/memory-spool.js';
+import { guardStore } from './spool/full-disk-guard.js';
+import { createMemoryStore } from './spool/memory-store.js';
 import { createSpaceReclaimer, type OpenStoreOptions } from './spool/open-database.js';
-import type { Spool } from './spool/spool.js';
-import { openSqliteSpool } from './spool/sqlite-spool.js';
+import { openSqliteStore } from './spool/sqlite-store.js';
+import { pendingBytes, type Store } from './spool/store.js';
 import { BRIDGE_VERSION } from './version.js';
 
 export interface ServiceDeps {
@@ -30,7 +31,7 @@ export interface ServiceDeps {
   /** Where console destinations print (default: stdout). */
   writeConsole?: (text: string) => void;
   /** Replaces the store chosen by config (tests). */
-  spool?: Spool;
+  store?: Store;
   clock?: Clock;
   /** Memory in use (tests pin it to drive the memory budget). */
   memory?: () => MemoryReading;
@@ -47,7 +48,7 @@ export interface Service {
   app: ReturnType<typeof createApp>;
   pipeline: IngestPipeline;
   workers: ExportWorker[];
-  spool: Spool;
+  store: Store;
   metrics: BridgeMetrics;
   /**
    * Replays the store (health answers meanwhile; ready and ingestion wait for it), then starts
@@ -57,33 +58,65 @@ export interface Service {
   /** Asks every worker to look at the queue now. */
   wake(): void;
   /**
-   * Stops taking batches, queues what is complete, exports what it can before the deadline and
-   * closes the store. With a store that does not survive the process, everything is exported,
-   * complete or not. Resolves true when nothing was left behind.
+   * The one way to stop: refuses new batches at once; once `requestsDone` (the requests in flight)
+   * settled, queues what is complete, exports what it can within BRIDGE_SHUTDOWN_TIMEOUT_MS of
+   * this call, stops every background task and closes the store. With a store that does not
+   * survive the process, everything is exported, complete or not. Resolves true when nothing was
+   * left behind. Calling it again returns the same answer.
    */
-  shutdown(): Promise<boolean>;
+  shutdown(options?: { requestsDone?: Promise<unknown> }): Promise<boolean>;
 }
 
-export function openSpool(config: ServiceConfig, options: OpenStoreOptions = {}): Spool {
+export function openStore(config: ServiceConfig, options: OpenStoreOptions = {}): Store {
   return config.store === 'memory'
-    ? createMemorySpool()
-    : openSqliteSpool(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis, onCorrupt: config.storeOnCorrupt, ...options });
+    ? createMemoryStore()
+    : openSqliteStore(config.dataDir, { tombstoneRetentionMillis: config.tombstoneRetentionMillis, onCorrupt: config.storeOnCorrupt, ...options });
+}
+
+/**
+ * Every destination, built once at start: its export side (export/) and, as the pipeline takes
+ * it, its compiled mapping (mapping/) beside its encoders. Throws MappingError listing the mapping
+ * problems of all destinations.
+ */
+export function createDestinations(
+  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes' | 'estimateCost'> & Partial<Pick<ServiceConfig, 'tenancy'>>,
+  options: { writeConsole: (text: string) => void; sink?: SpanSink; cwd?: string },
+): { destinations: Destination[]; pipelineDestinations: PipelineDestination[] } {
+  const mappings = compileDestinationMappings(config.destinations, { estimateCost: config.estimateCost, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
+  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: options.writeConsole });
+  const testSink = options.sink;
+  if (testSink && destinations[0]) destinations[0] = { ...destinations[0], lanes: destinations[0].lanes.map((lane) => ({ ...lane, sink: testSink })) };
+  // One pipeline destination per lane (per tenant with a tenants list), each with its own queue.
+  const pipelineDestinations = destinations.flatMap((d, index) =>
+    d.lanes.map(
+      (lane): PipelineDestination => ({
+        name: lane.queue,
+        ...(lane.scopedTo !== undefined ? { scopedTo: lane.scopedTo } : {}),
+        feedsMetrics: index === 0,
+        mapping: mappings[index]!,
+        encodeSpan: (draft) => lane.sink.encode(draft),
+        ...(lane.scores ? { encodeScore: lane.scores.encode } : {}),
+      }),
+    ),
+  );
+  return { destinations, pipelineDestinations };
 }
 
 export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)) });
-  const testSink = deps.sink;
-  if (testSink && destinations[0]) destinations[0] = { ...destinations[0], lanes: destinations[0].lanes.map((lane) => ({ ...lane, sink: testSink })) };
+  const { destinations, pipelineDestinations } = createDestinations(config, {
+    writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)),
+    ...(deps.sink ? { sink: deps.sink } : {}),
+  });
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
   const onSetAside: OpenStoreOptions['onSetAside'] = (report) => {
     metrics.damagedStoresSetAside.inc();
     logger.error(report, 'DAMAGED STORE SET ASIDE: the store file was moved aside and an empty one created; the events it held are not exported');
   };
   // The full-disk policy (reserve file, ready 503, no send that cannot be dequeued) for the SQLite store.
-  const storeSpace = !deps.spool && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
-  const baseSpool = deps.spool ?? openSpool(config, { onSetAside });
+  const storeSpace = !deps.store && config.store === 'sqlite' ? createSpaceReclaimer(path.join(config.dataDir, 'bridge.sqlite')) : undefined;
+  const baseStore = deps.store ?? openStore(config, { onSetAside });
   const reserve = storeSpace
     ? createDiskReserve({
         dataDir: config.dataDir,
@@ -94,14 +127,15 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
         onChange: (full) => (full ? metrics.storeDiskFull.inc() : undefined),
       })
     : undefined;
-  const spool = reserve ? guardStoreWrites(baseSpool, reserve) : baseSpool;
+  const store = reserve ? guardStore(baseStore, reserve) : baseStore;
+  const { log, queue, exported } = store;
   // Each destination's worker sends only while a send can be recorded (dequeued) afterwards.
-  const gated = (sink: SpanSink): SpanSink => (reserve ? gateSinkOnStore(sink, reserve.canRecordExports) : sink);
+  const gated = (sink: QueueSink): QueueSink => (reserve ? gateSinkOnStore(sink, reserve.canRecordExports) : sink);
   const assembler = new Assembler({
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
-    exportedEnvelopeIds: (key) => spool.getTombstone(key),
-    readEntries: (seqs) => spool.readEntries(seqs),
+    exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
+    readEntries: (seqs) => log.readEntries(seqs),
   });
   // One queue and worker per destination lane (per tenant with a tenants list), plus one for a
   // Langfuse lane's scores API.
@@ -109,7 +143,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     d.lanes.flatMap((lane) => [
       { queue: lane.queue, sink: gated(lane.sink), destination: d.name, tenant: lane.tenant, items: 'spans' as const },
       ...(lane.scores
-        ? [{ queue: scoresQueueOf(lane), sink: gated(scoreSink(lane.scores)), destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
+        ? [{ queue: scoresQueueOf(lane.queue), sink: gated(lane.scores.sink), destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
         : []),
     ]),
   );
@@ -120,7 +154,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       tenant: q.tenant,
       items: q.items,
       sink: q.sink,
-      spool,
+      queue,
       metrics,
       logger,
       clock,
@@ -141,28 +175,13 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
     bridgeVersion: BRIDGE_VERSION,
   }) : undefined;
-  let metricDrafts: SpanDraft[] = [];
-  const pipelineDestinations: PipelineDestination[] = destinations.map((d, index) => ({
-    name: d.name,
-    encodeRecord(record) {
-      const lane = laneFor(d, tenantOfRecord(record));
-      if (!lane) return undefined;
-      const item = toDestinationItem(d, record, lane);
-      if (item.kind === 'score') return { queue: scoresQueueOf(lane), payload: Buffer.from(JSON.stringify(item.score)) };
-      if (recorder && index === 0) metricDrafts.push(item.draft);
-      return { queue: lane.queue, payload: lane.sink.encode(item.draft) };
-    },
-  }));
-  const onQueued = () => {
-    if (recorder && metricDrafts.length > 0) recorder.record(metricDrafts);
-    metricDrafts = [];
-    wake();
-  };
   const pipeline = createIngestPipeline({
-    spool,
+    log,
+    queue,
     assembler,
     destinations: pipelineDestinations,
-    onQueued,
+    onQueued: wake,
+    ...(recorder ? { onDraftsQueued: (drafts: readonly SpanDraft[]) => recorder.record(drafts) } : {}),
     metrics,
     logger,
     clock,
@@ -171,21 +190,22 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     ...(deps.memory ? { memory: deps.memory } : {}),
     ...(reserve ? { storeWritable: () => reserve.unwritableReason() === undefined } : {}),
     ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
+    traceIdleMillis: config.traceIdleMillis,
   });
   metrics.observe({
-    spoolEntries: () => spool.pendingEntries(),
-    spoolBytes: () => spool.pendingBytes(),
+    spoolEntries: () => log.pendingEntries(),
+    spoolBytes: () => pendingBytes(store),
     pendingEntities: () => assembler.pendingEntities(),
     openObservations: () => assembler.openObservations(),
-    queuedSpans: () => spool.queuedSpans(),
-    deadLetters: () => spool.deadLetterCount(),
+    queuedSpans: () => queue.queuedItems(),
+    deadLetters: () => queue.deadLetterCount(),
     storeWritable: () => (reserve?.unwritableReason() ? 0 : 1),
   });
   // Old tombstones go once a minute, off the request path.
   let cancelPrune: (() => void) | undefined;
   const prune = () => {
     try {
-      spool.pruneTombstones(clock.now() - config.tombstoneRetentionMillis);
+      exported.prune(clock.now() - config.tombstoneRetentionMillis);
     } catch (error) {
       // A store that cannot write now (disk full) must not end the process from a timer: next minute.
       logger.warn({ err: error }, 'could not prune old tombstones; will retry');
@@ -204,86 +224,52 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxErrorsPerResponse: config.maxErrorsPerResponse,
   });
   let started: Promise<number> | undefined;
+  let stopping: Promise<boolean> | undefined;
   return {
     app,
     pipeline,
     workers,
-    spool,
+    store,
     metrics,
     wake,
     start() {
       started ??= (async () => {
-        await spool.warmUp?.();
-        const replayed = await pipeline.replay();
-        if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: spool.queuedSpans() }, 'resumed from the store');
-        pipeline.start();
+        reserve?.start();
+        await store.warmUp();
+        const replayed = await pipeline.start();
+        if (replayed > 0) logger.info({ entries: replayed, pendingEntities: assembler.pendingEntities(), queuedSpans: queue.queuedItems() }, 'resumed from the store');
         for (const worker of workers) worker.start();
         cancelPrune = clock.setTimer(prune, 60_000);
         return replayed;
       })();
       return started;
     },
-    async shutdown() {
-      pipeline.beginShutdown();
-      await started?.catch(() => 0);
-      const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
-      cancelPrune?.();
-      // Complete traces may still be turning idle: no event arrives any more, so within the idle
-      // time (and the deadline) every complete one is ready. A store that does not survive the
-      // process exports everything, complete or not.
-      let complete = true;
-      try {
-        if (!spool.durable) pipeline.flush('all');
-        else await settleIdleTraces(pipeline, assembler, clock, Math.min(deadlineMillis, clock.now() + config.traceIdleMillis + 100));
-      } catch (error) {
-        complete = false;
-        logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
-      }
-      pipeline.stop();
-      const drained = await Promise.all(workers.map((worker) => worker.drain(deadlineMillis)));
-      complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
-      // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
-      // the deadline (its spans are still queued).
-      await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
-      // The metrics exporter retries on its own: its last flush gets what is left of the deadline.
-      if (recorder) {
-        const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
-        await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
-      }
-      spool.close();
-      reserve?.close();
-      storeSpace?.close();
-      return complete;
+    shutdown(options = {}) {
+      stopping ??= (async () => {
+        const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
+        // Refuses new batches now; queues what is complete once the requests in flight are done.
+        const pipelineDone = pipeline.shutdown(deadlineMillis, options.requestsDone);
+        await started?.catch(() => 0);
+        cancelPrune?.();
+        let complete = await pipelineDone;
+        const drained = await Promise.all(workers.map((worker) => worker.shutdown(deadlineMillis)));
+        complete = complete && drained.every(Boolean) && assembler.pendingEntities() === 0;
+        // A sink waits for attempts in flight; one the drain gave up on must not hold the exit past
+        // the deadline (its spans are still queued).
+        await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
+        // The metrics exporter retries on its own: its last flush gets what is left of the deadline.
+        if (recorder) {
+          const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
+          await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
+        }
+        store.close();
+        reserve?.shutdown();
+        storeSpace?.close();
+        return complete;
+      })();
+      return stopping;
     },
   };
-}
-
-/** Queued scores through a score forwarder: one call per score, in order; the first failure decides. */
-function scoreSink(forwarder: ScoreForwarder): SpanSink {
-  return {
-    encode: () => {
-      throw new Error('scores are encoded by the pipeline');
-    },
-    async send(payloads) {
-      for (const payload of payloads) {
-        // A resend after a partial failure upserts by id in Langfuse: at least once, never twice in effect.
-        const outcome = await forwarder.send(JSON.parse(Buffer.from(payload).toString('utf8')) as LangfuseScorePayload);
-        if (outcome.kind !== 'success') return outcome;
-      }
-      return { kind: 'success', rejectedSpans: 0 };
-    },
-    shutdown: () => forwarder.shutdown(),
-  };
-}
-
-/** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
-async function settleIdleTraces(pipeline: IngestPipeline, assembler: Assembler, clock: Clock, untilMillis: number): Promise<void> {
-  for (;;) {
-    pipeline.flush('due');
-    if (assembler.settlingEntities() === 0) return;
-    if (clock.now() >= untilMillis) return;
-    await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
-  }
 }
 
 /** Waits for `promise` at most `millis` on `clock`. */

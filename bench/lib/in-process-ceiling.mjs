@@ -19,14 +19,14 @@ const dist = (file) => import(pathToFileURL(path.join(ROOT, 'dist', file)).href)
 async function openService() {
   const { loadServiceConfig } = await dist('config/service-config.js');
   const { createService } = await dist('service.js');
-  const { createSilentLogger } = await dist('logger.js');
+  const { createLogger } = await dist('logger.js');
   const config = loadServiceConfig({
     BRIDGE_STORE: 'sqlite',
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_TRACE_IDLE_MS: traceIdleMillis,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
   });
-  const service = await createService(config, { logger: createSilentLogger() });
+  const service = await createService(config, { logger: createLogger('silent') });
   // The issue-7 service replays and starts its workers in start(); the older one did in createService.
   if (typeof service.start === 'function') await service.start();
   return service;
@@ -36,10 +36,11 @@ async function openService() {
 async function ingest(service, text) {
   const body = JSON.parse(text);
   const answer = await service.pipeline.ingest({ batch: body.batch, metadata: body.metadata, headers: { 'content-type': 'application/json' } });
-  JSON.stringify(answer.body ?? answer);
-  // Old pipeline: an HTTP-like { status }; issue-7 pipeline: { kind: 'accepted' | 'refused' }.
-  if (answer.status === 503 || answer.kind === 'refused') return { refused: true, retryAfterSeconds: answer.retryAfterSeconds ?? 1 };
-  const successes = answer.body?.successes ?? [];
+  // Old pipeline: an HTTP-like { status }; issue-7 pipeline: { kind: 'accepted' | 'refused' } with a
+  // body; issue-14 pipeline: the accepted events (the receiver writes the body).
+  if (answer.status === 503 || answer.kind === 'refused' || answer.kind === 'store_failed') return { refused: true, retryAfterSeconds: answer.retryAfterSeconds ?? 1 };
+  const successes = answer.body?.successes ?? (answer.accepted ?? []).map((e) => ({ id: e.id, status: 201 }));
+  JSON.stringify(answer.body ?? { successes, errors: answer.rejected ?? [] });
   return { refused: false, acknowledged: successes.length };
 }
 

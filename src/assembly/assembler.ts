@@ -10,7 +10,8 @@ import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent
 import type { RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
-import type { SpoolEntry, Tombstone } from '../spool/spool.js';
+import type { Tombstone } from '../spool/exported-entities.js';
+import type { LogEntry } from '../spool/request-log.js';
 import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
@@ -96,7 +97,7 @@ export interface AssemblerOptions {
   /** Is this entity already queued? Returns the envelope ids that made up its span. */
   exportedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
   /** The stored entries with these seqs (to refold an entity after an out-of-order event). */
-  readEntries: (seqs: readonly number[]) => SpoolEntry[];
+  readEntries: (seqs: readonly number[]) => LogEntry[];
 }
 
 export interface IngestResult {
@@ -161,7 +162,7 @@ export class Assembler {
     return n;
   }
 
-  ingest(entry: SpoolEntry, nowMillis: number): IngestResult {
+  ingest(entry: LogEntry, nowMillis: number): IngestResult {
     const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
     const touched = new Set<ObservationEntity>();
     for (const event of entry.events) {

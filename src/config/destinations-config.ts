@@ -9,9 +9,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatYamlPath, formatZodIssues, parseYamlFile } from '../strict-yaml.js';
 import { tenantFileShape, toTenantConfigs, type TenantConfig } from './tenants-config.js';
+import { readTlsMaterial, type TlsMaterial } from './tls-config.js';
 
 export type DestinationType = 'otlp' | 'langfuse' | 'console';
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 interface DestinationCommon {
   /** Unique; the `destination` label of the export metrics. */
@@ -22,6 +23,8 @@ interface DestinationCommon {
   attributeValueLengthLimit?: number;
   /** Only these tenants' spans go here (names from the file's `tenants:` list); all when absent. */
   tenants?: string[];
+  /** Most attributes per span (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT); the rest are counted as dropped. */
+  attributeCountLimit?: number;
 }
 
 interface HttpTransport {
@@ -32,6 +35,8 @@ interface HttpTransport {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+  /** CA bundle, client certificate and key, read at start; absent: the platform's defaults. */
+  tls?: TlsMaterial;
 }
 
 export interface OtlpDestinationConfig extends DestinationCommon, HttpTransport {
@@ -40,6 +45,8 @@ export interface OtlpDestinationConfig extends DestinationCommon, HttpTransport 
 
 export interface LangfuseDestinationConfig extends DestinationCommon, HttpTransport {
   type: 'langfuse';
+  /** Langfuse's OTLP endpoint takes OTLP/HTTP only. */
+  protocol: Exclude<OtlpProtocol, 'grpc'>;
   /** The Langfuse host, e.g. `https://cloud.langfuse.com`; `url` is `<baseUrl>/api/public/otel/v1/traces`. */
   baseUrl: string;
   /** `<baseUrl>/api/public/scores`. */
@@ -76,7 +83,7 @@ export interface ResolvedDestinations {
 /** The preset a `langfuse` destination uses unless it names another mapping. */
 export const LANGFUSE_DEFAULT_MAPPING = 'langfuse';
 
-export const protocolSchema = z.enum(['http/protobuf', 'http/json'], 'http/protobuf or http/json (grpc is not supported)');
+export const protocolSchema = z.enum(['http/protobuf', 'http/json', 'grpc'], 'http/protobuf, http/json or grpc');
 
 export const httpUrlSchema = z.string().refine((s) => {
   try {
@@ -99,7 +106,7 @@ export interface DestinationInputs {
   otlp: HttpTransport;
   langfuse: { host?: string; publicKey?: string; secretKey?: string };
   /** BRIDGE_MAPPING, BRIDGE_CAPTURE_CONTENT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
-  defaults: { mapping: string; captureContent: boolean; attributeValueLengthLimit?: number };
+  defaults: { mapping: string; captureContent: boolean; attributeValueLengthLimit?: number; attributeCountLimit?: number };
   /** `${env:NAME}` values in the file. */
   env: Record<string, string | undefined>;
   cwd: string;
@@ -127,6 +134,7 @@ function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, 
     mapping,
     captureContent: defaults.captureContent,
     ...(defaults.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: defaults.attributeValueLengthLimit } : {}),
+    ...(defaults.attributeCountLimit !== undefined ? { attributeCountLimit: defaults.attributeCountLimit } : {}),
   });
   const destinations: DestinationConfig[] = [];
   for (const exporter of tracesExporters(inputs, langfuseGiven, issues)) {
@@ -177,7 +185,7 @@ function langfuseDestination(
   host: string,
   publicKey: string,
   secretKey: string,
-  transport: Omit<HttpTransport, 'url'>,
+  transport: Omit<HttpTransport, 'url'> & { protocol: LangfuseDestinationConfig['protocol'] },
 ): LangfuseDestinationConfig {
   const baseUrl = host.replace(/\/+$/, '');
   return {
@@ -214,6 +222,7 @@ const commonShape = {
   tenants: z.array(z.string('a tenant name'), 'a list of tenant names').min(1, 'at least one tenant name').optional(),
   capture_content: booleanSchema.optional(),
   attribute_value_length_limit: positiveIntSchema.optional(),
+  attribute_count_limit: positiveIntSchema.optional(),
 };
 
 const transportShape = {
@@ -221,6 +230,15 @@ const transportShape = {
   headers: z.record(z.string().regex(HEADER_NAME, 'an HTTP header name'), z.string('a string (quote numbers)')).optional(),
   compression: z.enum(['gzip', 'none'], 'gzip or none').optional(),
   timeout: durationSchema.optional(),
+  /** The Collector's TLS names; paths are relative to the destinations file. */
+  tls: z
+    .strictObject({
+      ca_file: z.string('a file path').min(1, 'a file path').optional(),
+      cert_file: z.string('a file path').min(1, 'a file path').optional(),
+      key_file: z.string('a file path').min(1, 'a file path').optional(),
+      insecure_skip_verify: booleanSchema.optional(),
+    })
+    .optional(),
 };
 
 const otlpSchema = z.strictObject({
@@ -328,37 +346,67 @@ function mappingBesideFile(mapping: string, file: string): string {
 function toDestinationConfig(d: FileDestination, file: string, inputs: DestinationInputs, issue: (key: string, what: string) => void): DestinationConfig {
   const { defaults } = inputs;
   const limit = d.attribute_value_length_limit ?? defaults.attributeValueLengthLimit;
+  const countLimit = d.attribute_count_limit ?? defaults.attributeCountLimit;
   const common: DestinationCommon = {
     name: d.name,
     mapping: d.mapping === undefined ? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping) : mappingBesideFile(d.mapping, file),
     captureContent: d.capture_content ?? defaults.captureContent,
     ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
     ...(d.tenants !== undefined ? { tenants: [...new Set(d.tenants)] } : {}),
+    ...(countLimit !== undefined ? { attributeCountLimit: countLimit } : {}),
   };
   if (d.type === 'console') return { type: 'console', ...common };
+  const tls = d.tls === undefined ? undefined : tlsOfFile(d.tls, file, issue);
   const transport = {
     protocol: d.protocol ?? 'http/protobuf',
     headers: { ...d.headers },
     timeoutMillis: d.timeout === undefined ? DEFAULT_TIMEOUT_MILLIS : toMillis(d.timeout),
     compression: d.compression ?? 'none',
+    ...(tls ? { tls } : {}),
   } as const;
   if (d.type === 'langfuse') {
     const authorization = Object.keys(transport.headers).find((h) => h.toLowerCase() === 'authorization');
     if (authorization) issue(`headers.${authorization}`, 'unknown key: a langfuse destination authenticates with public_key and secret_key');
+    const { protocol } = transport;
+    if (protocol === 'grpc') issue('protocol', "expected http/protobuf or http/json: Langfuse's OTLP endpoint takes OTLP/HTTP only (actual: 'grpc')");
+    const httpTransport = { ...transport, protocol: protocol === 'grpc' ? ('http/protobuf' as const) : protocol };
     if (d.credentials === 'tenant') {
       if (d.public_key !== undefined || d.secret_key !== undefined) issue('credentials', 'expected either credentials: tenant or public_key and secret_key (actual: both)');
-      return { ...langfuseDestination(common, d.endpoint, '', '', transport), credentials: 'tenant' };
+      return { ...langfuseDestination(common, d.endpoint, '', '', httpTransport), credentials: 'tenant' };
     }
     if (d.public_key === undefined) issue('public_key', 'expected a Langfuse public key (pk-lf-…), or credentials: tenant');
     if (d.secret_key === undefined) issue('secret_key', 'expected a Langfuse secret key (sk-lf-…), or credentials: tenant');
-    return langfuseDestination(common, d.endpoint, d.public_key ?? '', d.secret_key ?? '', transport);
+    return langfuseDestination(common, d.endpoint, d.public_key ?? '', d.secret_key ?? '', httpTransport);
   }
   if ((d.endpoint === undefined) === (d.traces_endpoint === undefined)) {
     issue('endpoint', `expected exactly one of endpoint (a base URL, /v1/traces is appended) and traces_endpoint (the full URL) (actual: ${d.endpoint === undefined ? 'neither' : 'both'})`);
   }
   // OTLP/HTTP spec: a signal-specific endpoint is used as is; the base one gets /v1/traces appended.
-  const url = d.traces_endpoint ?? `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`;
+  // OTLP/gRPC has no path: the endpoint is the server.
+  const url = d.traces_endpoint ?? (transport.protocol === 'grpc' ? String(d.endpoint) : `${String(d.endpoint).replace(/\/+$/, '')}/v1/traces`);
   return { type: 'otlp', ...common, ...transport, url };
+}
+
+/** A destination's `tls:` block, its files read now (relative to the destinations file). */
+function tlsOfFile(
+  tls: NonNullable<Extract<FileDestination, { type: 'otlp' }>['tls']>,
+  file: string,
+  issue: (key: string, what: string) => void,
+): TlsMaterial | undefined {
+  const beside = (p: string | undefined) => (p === undefined ? {} : { path: path.resolve(path.dirname(file), p) });
+  const ca = beside(tls.ca_file);
+  const cert = beside(tls.cert_file);
+  const key = beside(tls.key_file);
+  return readTlsMaterial(
+    {
+      ...(ca.path ? { caFile: ca.path } : {}),
+      ...(cert.path ? { certFile: cert.path } : {}),
+      ...(key.path ? { keyFile: key.path } : {}),
+      ...(tls.insecure_skip_verify !== undefined ? { insecureSkipVerify: tls.insecure_skip_verify } : {}),
+    },
+    { ca: 'tls.ca_file', cert: 'tls.cert_file', key: 'tls.key_file' },
+    issue,
+  );
 }
 
 function toMillis(duration: number | string): number {

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
 import { resolveTenancy, type Tenancy } from './tenants-config.js';
+import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
+import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
 
 /** A startup problem; `issues` lists every bad setting at once. */
 export class ConfigError extends Error {
@@ -59,6 +61,28 @@ const SETTINGS = {
   serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
   resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
   attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  attributeCountLimit: { env: 'OTEL_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanAttributeValueLengthLimit: { env: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
+  spanAttributeCountLimit: { env: 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  // Checked, and nothing to cut: exported spans carry no events or links (the mapping makes none).
+  spanEventCountLimit: { env: 'OTEL_SPAN_EVENT_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  spanLinkCountLimit: { env: 'OTEL_SPAN_LINK_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  eventAttributeCountLimit: { env: 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  linkAttributeCountLimit: { env: 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
+  sdkDisabled: {
+    env: 'OTEL_SDK_DISABLED',
+    schema: bool.refine((disabled) => !disabled, 'false: the bridge is an exporter and cannot run with its SDK disabled (to export nothing, stop it; to see spans, set OTEL_TRACES_EXPORTER=console)'),
+    default: 'false',
+  },
+  configFileOtel: { env: 'OTEL_CONFIG_FILE', schema: z.never('no value: declarative configuration files are not supported; put destinations in a BRIDGE_CONFIG file'), default: '' },
+  metricsHistogramAggregation: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['explicit_bucket_histogram'], 'explicit_bucket_histogram: the GenAI histograms use the semantic conventions\' explicit bucket boundaries')),
+    default: 'explicit_bucket_histogram',
+  },
   otlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', schema: url, default: 'http://localhost:4318' },
   otlpTracesEndpoint: { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', schema: url, default: '' },
   otlpProtocol: { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: protocol, default: 'http/protobuf' },
@@ -78,7 +102,18 @@ const SETTINGS = {
   otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
   otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
   otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpMetricsCompression: { env: 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
   metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
+  metricExportTimeoutMillis: { env: 'OTEL_METRIC_EXPORT_TIMEOUT', schema: intFrom(1), default: String(DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS) },
+  metricsExporter: { env: 'OTEL_METRICS_EXPORTER', schema: z.string(), default: '' },
+  metricsTemporality: {
+    env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+    schema: z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.enum(['cumulative', 'delta', 'lowmemory'], 'cumulative, delta or lowmemory')),
+    default: 'cumulative',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -122,13 +157,17 @@ export interface ServiceConfig {
   tenancy: Tenancy;
   serviceName?: string;
   resourceAttributes: Record<string, string>;
+  /** OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
   attributeValueLengthLimit?: number;
+  /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, else OTEL_ATTRIBUTE_COUNT_LIMIT; unset: no limit. */
+  attributeCountLimit?: number;
   otlp: {
     url: string;
-    protocol: 'http/protobuf' | 'http/json';
+    protocol: 'http/protobuf' | 'http/json' | 'grpc';
     headers: Record<string, string>;
     timeoutMillis: number;
     compression: 'gzip' | 'none';
+    tls?: TlsMaterial;
   };
   /**
    * Where spans go, each with its own mapping and sink: the BRIDGE_CONFIG file's list, or without
@@ -136,14 +175,9 @@ export interface ServiceConfig {
    */
   destinations: DestinationConfig[];
   /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
-  metrics: {
-    enabled: boolean;
-    url: string;
-    protocol: 'http/protobuf' | 'http/json';
-    headers: Record<string, string>;
-    timeoutMillis: number;
-    exportIntervalMillis: number;
-  };
+  metrics: MetricsConfig;
+  /** Settings that were corrected, to log once at start (main.ts). */
+  warnings: string[];
 }
 
 /** Documentation of every setting, for the README table and `--help`. */
@@ -203,19 +237,29 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       `LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together (actual: ${publicKey ? 'only the public key' : 'only the secret key'} is set)`,
     );
   }
-  // OTLP/HTTP spec: the signal-specific endpoint is used as is; the generic one gets /v1/traces appended.
-  const tracesUrl = r.otlpTracesEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/traces`;
-  const otlp = {
-    url: tracesUrl,
-    protocol: r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf',
-    headers,
-    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
-    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
-  } as const;
   const given = (name: string) => {
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  // The span-specific limits win over the general attribute limits (SDK environment specification).
+  // Unset count: no limit. The SDKs' default of 128 would cut OpenInference's flattened messages.
+  const valueLength = r.spanAttributeValueLengthLimit ?? r.attributeValueLengthLimit;
+  const count = r.spanAttributeCountLimit ?? r.attributeCountLimit;
+  const limits = { ...(valueLength !== undefined ? { attributeValueLengthLimit: valueLength } : {}), ...(count !== undefined ? { attributeCountLimit: count } : {}) };
+  const merged = { ...env, ...overrides };
+  const tracesTls = tlsFromEnv(merged, 'TRACES', issues);
+  const metricsTls = tlsFromEnv(merged, 'METRICS', issues);
+  // The signal-specific endpoint is used as is; the generic one per protocol (signalUrl).
+  const generalEndpoint = given('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined ? undefined : r.otlpEndpoint;
+  const tracesProtocol = r.otlpTracesProtocol ?? r.otlpProtocol ?? 'http/protobuf';
+  const otlp = {
+    url: r.otlpTracesEndpoint ?? signalUrl(generalEndpoint, tracesProtocol, 'traces'),
+    protocol: tracesProtocol,
+    headers,
+    timeoutMillis: r.otlpTracesTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+    compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
+    ...(tracesTls ? { tls: tracesTls } : {}),
+  } as const;
   const resolved = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
@@ -227,11 +271,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
         ...(given('BRIDGE_LANGFUSE_PUBLIC_KEY') !== undefined ? { publicKey: r.langfusePublicKey } : {}),
         ...(given('BRIDGE_LANGFUSE_SECRET_KEY') !== undefined ? { secretKey: r.langfuseSecretKey } : {}),
       },
-      defaults: {
-        mapping: r.mapping ?? 'genai',
-        captureContent: r.captureContent ?? true,
-        ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
-      },
+      defaults: { mapping: r.mapping ?? 'genai', captureContent: r.captureContent ?? true, ...limits },
       env: { ...env, ...overrides },
       cwd: process.cwd(),
     },
@@ -245,8 +285,28 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
   );
-  const metricsUrl = r.otlpMetricsEndpoint ?? `${String(r.otlpEndpoint).replace(/\/+$/, '')}/v1/metrics`;
-  if (issues.length > 0) throw new ConfigError(issues);
+  const metricsProtocol = r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf';
+  const metricsUrl = r.otlpMetricsEndpoint ?? signalUrl(generalEndpoint, metricsProtocol, 'metrics');
+  const warnings: string[] = [];
+  const metrics = resolveMetrics(
+    {
+      bridgeMetrics: r.metricsEnabled ?? true,
+      ...(given('OTEL_METRICS_EXPORTER') !== undefined ? { exporter: given('OTEL_METRICS_EXPORTER')! } : {}),
+      url: metricsUrl,
+      protocol: metricsProtocol,
+      headers: metricsHeaders,
+      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis ?? 10_000,
+      compression: r.otlpMetricsCompression ?? r.otlpCompression ?? 'none',
+      exportIntervalMillis: r.metricExportIntervalMillis ?? 60_000,
+      exportTimeoutMillis: r.metricExportTimeoutMillis ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS,
+      temporality: r.metricsTemporality ?? 'cumulative',
+      ...(metricsTls ? { tls: metricsTls } : {}),
+    },
+    issues,
+    warnings,
+  );
+  // A general variable read for two signals (OTEL_EXPORTER_OTLP_CERTIFICATE) is reported once.
+  if (issues.length > 0) throw new ConfigError([...new Set(issues)]);
 
   return {
     host: r.host!,
@@ -274,18 +334,22 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     tenancy,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
-    ...(r.attributeValueLengthLimit !== undefined ? { attributeValueLengthLimit: r.attributeValueLengthLimit } : {}),
+    ...limits,
     otlp,
     destinations,
-    metrics: {
-      enabled: r.metricsEnabled!,
-      url: metricsUrl,
-      protocol: r.otlpMetricsProtocol ?? r.otlpProtocol!,
-      headers: metricsHeaders,
-      timeoutMillis: r.otlpMetricsTimeoutMillis ?? r.otlpTimeoutMillis!,
-      exportIntervalMillis: r.metricExportIntervalMillis!,
-    },
+    metrics,
+    warnings,
   };
+}
+
+/**
+ * The URL of one signal from OTEL_EXPORTER_OTLP_ENDPOINT (undefined: not set). OTLP/HTTP appends
+ * `/v1/<signal>` to it (default `http://localhost:4318`); OTLP/gRPC uses it as is (default
+ * `http://localhost:4317`), as the OTLP exporter specification says.
+ */
+function signalUrl(endpoint: string | undefined, protocol: 'http/protobuf' | 'http/json' | 'grpc', signal: 'traces' | 'metrics'): string {
+  if (protocol === 'grpc') return endpoint ?? 'http://localhost:4317';
+  return `${(endpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/${signal}`;
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (the OTel env format for headers and resource attributes). */

@@ -3,6 +3,7 @@
 
 import type { ExportOutcome } from './export-outcome.js';
 import type { HttpAttempt } from './post-once.js';
+import { describeTlsFailure } from './tls-options.js';
 
 /** A decoded OTLP `partial_success`; `rejectedSpans` is 0 when the response had none. */
 export interface PartialSuccess {
@@ -34,9 +35,10 @@ export function classifyAttempt(
     case 'timeout':
       return { kind: 'retryable', reason: `no response within ${attempt.timeoutMillis} ms` };
     case 'network-error':
-      // The spec retries disconnects and failed connects. Errors such as TLS failures are
-      // retried too: dead-lettering every span because of a fixable setting would lose data.
-      return { kind: 'retryable', reason: `network error: ${attempt.code ?? attempt.message}` };
+      // The spec retries disconnects and failed connects. TLS failures are retried too, with a
+      // reason naming what to fix: dead-lettering every span because of a fixable setting would
+      // lose data, and the restart with the right settings sends them.
+      return { kind: 'retryable', reason: describeTlsFailure(attempt.code, attempt.message, attempt.afterTlsHandshake) ?? `network error: ${attempt.code ?? attempt.message}` };
     case 'response':
       break;
   }

@@ -6,12 +6,15 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
 import type { MergedScore } from '../assembly/merge.js';
+import type { TlsMaterial } from '../config/tls-config.js';
 import type { JsonObject } from '../ingestion/ingestion-event.js';
 import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
+import type { QueueSink } from './span-sink.js';
 import { toSpanId, toTraceId } from './ids.js';
 import { postOnce } from './post-once.js';
+import { tlsAgentOptions } from './tls-options.js';
 
 /** The JSON body of one `POST /api/public/scores` (Langfuse's `PostScoresBody`). Plain data: queueable. */
 export interface LangfuseScorePayload {
@@ -71,11 +74,13 @@ export interface ScoreForwarderOptions {
   /** Extra headers of the destination (Authorization and Content-* are the forwarder's). */
   headers?: Record<string, string>;
   bridgeVersion: string;
+  /** The destination's TLS material, as for its spans. */
+  tls?: TlsMaterial;
 }
 
 export function createScoreForwarder(options: ScoreForwarderOptions): ScoreForwarder {
   const url = new URL(options.url);
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...tlsAgentOptions(options.tls) }) : new HttpAgent({ keepAlive: true });
   const headers: Record<string, string> = { 'User-Agent': `langfuse-otel-bridge/${options.bridgeVersion}` };
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (!/^(authorization|content-type|content-length|content-encoding)$/i.test(name)) headers[name] = value;
@@ -93,6 +98,29 @@ export function createScoreForwarder(options: ScoreForwarderOptions): ScoreForwa
       });
     },
     shutdown: () => gate.shutdown(),
+  };
+}
+
+/** A score payload as the export queue holds it (JSON). */
+export function encodeScorePayload(score: LangfuseScorePayload): Uint8Array {
+  return Buffer.from(JSON.stringify(score), 'utf8');
+}
+
+/**
+ * The queue sink of a destination's scores queue: one forwarder call per queued score, in order;
+ * the first failure decides (a resend after a partial failure upserts by id in Langfuse: at least
+ * once, never twice in effect).
+ */
+export function createScoreQueueSink(forwarder: ScoreForwarder): QueueSink {
+  return {
+    async send(payloads) {
+      for (const payload of payloads) {
+        const outcome = await forwarder.send(JSON.parse(Buffer.from(payload).toString('utf8')) as LangfuseScorePayload);
+        if (outcome.kind !== 'success') return outcome;
+      }
+      return { kind: 'success', rejectedSpans: 0 };
+    },
+    shutdown: () => forwarder.shutdown(),
   };
 }
 

@@ -17,7 +17,13 @@ export type HttpAttempt =
       /** False when the body was cut at the size cap, the deadline or a connection error. */
       bodyComplete: boolean;
     }
-  | { kind: 'network-error'; code?: string; message: string }
+  | {
+      kind: 'network-error';
+      code?: string;
+      message: string;
+      /** The connection was opened by this attempt and its TLS handshake had completed: a reset then is the server refusing the client (a Node server refuses a client certificate that way, with no alert). */
+      afterTlsHandshake?: boolean;
+    }
   | { kind: 'timeout'; timeoutMillis: number };
 
 export interface PostRequest {
@@ -72,6 +78,12 @@ export function postOnce(post: PostRequest): Promise<HttpAttempt> {
       req.destroy();
     }, post.timeoutMillis);
 
+    let handshakeDone = false;
+    req.on('socket', (socket) => {
+      // Only a connection this attempt opens: a reused keep-alive socket says nothing about TLS.
+      if ('encrypted' in socket && socket.connecting) socket.once('secureConnect', () => (handshakeDone = true));
+    });
+
     req.on('response', (res) => {
       response = res;
       res.on('data', (chunk: Buffer) => {
@@ -101,6 +113,7 @@ export function postOnce(post: PostRequest): Promise<HttpAttempt> {
         kind: 'network-error',
         ...(error.code === undefined ? {} : { code: error.code }),
         message: error.message,
+        ...(handshakeDone ? { afterTlsHandshake: true } : {}),
       });
     });
 

@@ -10,32 +10,35 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
+import type { TlsMaterial } from '../config/tls-config.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
 import { createAttemptGate } from './attempt-gate.js';
 import { classifyAttempt } from './classify-attempt.js';
 import type { DecodeResponse, PartialSuccess } from './classify-attempt.js';
 import type { ExportOutcome } from './export-outcome.js';
-import { encodeTraceRequest } from './otlp-protobuf.js';
 import { postOnce } from './post-once.js';
-import { bridgeInstrumentationScope, createResourceCache, toReadableSpan } from './to-readable-span.js';
+import { createSpanEncoder } from './span-encoder.js';
+import { tlsAgentOptions } from './tls-options.js';
 
 const gzip = promisify(gzipCallback);
 
+/** What an export worker sends a queue's payloads through: spans, or a destination's scores. */
+export interface QueueSink {
+  /** Sends queued payloads as one request (or one per item), in one attempt. Never rejects: every failure is an outcome. */
+  send(payloads: readonly Uint8Array[]): Promise<ExportOutcome>;
+  /** Waits for attempts in flight, then closes connections; later sends are `retryable`. */
+  shutdown(): Promise<void>;
+}
+
 /** Where finished span drafts go. Tests swap in an in-memory sink. */
-export interface SpanSink {
+export interface SpanSink extends QueueSink {
   /**
    * One span as a payload that is a whole request on its own and joins others by `send`
    * (protobuf: an ExportTraceServiceRequest, which concatenates; JSON: a ResourceSpans list).
    * Throws when the draft cannot be encoded (the same draft would fail again).
    */
   encode(draft: SpanDraft): Uint8Array;
-  /** Sends payloads from `encode` as one request, in one attempt. Never rejects: every failure is an outcome. */
-  send(payloads: readonly Uint8Array[]): Promise<ExportOutcome>;
-  /** Waits for attempts in flight, then closes connections; later sends are `retryable`. */
-  shutdown(): Promise<void>;
 }
 
 /** Encodes and sends drafts in one attempt (the dead-letter CLI and tests). */
@@ -71,6 +74,8 @@ export interface OtlpSinkOptions {
   tenantAttribute?: string;
   /** OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longest string attribute value, in characters. */
   attributeValueLengthLimit?: number;
+  /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: most attributes per span. */
+  attributeCountLimit?: number;
   /** Version of the bridge, for the instrumentation scope and User-Agent. */
   bridgeVersion: string;
   /**
@@ -78,6 +83,8 @@ export interface OtlpSinkOptions {
    * Langfuse's OTLP endpoint reads `langfuse-sdk` as its own SDK's spans.
    */
   instrumentationScope?: { name: string; version?: string };
+  /** CA bundle, client certificate and key for an https URL (ignored for http). */
+  tls?: TlsMaterial;
 }
 
 const CONTENT_TYPES = {
@@ -101,9 +108,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
 
   const json = options.protocol === 'http/json';
   const serializer = json ? JsonTraceSerializer : ProtobufTraceSerializer;
-  // Protobuf requests are written by our encoder (the same bytes, natively copied strings);
-  // JSON requests and every response go through the official serializers.
-  const encodeSpans = json ? (spans: ReadableSpan[]) => serializer.serializeRequest(spans) : encodeTraceRequest;
+  const encode = createSpanEncoder({ ...options, encoding: json ? 'json' : 'protobuf' });
   const join = json ? joinJsonRequests : joinProtobufRequests;
   const decodeResponse: DecodeResponse = (body) => {
     try {
@@ -116,25 +121,8 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   };
   const compress = options.compression === 'gzip';
   const headers = requestHeaders(options);
-  const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
-  const { tenantAttribute } = options;
-  const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
-  // Spans passed through from OTLP keep their sender's scope; one object per scope, because the
-  // encoder groups spans by scope identity.
-  const senderScopes = new Map<string, InstrumentationScope>();
-  const senderScope = (s: { name: string; version?: string }): InstrumentationScope => {
-    const key = `${s.name}\u0000${s.version ?? ''}`;
-    let cached = senderScopes.get(key);
-    if (!cached) {
-      if (senderScopes.size >= 256) senderScopes.clear();
-      senderScopes.set(key, (cached = s.version ? { name: s.name, version: s.version } : { name: s.name }));
-    }
-    return cached;
-  };
-  const spanOptions =
-    options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit };
   // Keep-alive, as the OTLP spec recommends; owned here so shutdown can close the sockets.
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...tlsAgentOptions(options.tls) }) : new HttpAgent({ keepAlive: true });
 
   const gate = createAttemptGate('span sink', agent);
 
@@ -152,13 +140,7 @@ export function createOtlpSpanSink(options: OtlpSinkOptions): SpanSink {
   }
 
   return {
-    encode(draft) {
-      const spanScope = draft.scope ? senderScope(draft.scope) : scope;
-      const resource = draft.tenant !== undefined && tenantAttribute !== undefined ? { ...draft.resource, [tenantAttribute]: draft.tenant } : draft.resource;
-      const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(resource), spanScope, spanOptions)]);
-      if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
-      return encoded;
-    },
+    encode,
 
     send(payloads) {
       // Still queued, so retryable once shut down: a permanent outcome would dead-letter good data.
@@ -203,7 +185,7 @@ function requestHeaders(options: OtlpSinkOptions): Record<string, string> {
 }
 
 /** The JSON response carries int64 `rejectedSpans` as a string (proto3 JSON); accept both. */
-function toPartialSuccess(response: IExportTraceServiceResponse): PartialSuccess {
+export function toPartialSuccess(response: IExportTraceServiceResponse): PartialSuccess {
   const partial = response.partialSuccess;
   if (!partial) return { rejectedSpans: 0 };
   const rejectedSpans = Number(partial.rejectedSpans ?? 0);

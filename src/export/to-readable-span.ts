@@ -32,6 +32,11 @@ export interface ReadableSpanOptions {
    * arrays. A non-negative integer; absent means no limit.
    */
   attributeValueLengthLimit?: number;
+  /**
+   * Most attributes on one span, like `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`: the first ones (in the
+   * mapping's order) are kept, the rest counted in `dropped_attributes_count`. Absent: no limit.
+   */
+  attributeCountLimit?: number;
 }
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -71,6 +76,7 @@ export function toReadableSpan(
   // Like the SDK's Span.end(): an end before the start (clock skew in client data) becomes the
   // start, so the duration is never negative.
   const endNanos = maxBigInt(clampToEpoch(draft.endTimeUnixNano), startNanos);
+  const { attributes, dropped } = limitAttributes(draft.attributes, options.attributeValueLengthLimit, options.attributeCountLimit);
 
   return {
     name: draft.name,
@@ -81,13 +87,13 @@ export function toReadableSpan(
     endTime: nanosToHrTime(endNanos),
     duration: nanosToHrTime(endNanos - startNanos),
     status: toSpanStatus(draft.status),
-    attributes: limitAttributes(draft.attributes, options.attributeValueLengthLimit),
+    attributes,
     links: [],
     events: [],
     ended: true,
     resource,
     instrumentationScope: scope,
-    droppedAttributesCount: 0,
+    droppedAttributesCount: dropped,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
   };
@@ -167,12 +173,14 @@ function toSpanStatus(status: DraftStatus): SpanStatus {
     : { code };
 }
 
-function limitAttributes(attributes: DraftAttributes, limit: number | undefined): Attributes {
+function limitAttributes(attributes: DraftAttributes, lengthLimit: number | undefined, countLimit: number | undefined): { attributes: Attributes; dropped: number } {
+  const entries = Object.entries(attributes);
+  const dropped = countLimit === undefined ? 0 : Math.max(0, entries.length - countLimit);
   // Drafts are never changed once built, so without a limit the span can share their attributes.
-  if (limit === undefined) return attributes;
+  if (lengthLimit === undefined && dropped === 0) return { attributes, dropped };
   const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) out[key] = limitValue(value, limit);
-  return out;
+  for (const [key, value] of dropped > 0 ? entries.slice(0, countLimit) : entries) out[key] = lengthLimit === undefined ? value : limitValue(value, lengthLimit);
+  return { attributes: out, dropped };
 }
 
 function limitValue(value: DraftAttributeValue, limit: number): AttributeValue {

@@ -3,7 +3,7 @@
 // in the package (no network). Pure; owns only the provider-name translation.
 import { createRequire } from 'node:module';
 import type * as GenAiPrices from '@pydantic/genai-prices';
-import type { TokenUsage } from './record-view.js';
+import type { TokenUsage } from './token-usage.js';
 
 // The price table costs ~14 MB of RSS: loaded (synchronously, its CommonJS build) on the first
 // estimate, so BRIDGE_ESTIMATE_COST=false or clients that always send costs never pay for it.

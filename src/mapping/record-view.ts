@@ -7,6 +7,7 @@ import { estimateCostUsd } from './cost-estimate.js';
 import { toFinishReasons, toInputMessages, toOutputMessages, type ConvertedInput, type GenAiMessage } from './messages.js';
 import { toOpenInferenceMessages, toOpenInferenceTools } from './openinference-messages.js';
 import type { ProviderGuess, ProviderInference } from './provider-inference.js';
+import type { TokenUsage } from './token-usage.js';
 
 export type RecordView = Record<string, unknown>;
 
@@ -54,14 +55,7 @@ function toMimeType(value: unknown): string | undefined {
   return typeof value === 'string' ? 'text/plain' : 'application/json';
 }
 
-export interface TokenUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_read_input_tokens?: number;
-  cache_write_input_tokens?: number;
-  reasoning_output_tokens?: number;
-  total_tokens?: number;
-}
+export type { TokenUsage };
 
 const CACHE_READ_KEYS = ['input_cached_tokens', 'cache_read_input_tokens', 'input_cache_read', 'cache_read', 'cached_tokens'];
 const CACHE_WRITE_KEYS = ['input_cache_creation', 'cache_creation_input_tokens', 'input_cache_write', 'cache_write', 'cache_creation'];

@@ -1,14 +1,14 @@
 // The one place that retries exports, one worker per destination: reads that destination's spans
-// from the durable export queue in order, sends them in batches through its SpanSink, deletes what
+// from the durable export queue in order, sends them in batches through its QueueSink, deletes what
 // the backend accepted, backs off on retryable outcomes (exponential with jitter, at least the
 // backend's Retry-After) and dead-letters permanent ones. A destination that is down only grows
 // its own part of the queue (on disk); it never delays another destination.
-// Lifecycle: start → (wake)* → drain | stop. Time comes from the injected Clock only.
+// Lifecycle: start → (wake)* → shutdown(deadline). Time comes from the injected Clock only.
 import { sleepOn, type Clock } from '../clock.js';
-import type { SpanSink } from '../export/span-sink.js';
+import type { QueueSink } from '../export/span-sink.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import type { QueuedSpan, Spool } from '../spool/spool.js';
+import type { ExportQueue, QueuedItem } from '../spool/export-queue.js';
 
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
@@ -19,8 +19,8 @@ export interface ExportWorkerOptions {
   tenant?: string;
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
-  sink: SpanSink;
-  spool: Spool;
+  sink: QueueSink;
+  queue: ExportQueue;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -47,9 +47,7 @@ export interface ExportWorker {
    * passes, waiting out backoffs. Never outlasts the deadline, even with a send in flight (its
    * spans stay queued). Resolves true when the queue is empty.
    */
-  drain(deadlineMillis: number): Promise<boolean>;
-  /** Stops after the send in flight, if any. */
-  stop(): Promise<void>;
+  shutdown(deadlineMillis: number): Promise<boolean>;
   /** True while the backend is failing and the worker is backing off. */
   isBackingOff(): boolean;
 }
@@ -57,7 +55,7 @@ export interface ExportWorker {
 type TurnResult = 'progress' | 'idle' | 'failed';
 
 export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
-  const { destination, sink, spool, metrics, logger, clock, batchSize } = options;
+  const { destination, sink, queue, metrics, logger, clock, batchSize } = options;
   const initialBackoff = options.initialBackoffMillis ?? 500;
   const maxBackoff = options.maxBackoffMillis ?? 30_000;
   const random = options.random ?? Math.random;
@@ -89,12 +87,12 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
 
   async function turn(): Promise<TurnResult> {
     if (unsettled) settle(unsettled);
-    const spans = spool.peekQueue(destination, 0, batchSize);
+    const spans = queue.peek(destination, 0, batchSize);
     if (spans.length === 0) return 'idle';
     return sendSpans(spans);
   }
 
-  async function sendSpans(spans: readonly QueuedSpan[]): Promise<TurnResult> {
+  async function sendSpans(spans: readonly QueuedItem[]): Promise<TurnResult> {
     const outcome = await sink.send(spans.map((s) => s.payload));
     if (abandoned) {
       logger.warn({ destination, spans: spans.length, outcome: outcome.kind }, 'an export answered after the shutdown deadline; its spans stay queued');
@@ -104,7 +102,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       case 'success':
         backoffMillis = 0;
         settle(() => {
-          spool.dequeue(spans.map((s) => s.id));
+          queue.dequeue(spans.map((s) => s.id));
           exported.inc(labels, spans.length - outcome.rejectedSpans);
           metrics.tenantItemsExported.inc(tenantLabels, spans.length - outcome.rejectedSpans);
           if (outcome.rejectedSpans > 0) {
@@ -126,7 +124,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         }
         const atMillis = clock.now();
         settle(() => {
-          spool.dequeue(
+          queue.dequeue(
             spans.map((s) => s.id),
             { destination, reason: outcome.reason, atMillis },
           );
@@ -195,7 +193,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
     },
     wake() {
       if (clock.now() < resumeAtMillis || running || stopped) return;
-      if (lingerMillis === 0 || spool.queuedSpans(destination) >= batchSize) {
+      if (lingerMillis === 0 || queue.queuedItems(destination) >= batchSize) {
         cancelLinger?.();
         cancelLinger = undefined;
         run();
@@ -207,7 +205,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
       }, lingerMillis);
     },
     isBackingOff: () => clock.now() < resumeAtMillis,
-    async drain(deadlineMillis) {
+    async shutdown(deadlineMillis) {
       stopped = true;
       cancelResume?.();
       cancelLinger?.();
@@ -233,13 +231,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         logger.warn({ destination }, 'an export was still in flight at the shutdown deadline; its spans stay queued');
         return false;
       }
-      return spool.queuedSpans(destination) === 0;
-    },
-    async stop() {
-      stopped = true;
-      cancelResume?.();
-      cancelLinger?.();
-      await running;
+      return queue.queuedItems(destination) === 0;
     },
   };
 }

@@ -1,86 +1,99 @@
 // The pipeline, in order: validate → log (durable) → assemble (incremental merge) on the request
 // path; then, off it and in slices, completed records → mapping (per destination) → encoding →
-// export queue, in one store transaction with the log rows it releases. The only module that
-// orders the stages; never sees a request object nor decides an HTTP status (the receiver does).
+// export queue (one atomic commit with their tombstones), then the log entries they settle are
+// released (a separate, idempotent step, retried until it succeeds). The only module that
+// orders the stages; its entry points take decoded requests and return plain outcomes, store
+// failures included; it never sees a request object nor decides an HTTP status (the receiver does).
+import { randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
-import type { Clock } from '../clock.js';
+import { encodeRecord } from '../assembly/record-codec.js';
+import { sleepOn, type Clock } from '../clock.js';
 import { EVENT_TYPES, type EventRejection, type IngestionEvent } from '../ingestion/ingestion-event.js';
+import type { OtlpTraceRequest } from '../ingestion/otlp-span.js';
+import { convertOtlpRequest } from '../ingestion/otlp-to-events.js';
 import { toRequestSource, type RequestSource } from '../ingestion/request-source.js';
-import { validatedTimestampNanos } from '../ingestion/timestamp.js';
-import { isUpdateType, validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
+import { validateBatch, type ValidationLimits } from '../ingestion/validate-batch.js';
 import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../ingestion/validate-batch-sliced.js';
 import type { Logger } from '../logger.js';
+import type { SpanDraft } from '../mapping/span-draft.js';
 import type { BridgeMetrics } from '../metrics.js';
-import { isUnreadable, type Commit, type Spool, type SpoolEntry } from '../spool/spool.js';
+import type { ExportQueue, NewDeadLetter, QueueCommit } from '../spool/export-queue.js';
+import { isUnreadable, type LogEntry, type RequestLog } from '../spool/request-log.js';
+import { mapAndEncode, takesRecord, type PipelineDestination } from './map-record.js';
 
-/** A Commit being built (its lists still growing). */
-interface QueueCommit extends Commit {
-  spans: Array<Commit['spans'][number]>;
-  deadLetters: Array<NonNullable<Commit['deadLetters']>[number]>;
+/** A QueueCommit being built (its lists still growing). */
+interface OpenCommit extends QueueCommit {
+  items: Array<QueueCommit['items'][number]>;
+  deadLetters: NewDeadLetter[];
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-/** One place spans go: its own mapping and encoding, its own part (or parts) of the queue. */
-export interface PipelineDestination {
-  name: string;
-  /**
-   * Maps and encodes a record for this destination; `queue` names the worker that sends it.
-   * Undefined when the destination does not take it (a tenant it does not serve). Throws when it cannot.
-   */
-  encodeRecord(record: CompletedRecord): { queue: string; payload: Uint8Array } | undefined;
-}
 
 export interface IngestRequest {
   batch: readonly unknown[];
   metadata: unknown;
   /** Lower-case header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
-  /** The tenant whose keys authenticated it, when tenants are configured. */
+  /** The tenant whose keys authenticated it, when tenants are configured (a boundary: it goes on the source). */
   tenant?: string;
-}
-
-export interface IngestionResponseBody {
-  successes: Array<{ id: string; status: 201 }>;
-  errors: Array<Omit<EventRejection, 'type'>>;
 }
 
 export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
 
-export type IngestOutcome =
-  | { kind: 'accepted'; body: IngestionResponseBody }
-  | { kind: 'refused'; reason: RefusalReason; retryAfterSeconds: number; body: { error: string; message: string } };
+/** Not taken now: the client may send the same request again later. */
+export type Refused = { kind: 'refused'; reason: RefusalReason };
+/** The store could not take the request (disk full, I/O error): nothing was acknowledged. */
+export type StoreFailed = { kind: 'store_failed' };
+
+/** A Langfuse batch: the events stored, and the ones refused (each with its reason). */
+export type IngestOutcome = { kind: 'accepted'; accepted: IngestionEvent[]; rejected: EventRejection[] } | Refused | StoreFailed;
+/** An OTLP export: how many spans were refused, and why (OTLP's partial success). */
+export type OtlpOutcome = { kind: 'accepted'; acceptedSpans: number; rejectedSpans: number; errorMessage: string } | Refused | StoreFailed;
+/** One score of the score API: its id, or why it is invalid. */
+export type ScoreOutcome = { kind: 'accepted'; id: string } | { kind: 'invalid'; message: string; error: string } | Refused | StoreFailed;
 
 export interface IngestPipeline {
-  /** Validates, stores and assembles one batch; the outcome says what to answer. */
+  /** Validates, stores and assembles one Langfuse batch. */
   ingest(request: IngestRequest): Promise<IngestOutcome>;
-  /**
-   * Stores events another receiver already built and validated (OTLP, /scores), one log entry per
-   * group, then assembles them. Durable once accepted; throws when the store fails.
-   */
-  ingestEvents(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>): Promise<IngestOutcome>;
+  /** Converts a decoded OTLP export to events, stores them (one log entry per resource) and assembles them. */
+  ingestOtlp(request: OtlpTraceRequest, headers: IngestRequest['headers'], tenant?: string): Promise<OtlpOutcome>;
+  /** Stores one score of the score API (the body of a score-create event) as a validated event. */
+  ingestScore(body: Record<string, unknown>, headers: IngestRequest['headers'], tenant?: string): Promise<ScoreOutcome>;
   /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
   notAcceptingReason(): RefusalReason | undefined;
-  /** The refused outcome for a reason (counted). */
-  refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }>;
-  /** Feeds every log entry kept from a previous run into assembly, in slices. Returns how many. */
-  replay(): Promise<number>;
-  /** Starts the timer that queues what turned complete by waiting (idle traces, timeouts). */
-  start(): void;
-  /** Queues everything `mode` collects now, in one go (shutdown, tests). Returns the records queued. */
+  /** A request arrives: refused now (counted), or undefined. Receivers ask before reading a body. */
+  admit(): Refused | undefined;
+  /**
+   * Feeds every log entry kept from a previous run into assembly, in slices (ingestion is closed
+   * meanwhile), then starts the timer that queues what turned complete by waiting (idle traces,
+   * timeouts). Resolves with the entries replayed.
+   */
+  start(): Promise<number>;
+  /** Queues everything `mode` collects now, in one go (tests). Returns the records queued. */
   flush(mode: CollectMode): number;
-  beginShutdown(): void;
-  stop(): void;
+  /**
+   * Refuses new requests at once; once `requestsDone` (those in flight) and the start settled,
+   * queues what is complete before `deadlineMillis`: traces still turning idle get their idle
+   * time, and a log that does not survive the process queues everything, complete or not. Then
+   * stops its timer. Resolves true when nothing complete was left behind.
+   */
+  shutdown(deadlineMillis: number, requestsDone?: Promise<unknown>): Promise<boolean>;
 }
 
 export interface IngestPipelineOptions {
-  spool: Spool;
+  log: RequestLog;
+  queue: ExportQueue;
   assembler: Assembler;
   destinations: readonly PipelineDestination[];
-  /** Spans were queued. */
+  /** Items were queued (the export workers wake). */
   onQueued: () => void;
+  /**
+   * Listens to the span drafts queued for the first destination, once their commit succeeded
+   * (GenAI metrics are derived from them: the queue then delivers them at least once).
+   */
+  onDraftsQueued?: (drafts: readonly SpanDraft[]) => void;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;
@@ -95,19 +108,8 @@ export interface IngestPipelineOptions {
   storeWritable?: () => boolean;
   /** How often waiting work is looked at. @defaultValue 100 */
   tickMillis?: number;
-}
-
-const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: string }> = {
-  shutting_down: { retryAfterSeconds: 5, message: 'the bridge is shutting down' },
-  replaying: { retryAfterSeconds: 2, message: 'the bridge is replaying its store after a restart' },
-  spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
-  memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
-  disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
-};
-
-/** What a refusal says, for `/api/public/ready` too. */
-export function refusalMessage(reason: RefusalReason): string {
-  return REFUSALS[reason].message;
+  /** BRIDGE_TRACE_IDLE_MS: how long a shutdown waits for complete traces to turn idle. */
+  traceIdleMillis: number;
 }
 
 /**
@@ -115,7 +117,7 @@ export function refusalMessage(reason: RefusalReason): string {
  * built bridge, LiteLLM fixture): mapping and encoding one record takes ~26 µs, so a slice of 64
  * is ~1.7 ms. A worker thread would take that off the main thread, but each record would be
  * copied to it (structured clone: ~7 µs) and its payloads copied back to the one SQLite
- * connection, which must stay on this thread to commit the queue with the log release; slices
+ * connection, which must stay on this thread to commit the queue; slices
  * already keep each hold under ~4 ms, so the simpler design was kept (the worker variant was not
  * built and measured end to end).
  */
@@ -145,7 +147,7 @@ export function processMemory(): MemoryReading {
 const HEAP_FULL_RATIO = 0.85;
 
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
-  const { spool, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
+  const { log, queue, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
   const readMemory = options.memory ?? processMemory;
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
@@ -171,16 +173,20 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function notAcceptingReason(): RefusalReason | undefined {
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
-    if (spool.pendingBytes() >= spoolMaxBytes) return 'spool_full';
+    if (log.pendingBytes() + queue.queuedBytes() >= spoolMaxBytes) return 'spool_full';
     if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
     return undefined;
   }
 
-  function refusal(reason: RefusalReason): Extract<IngestOutcome, { kind: 'refused' }> {
+  function refusal(reason: RefusalReason): Refused {
     metrics.requestsRejected.inc({ reason });
-    const { retryAfterSeconds, message } = REFUSALS[reason];
-    return { kind: 'refused', reason, retryAfterSeconds, body: { error: 'ServiceUnavailableError', message } };
+    return { kind: 'refused', reason };
+  }
+
+  function admit(): Refused | undefined {
+    const reason = notAcceptingReason();
+    return reason ? refusal(reason) : undefined;
   }
 
   function countIngest(result: IngestResult, seq: number): void {
@@ -192,36 +198,59 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     }
   }
 
-  function assemble(entry: SpoolEntry): void {
+  function assemble(entry: LogEntry): void {
     const result = assembler.ingest(entry, clock.now());
     countIngest(result, entry.seq);
     if (result.refolds > 0) metrics.refolds.inc(result.refolds);
-    if (result.releasable) spool.release([entry.seq]);
+    if (result.releasable) release([entry.seq]);
+  }
+
+  // Log entries whose entities are queued but whose release failed (a store that cannot write
+  // now): released again before the next commit. Bounded: a store that cannot write refuses
+  // new batches, so no new entries are settled meanwhile.
+  let unreleased: number[] = [];
+  function release(seqs: readonly number[]): void {
+    const all = unreleased.length > 0 ? [...unreleased, ...seqs] : seqs;
+    if (all.length === 0) return;
+    try {
+      log.release(all);
+      unreleased = [];
+    } catch (error) {
+      unreleased = [...all];
+      logger.warn({ err: error, entries: all.length }, 'could not release log entries whose work is queued; will retry');
+    }
   }
 
   /** Maps, encodes and queues one collection; returns how many entities it settled. */
   function queueCollected(mode: CollectMode, limit: number): number {
     const collected = assembler.collect(clock.now(), limit, mode);
     if (collected.keys.length === 0) return 0;
-    const commit: QueueCommit = { spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs, deadLetters: [] };
-    for (const destination of destinations) {
-      for (const record of collected.records) queueRecord(destination, record, commit);
-    }
-    spool.commit(commit, clock.now());
+    const commit: OpenCommit = { items: [], tombstones: collected.tombstones, deadLetters: [] };
+    const drafts: SpanDraft[] = [];
+    destinations.forEach((destination, index) => {
+      // The first destination's drafts (all its tenants' lanes) feed the GenAI metrics.
+      const feedsMetrics = destination.feedsMetrics ?? index === 0;
+      for (const record of collected.records) queueRecord(destination, record, commit, feedsMetrics && options.onDraftsQueued ? drafts : undefined);
+    });
+    queue.commit(commit, clock.now());
     assembler.confirm(collected);
-    if (commit.spans.length > 0) options.onQueued();
+    release(collected.releaseSeqs);
+    if (drafts.length > 0) options.onDraftsQueued?.(drafts);
+    if (commit.items.length > 0) options.onQueued();
     return collected.keys.length;
   }
 
-  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: QueueCommit): void {
+  function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: OpenCommit, drafts: SpanDraft[] | undefined): void {
     try {
-      const item = destination.encodeRecord(record);
-      if (item) commit.spans.push({ destination: item.queue, payload: item.payload });
+      if (!takesRecord(destination, record)) return;
+      const item = mapAndEncode(destination, record);
+      commit.items.push({ queue: item.queue, payload: item.payload });
+      if (drafts && item.draft) drafts.push(item.draft);
     } catch (error) {
-      // The same record would fail the same way again: it is kept aside (as JSON), never retried in a loop.
+      // The same record would fail the same way again: it is kept aside (as JSON, re-mapped by
+      // `dead-letters retry`), never retried in a loop.
       const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
-      const kept = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-      commit.deadLetters.push({ destination: destination.name, reason, payloads: [Buffer.from(kept)], spanCount: 1 });
+      commit.deadLetters.push({ destination: destination.name, holds: 'record', reason, payloads: [Buffer.from(encodeRecord(record))], spanCount: 1 });
       metrics.deadLettered.inc({ destination: destination.name });
       logger.error({ destination: destination.name, reason }, 'a completed record could not be exported; moved to dead letters');
     }
@@ -260,89 +289,155 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     cancelTick = clock.setTimer(tick, tickMillis);
   }
 
-  async function store(events: IngestionEvent[], source: RequestSource): Promise<void> {
-    // The answer promises durability: the entry is committed before it is assembled.
-    const entry = spool.append({ receivedAtMillis: clock.now(), source, events });
-    assemble(entry);
-    scheduleSlices('ready');
+  /**
+   * Stores each group as one log entry, then assembles it. The answer promises durability: an
+   * entry is committed before it is assembled. A store error is an outcome: nothing of a request
+   * is acknowledged unless all of it was stored (a resend is deduplicated by envelope id).
+   */
+  function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string, tenant: string | undefined): StoreFailed | undefined {
+    try {
+      for (const group of groups) {
+        if (group.events.length === 0) continue;
+        // The tenant's name (never its secret) is stored with the entry: assembly keys by it after a restart too.
+        const source = tenant !== undefined ? { ...group.source, tenant } : group.source;
+        assemble(log.append({ receivedAtMillis: clock.now(), source, events: group.events }));
+      }
+    } catch (error) {
+      logger.error({ err: error }, `could not store ${what}`);
+      metrics.requestsRejected.inc({ reason: 'store_error' });
+      return { kind: 'store_failed' };
+    } finally {
+      scheduleSlices('ready');
+    }
+    return undefined;
+  }
+
+  function countAccepted(events: readonly IngestionEvent[]): void {
+    for (const event of events) {
+      metrics.eventsReceived.inc({ type: event.type });
+      metrics.eventsAccepted.inc({ type: event.type });
+    }
+  }
+
+  let started: Promise<number> | undefined;
+  let stopping: Promise<boolean> | undefined;
+  function flush(mode: CollectMode): number {
+    let total = 0;
+    for (;;) {
+      const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
+      total += n;
+      if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
+    }
+  }
+
+  /** Queues what is due until nothing pending is complete-but-not-idle, or `untilMillis`. */
+  async function settleIdleTraces(untilMillis: number): Promise<void> {
+    for (;;) {
+      flush('due');
+      if (assembler.settlingEntities() === 0) return;
+      if (clock.now() >= untilMillis) return;
+      await sleepOn(clock, Math.min(50, untilMillis - clock.now()));
+    }
+  }
+
+  async function replay(): Promise<number> {
+    replaying = true;
+    let count = 0;
+    let sliceStart = performance.now();
+    try {
+      for (const entry of log.replay()) {
+        if (isUnreadable(entry)) {
+          metrics.quarantinedEntries.inc();
+          logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
+          continue;
+        }
+        assemble(entry);
+        count++;
+        if (performance.now() - sliceStart >= SLICE_MILLIS) {
+          // Health and metrics are answered between slices.
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
+    } finally {
+      replaying = false;
+    }
+    scheduleSlices('due');
+    return count;
   }
 
   return {
     notAcceptingReason,
-    refusal,
-    beginShutdown() {
-      shuttingDown = true;
-    },
+    admit,
     start() {
-      if (cancelTick || stopped) return;
-      cancelTick = clock.setTimer(tick, tickMillis);
+      started ??= replay().then((count) => {
+        if (!stopped) cancelTick = clock.setTimer(tick, tickMillis);
+        return count;
+      });
+      return started;
     },
-    stop() {
-      stopped = true;
-      cancelTick?.();
-    },
-    flush(mode) {
-      let total = 0;
-      for (;;) {
-        const n = queueCollected(mode, RECORDS_PER_SLICE * 16);
-        total += n;
-        if (n === 0 || n < RECORDS_PER_SLICE * 16) return total;
-      }
-    },
-    async replay() {
-      replaying = true;
-      let count = 0;
-      let sliceStart = performance.now();
-      try {
-        for (const entry of spool.replay()) {
-          if (isUnreadable(entry)) {
-            metrics.quarantinedEntries.inc();
-            logger.error({ seq: entry.seq, reason: entry.unreadable }, 'a stored batch could not be read; moved to quarantine');
-            continue;
-          }
-          assemble(entry);
-          count++;
-          if (performance.now() - sliceStart >= SLICE_MILLIS) {
-            // Health and metrics are answered between slices.
-            await new Promise((resolve) => setImmediate(resolve));
-            sliceStart = performance.now();
-          }
+    flush,
+    async shutdown(deadlineMillis, requestsDone) {
+      shuttingDown = true;
+      stopping ??= (async () => {
+        await requestsDone;
+        await started?.catch(() => 0);
+        let complete = true;
+        try {
+          if (!log.durable) flush('all');
+          else await settleIdleTraces(Math.min(deadlineMillis, clock.now() + options.traceIdleMillis + 100));
+        } catch (error) {
+          complete = false;
+          logger.error({ err: error }, 'could not queue the last complete spans; they stay in the log');
         }
-      } finally {
-        replaying = false;
-      }
-      scheduleSlices('due');
-      return count;
+        stopped = true;
+        cancelTick?.();
+        return complete;
+      })();
+      return stopping;
     },
-    async ingestEvents(groups) {
-      const reason = notAcceptingReason();
-      if (reason) return refusal(reason);
-      for (const group of groups) {
-        if (group.events.length === 0) continue;
-        for (const event of group.events) {
-          metrics.eventsReceived.inc({ type: event.type });
-          metrics.eventsAccepted.inc({ type: event.type });
-        }
-        await store(group.events, group.source);
+    async ingestOtlp(request, headers, tenant) {
+      const conversion = convertOtlpRequest(request, { headers });
+      if (conversion.rejectedSpans > 0) {
+        metrics.eventsRejected.inc({ type: 'otlp-span' }, conversion.rejectedSpans);
+        logger.info({ rejectedSpans: conversion.rejectedSpans, reason: conversion.errorMessage.slice(0, 500) }, 'OTLP spans rejected');
       }
-      return { kind: 'accepted', body: { successes: [], errors: [] } };
+      const refused = admit();
+      if (refused) return refused;
+      for (const group of conversion.groups) countAccepted(group.events);
+      const acceptedSpans = conversion.groups.reduce((n, g) => n + g.events.length, 0);
+      return (
+        store(conversion.groups, 'an OTLP export', tenant) ?? { kind: 'accepted', acceptedSpans, rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage }
+      );
+    },
+    async ingestScore(body, headers, tenant) {
+      // The score API's body is a score-create event's body; an id is made when none is given.
+      const given = body.id;
+      const id = typeof given === 'string' && given !== '' ? given : randomUUID();
+      const validation = validateBatch([{ id: randomUUID(), type: 'score-create', timestamp: new Date(clock.now()).toISOString(), body: { ...body, id } }]);
+      const rejection = validation.rejected[0];
+      if (rejection) {
+        metrics.eventsRejected.inc({ type: 'score-create' });
+        return { kind: 'invalid', message: rejection.message, error: rejection.error };
+      }
+      const refused = admit();
+      if (refused) return refused;
+      countAccepted(validation.accepted);
+      return store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score', tenant) ?? { kind: 'accepted', id };
     },
     async ingest(request) {
-      const reason = notAcceptingReason();
-      if (reason) return refusal(reason);
+      const refused = admit();
+      if (refused) return refused;
       // An SDK-sized batch is validated in one go; a large one in slices that yield to other
       // requests, after which the spool may have filled or a shutdown begun.
       let validation;
       if (request.batch.length <= SLICED_VALIDATION_ABOVE) validation = validateBatch(request.batch, options.validationLimits);
       else {
         validation = await validateBatchSliced(request.batch, options.validationLimits);
-        const later = notAcceptingReason();
-        if (later) return refusal(later);
+        const later = admit();
+        if (later) return later;
       }
-      for (const event of validation.accepted) {
-        metrics.eventsReceived.inc({ type: event.type });
-        metrics.eventsAccepted.inc({ type: event.type });
-      }
+      countAccepted(validation.accepted);
       for (const rejection of validation.rejected) {
         // The type is whatever the client sent: only known types become label values.
         const type = KNOWN_TYPES.has(rejection.type) ? rejection.type : 'unknown';
@@ -353,25 +448,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      if (validation.accepted.length > 0) {
-        const source = toRequestSource(request.metadata, request.headers);
-        await store(validation.accepted, request.tenant !== undefined ? { ...source, tenant: request.tenant } : source);
-      }
-      return {
-        kind: 'accepted',
-        body: {
-          successes: langfuseOrder(validation.accepted).map((e) => ({ id: e.id, status: 201 as const })),
-          errors: validation.rejected.map(({ type: _type, ...rest }) => rest),
-        },
-      };
+      const failed =
+        validation.accepted.length > 0
+          ? store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch', request.tenant)
+          : undefined;
+      return failed ?? { kind: 'accepted', accepted: validation.accepted, rejected: validation.rejected };
     },
   };
-}
-
-/** Langfuse lists successes with non-update events first, each group by envelope timestamp. */
-function langfuseOrder(events: readonly IngestionEvent[]): IngestionEvent[] {
-  return events
-    .map((event, index) => ({ event, index, update: isUpdateType(event.type) ? 1 : 0, at: validatedTimestampNanos(event.timestamp) }))
-    .sort((a, b) => a.update - b.update || (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
-    .map((x) => x.event);
 }

@@ -1,17 +1,21 @@
-// The Langfuse HTTP contract (DESIGN §3) on express: routes, auth, body limits, JSON answers.
-// Only this layer knows express; it hands plain data to the ingest pipeline. Every answer is JSON,
-// because the JS SDK gives up on a batch whose error body does not parse.
+// The Langfuse HTTP contract (DESIGN §3) on express: auth, the small routes (health, ready,
+// metrics, projects, media) and the last-resort error answers; the ingestion, OTLP and scores
+// routes each have their own file. Only this layer knows express; it hands plain data to the
+// ingest pipeline. Every answer is JSON, because the JS SDK gives up on a batch whose error body
+// does not parse.
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Tenancy } from '../config/tenants-config.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
-import { refusalMessage, type IngestOutcome, type IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createAuthCheck } from './basic-auth.js';
-import { OTLP_TRACES_PATH, registerOtlpRoutes, SCORES_PATH } from './otlp-routes.js';
-import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
+import { refusalMessage } from './http-answers.js';
+import { INGESTION_PATH, registerIngestionRoute } from './ingestion-route.js';
+import { OTLP_TRACES_PATH, registerOtlpTracesRoute } from './otlp-traces-route.js';
 import { refuseBeforeBody } from './refuse-before-body.js';
-import { admitTenant, rateLimitsOf, setTenant, tenantOf, tooManyRequestsBody } from './tenant-admission.js';
+import { registerScoresRoute, SCORES_PATH } from './scores-route.js';
+import { rateLimitsOf, setTenant } from './tenant-admission.js';
 import { createTenantRateLimiter } from './tenant-rate-limit.js';
 
 export interface AppOptions {
@@ -33,12 +37,8 @@ export interface AppOptions {
 /** Routes any caller may use; every other route, including routes registered later, needs the keys. */
 const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/public/health', '/api/public/ready', '/metrics']);
 
-const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
-
 export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
-  const maxEvents = options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY;
-  const maxErrors = options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY;
   const checkAuth = createAuthCheck(options.tenancy);
   const limiter = createTenantRateLimiter(rateLimitsOf(options.tenancy), options.now ?? Date.now);
   const app = express();
@@ -107,80 +107,16 @@ export function createApp(options: AppOptions): express.Express {
     res.status(200).json({});
   });
 
-  app.post(
-    '/api/public/ingestion',
-    // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
-    (req, res, next) => {
-      const reason = pipeline.notAcceptingReason();
-      if (!reason) return next();
-      const refusal = pipeline.refusal(reason);
-      res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
-      refuseBeforeBody(req, res, 503, refusal.body);
-    },
-    // Past its tenant's rate: 429 before the body is read (the SDKs and LiteLLM retry 429).
-    (req, res, next) => {
-      if (admitTenant(limiter, metrics, res)) return next();
-      refuseBeforeBody(req, res, 429, tooManyRequestsBody(tenantOf(res).tenant), options.maxBodyBytes);
-    },
-    express.raw({ type: () => true, limit: options.maxBodyBytes }),
-    async (req, res) => {
-      const contentType = req.headers['content-type'] ?? '';
-      if (!JSON_TYPES.test(contentType)) {
-        metrics.requestsRejected.inc({ reason: 'content_type' });
-        return void res.status(400).json({
-          message: 'Invalid request data',
-          errors: [`Content-Type must be application/json (actual: '${contentType.slice(0, 100)}')`],
-        });
-      }
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let body: unknown;
-      try {
-        // Next.js, in front of Langfuse, reads an empty JSON body as {}.
-        body = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as unknown);
-      } catch (error) {
-        metrics.requestsRejected.inc({ reason: 'invalid_json' });
-        return void res.status(400).json({ error: 'InvalidJSON', message: `Invalid JSON: ${(error as Error).message.slice(0, 200)}` });
-      }
-      if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { batch?: unknown }).batch)) {
-        metrics.requestsRejected.inc({ reason: 'no_batch' });
-        const batch = typeof body === 'object' && body !== null ? (body as { batch?: unknown }).batch : undefined;
-        return void res.status(400).json({
-          message: 'Invalid request data',
-          errors: [`batch: Invalid input: expected array, received ${describeType(batch)}`],
-        });
-      }
-      const { batch, metadata } = body as { batch: unknown[]; metadata?: unknown };
-      if (batch.length > maxEvents) {
-        metrics.requestsRejected.inc({ reason: 'too_many_events' });
-        return void res.status(413).json(tooManyEventsBody(batch.length, maxEvents));
-      }
-      const auth = tenantOf(res);
-      limiter.take(auth.tenant, batch.length);
-      let answer;
-      try {
-        // The pipeline may validate a large batch in slices, yielding to other requests between them.
-        answer = await pipeline.ingest({ batch, metadata, headers: req.headers, ...(auth.scoped ? { tenant: auth.tenant } : {}) });
-      } catch (error) {
-        // The store could not take the batch (disk full, I/O error): nothing was acknowledged, so the
-        // client may safely send it again later.
-        logger.error({ err: error }, 'could not store an ingestion batch');
-        metrics.requestsRejected.inc({ reason: 'store_error' });
-        res.setHeader('Retry-After', '10');
-        return void res.status(503).json({ error: 'ServiceUnavailableError', message: 'The bridge could not store the batch; retry later.' });
-      }
-      if (answer.kind === 'refused') {
-        metrics.tenantRequestsRefused.inc({ tenant: auth.tenant, reason: answer.reason });
-        return void sendRefusal(res, answer);
-      }
-      metrics.tenantEventsAccepted.inc({ tenant: auth.tenant }, answer.body.successes.length);
-      res.status(207).json({ ...answer.body, errors: capErrors(answer.body.errors, maxErrors) });
-    },
-  );
-  app.all('/api/public/ingestion', (_req, res) => {
-    res.status(405).json({ error: 'MethodNotAllowedError', message: 'Method not allowed' });
+  registerIngestionRoute(app, {
+    pipeline,
+    metrics,
+    limiter,
+    maxBodyBytes: options.maxBodyBytes,
+    maxEventsPerRequest: options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY,
+    maxErrorsPerResponse: options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY,
   });
-
-  registerOtlpRoutes(app, { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
+  registerOtlpTracesRoute(app, { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
+  registerScoresRoute(app, { pipeline, metrics, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'NotFoundError', message: 'Not found' });
@@ -205,22 +141,9 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
-/** Backpressure: 503 with Retry-After, which every client retries. */
-function sendRefusal(res: Response, refusal: Extract<IngestOutcome, { kind: 'refused' }>): void {
-  res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
-  res.status(503).json(refusal.body);
-}
-
 function routeLabel(req: Request): string {
   const path = req.path;
   if (path.startsWith('/api/public/media')) return '/api/public/media';
-  if (['/api/public/ingestion', '/api/public/health', '/api/public/ready', '/api/public/projects', '/metrics', OTLP_TRACES_PATH, SCORES_PATH].includes(path)) return path;
+  if ([INGESTION_PATH, '/api/public/health', '/api/public/ready', '/api/public/projects', '/metrics', OTLP_TRACES_PATH, SCORES_PATH].includes(path)) return path;
   return 'other';
-}
-
-function describeType(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
 }

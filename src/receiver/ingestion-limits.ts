@@ -2,7 +2,7 @@
 // 207's error list cut to its first entries plus one entry that counts the rest. Plain data; the
 // route decides when to apply them. The summary entry has the shape of every other error entry, so
 // SDKs that read `errors` (id, status, message, error) read it too.
-import type { IngestionResponseBody } from '../pipeline/ingest-pipeline.js';
+import type { IngestionResponseBody } from './http-answers.js';
 
 type ErrorEntry = IngestionResponseBody['errors'][number];
 

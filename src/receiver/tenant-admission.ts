@@ -39,6 +39,11 @@ export function admitTenant(limiter: TenantRateLimiter, metrics: BridgeMetrics, 
   return false;
 }
 
+/** Counts a 503 (refused, or the store failed) against the request's tenant. */
+export function countTenantUnavailable(metrics: BridgeMetrics, res: Response, outcome: { kind: 'refused'; reason: string } | { kind: 'store_failed' }): void {
+  metrics.tenantRequestsRefused.inc({ tenant: tenantOf(res).tenant, reason: outcome.kind === 'refused' ? outcome.reason : 'store_error' });
+}
+
 export function tooManyRequestsBody(tenant: string): { error: string; message: string } {
   return { error: 'TooManyRequestsError', message: `tenant '${tenant}' is over its max_events_per_second; retry after Retry-After` };
 }

@@ -26,8 +26,10 @@ export interface DiskReserve {
   /** Looks at free space: ends the full state and makes the reserve again once there is room. */
   check(): void;
   isHeld(): boolean;
+  /** Starts the periodic check, which runs only while the disk is full or the reserve missing. */
+  start(): void;
   /** Stops the periodic check (the reserve file stays for the next start). */
-  close(): void;
+  shutdown(): void;
 }
 
 export interface DiskReserveOptions {
@@ -64,6 +66,9 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
   let held = reserveBytes > 0 && sizeOf(file) >= reserveBytes;
   let full = false;
   let timer: NodeJS.Timeout | undefined;
+  // No timer before `start`: the factory only measures (the state is right from the first call).
+  let started = false;
+  let stopped = false;
 
   const setFull = (value: boolean) => {
     if (full === value) return;
@@ -88,7 +93,7 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
 
   function schedule(): void {
     const every = options.checkEveryMillis ?? 1000;
-    if (every <= 0 || timer) return;
+    if (!started || stopped || every <= 0 || timer) return;
     timer = setInterval(() => {
       reserve.check();
       if (!full && (held || reserveBytes === 0) && timer) {
@@ -137,7 +142,12 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
       makeReserve();
     },
     isHeld: () => held,
-    close() {
+    start() {
+      started = true;
+      if (full || (!held && reserveBytes > 0)) schedule();
+    },
+    shutdown() {
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
     },
@@ -149,7 +159,6 @@ export function createDiskReserve(options: DiskReserveOptions): DiskReserve {
     full = true;
     logger.error({ dataDir, freeBytes: safe(freeBytes) }, 'DISK FULL at start: new batches are refused until space frees');
   }
-  if (full || (!held && reserveBytes > 0)) schedule();
   return reserve;
 }
 

@@ -1,9 +1,10 @@
 // Wraps a store so that a write failing for lack of space releases the disk reserve: ingestion
 // writes (new data) then fail as before and are answered 503, while every other write (deleting
 // exported rows, tombstones, dead letters, queues) is tried once more, in the room the reserve
-// left. Generic over the store's methods, so methods added to the Spool later are covered too.
+// left. Generic over the store's methods, so methods added to a port later are covered too.
 // Must not know what the store holds.
 import { isDiskFullError, type DiskReserve } from './disk-reserve.js';
+import type { Store } from './store.js';
 
 /** Methods that add new data: never retried on the reserve, which is kept for bookkeeping. */
 const DEFAULT_INGEST_METHODS: readonly string[] = ['append'];
@@ -42,4 +43,14 @@ export function guardStoreWrites<T extends object>(store: T, reserve: DiskReserv
       return fn;
     },
   });
+}
+
+/** Each port of a store guarded: appends to the log are ingestion writes, every other write bookkeeping. */
+export function guardStore<S extends Store>(store: S, reserve: DiskReserve): S {
+  return {
+    ...store,
+    log: guardStoreWrites(store.log, reserve),
+    queue: guardStoreWrites(store.queue, reserve, []),
+    exported: guardStoreWrites(store.exported, reserve, []),
+  };
 }

@@ -1,10 +1,8 @@
-// Config files for tests: written to a temporary folder removed after the file's tests, and the
-// issues a ConfigError lists for an env.
+// Config files for tests: written to a temporary folder removed after the file's tests.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { ConfigError, loadServiceConfig, type Env } from '../../src/config/service-config.js';
 
 /** A writer of numbered YAML files in a fresh temporary folder (removed after the test file). */
 export function configFiles(prefix: string): ((text: string) => string) & { dir: string } {
@@ -17,15 +15,4 @@ export function configFiles(prefix: string): ((text: string) => string) & { dir:
     return file;
   };
   return Object.assign(write, { dir });
-}
-
-/** The issues of the ConfigError `env` raises (fails when it raises none). */
-export function issuesOf(env: Env): string[] {
-  try {
-    loadServiceConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }

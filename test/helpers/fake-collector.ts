@@ -3,7 +3,8 @@
 // The test that starts one must close() it; close() also ends requests left hanging.
 
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -55,13 +56,22 @@ export interface FakeCollector {
   close(): Promise<void>;
 }
 
+/** HTTPS instead of HTTP: the server's key and certificate, and the CA its clients must present a certificate of (mTLS). */
+export interface FakeCollectorTls {
+  key: Buffer;
+  cert: Buffer;
+  /** When set, a client certificate signed by it is required. */
+  clientCa?: Buffer;
+}
+
 export async function startFakeCollector(
   initial: CollectorBehaviour | ((requestIndex: number) => CollectorBehaviour) = { kind: 'ok' },
+  options: { tls?: FakeCollectorTls } = {},
 ): Promise<FakeCollector> {
   let behaviour = initial;
   const requests: RecordedRequest[] = [];
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -80,13 +90,17 @@ export async function startFakeCollector(
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, contentType, rawBody, spans, decodeError });
       answer(res, typeof behaviour === 'function' ? behaviour(index) : behaviour, isJson);
     });
-  });
+  };
+  const tls = options.tls;
+  const server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handle)
+    : createServer(handle);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/v1/traces`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/v1/traces`,
     requests,
     spans: () => requests.flatMap((request) => request.spans),
     setBehaviour(next) {

@@ -3,7 +3,7 @@
 import type { ExportOutcome } from '../../src/export/export-outcome.js';
 import type { SpanSink } from '../../src/export/span-sink.js';
 import type { SpanDraft } from '../../src/mapping/span-draft.js';
-import { decodeDrafts, encodeDrafts } from '../../src/pipeline/draft-codec.js';
+import { decodeDrafts, encodeDrafts } from './draft-codec.js';
 
 export interface InMemorySink extends SpanSink {
   readonly drafts: SpanDraft[];

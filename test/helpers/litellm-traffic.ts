@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 import { toSpanId } from '../../src/export/ids.js';
 import { stopAllBridges } from './bridge-process.js';
-import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from './fake-collector.js';
+import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector, type FakeCollectorTls } from './fake-collector.js';
 
 export type Envelope = { id: string; type: string; timestamp: string; body: Record<string, unknown> };
 
@@ -171,7 +171,7 @@ export interface TrackedCollector {
   close(): Promise<void>;
 }
 
-export async function startTrackedCollector(initial: CollectorBehaviour = { kind: 'ok' }): Promise<TrackedCollector> {
+export async function startTrackedCollector(initial: CollectorBehaviour = { kind: 'ok' }, options: { tls?: FakeCollectorTls } = {}): Promise<TrackedCollector> {
   let behaviour = initial;
   let hook: ((index: number) => CollectorBehaviour | void) | undefined;
   const okAt = new Map<number, number>();
@@ -181,7 +181,7 @@ export async function startTrackedCollector(initial: CollectorBehaviour = { kind
     if (chosen.kind === 'ok') okAt.set(index, Date.now());
     else failed++;
     return chosen;
-  });
+  }, options);
   return {
     url: collector.url,
     collector,
@@ -309,8 +309,8 @@ export function scenarioResources(dataDirPrefix: string) {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return {
-    async startCollector(initial?: CollectorBehaviour): Promise<TrackedCollector> {
-      const collector = await startTrackedCollector(initial);
+    async startCollector(initial?: CollectorBehaviour, options?: { tls?: FakeCollectorTls }): Promise<TrackedCollector> {
+      const collector = await startTrackedCollector(initial, options);
       closers.push(() => collector.close());
       return collector;
     },

@@ -1,8 +1,8 @@
-// Builds a whole service for tests: in-memory sink, memory spool, a manual clock that tests move.
+// Builds a whole service for tests: in-memory sink, memory store, a manual clock that tests move.
 import { loadServiceConfig, type Env } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from './silent-logger.js';
 import { createService, type Service } from '../../src/service.js';
-import type { Spool } from '../../src/spool/spool.js';
+import type { Store } from '../../src/spool/store.js';
 import { createInMemorySink, type InMemorySink } from './in-memory-sink.js';
 import { createManualClock, type ManualClock } from './manual-clock.js';
 
@@ -13,7 +13,7 @@ export interface TestService extends Service {
   flush(advanceMillis?: number): Promise<void>;
 }
 
-export async function createTestService(env: Env = {}, options: { spool?: Spool } = {}): Promise<TestService> {
+export async function createTestService(env: Env = {}, options: { store?: Store } = {}): Promise<TestService> {
   const sink = createInMemorySink();
   const clock = createManualClock(Date.parse('2026-11-26T12:00:00Z'));
   const config = loadServiceConfig({
@@ -27,7 +27,7 @@ export async function createTestService(env: Env = {}, options: { spool?: Spool 
   const service = createService(config, {
     logger: createSilentLogger(),
     sink,
-    ...(options.spool ? { spool: options.spool } : {}),
+    ...(options.store ? { store: options.store } : {}),
     clock,
     initialBackoffMillis: 1,
     maxBackoffMillis: 5,

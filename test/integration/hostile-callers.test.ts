@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from '../helpers/silent-logger.js';
 import { configureHttpServer } from '../../src/receiver/http-server.js';
 import { startBridge, stopAllBridges, stopBridge, type RunningBridge } from '../helpers/bridge-process.js';
 

@@ -187,12 +187,16 @@ describe('companion routes', () => {
   it('is ready while accepting and not ready once shutting down', async () => {
     service = await createTestService(KEYS);
     expect((await request(service.app).get('/api/public/ready')).status).toBe(200);
-    service.pipeline.beginShutdown();
+    // Requests still in flight hold the rest of the shutdown; new ones are refused at once.
+    let requestsDone = () => {};
+    const stopping = service.shutdown({ requestsDone: new Promise<void>((done) => (requestsDone = done)) });
     const res = await request(service.app).get('/api/public/ready');
     expect(res.status).toBe(503);
     const ingest = await request(service.app).post('/api/public/ingestion').set('Authorization', AUTH).send({ batch: [] });
     expect(ingest.status).toBe(503);
     expect(ingest.headers['retry-after']).toBeDefined();
+    requestsDone();
+    expect(await stopping).toBe(true);
   });
 
   it('lists one project for valid keys, as LiteLLM and auth_check() expect', async () => {

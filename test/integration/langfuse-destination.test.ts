@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CompletedRecord, TopLevelSummary } from '../../src/assembly/completed-record.js';
 import { mergeObservationEvents, mergeScoreEvents, mergeTraceEvents, type MergedObservation, type MergedTrace } from '../../src/assembly/merge.js';
 import { loadServiceConfig, type Env } from '../../src/config/service-config.js';
-import { createDestination, toDestinationItem, type Destination } from '../../src/export/destination.js';
+import { createDestination, scorePayloadOf, type Destination } from '../../src/export/destination.js';
+import { compileDestinationMapping } from '../../src/mapping/destination-mappings.js';
+import { toDestinationItem, type PipelineDestination } from '../../src/pipeline/map-record.js';
 import { toSpanId, toTraceId } from '../../src/export/ids.js';
 import type { ObservationEvent, ScoreEvent, TraceEvent } from '../../src/ingestion/ingestion-event.js';
 import { toRequestSource } from '../../src/ingestion/request-source.js';
@@ -107,15 +109,22 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     });
     expect(config.destinations.map((d) => d.type)).toEqual(['langfuse']);
     destination = createDestination(config.destinations[0]!, { resourceAttributes: {}, bridgeVersion: '0.0.0-test', writeConsole: () => {} });
+    mappedAs = asMapped(config.destinations[0]!, destination);
     return destination;
   }
 
+  /** The destination as the pipeline's mapping stage takes it. */
+  let mappedAs: Pick<PipelineDestination, 'mapping' | 'encodeScore'>;
+  function asMapped(config: { name: string; mapping: string; captureContent: boolean }, dest: Destination): Pick<PipelineDestination, 'mapping' | 'encodeScore'> {
+    return { mapping: compileDestinationMapping(config), ...(dest.lanes[0]!.scores ? { encodeScore: dest.lanes[0]!.scores.encode } : {}) };
+  }
+
   async function exportBatch(dest: Destination, body: Body) {
-    const items = completedRecords(body).map((record) => toDestinationItem(dest, record));
+    const items = completedRecords(body).map((record) => toDestinationItem(mappedAs, record));
     const drafts = items.flatMap((i) => (i.kind === 'span' ? [i.draft] : []));
-    const scores = items.flatMap((i) => (i.kind === 'score' ? [i.score] : []));
+    const scores = items.flatMap((i) => (i.kind === 'score' ? [scorePayloadOf(dest, i.score)] : []));
     const spanOutcome = await exportThrough(dest.lanes[0]!.sink, drafts);
-    const scoreOutcomes = await Promise.all(scores.map((s) => dest.lanes[0]!.scores!.send(s)));
+    const scoreOutcomes = await Promise.all(scores.map((s) => dest.lanes[0]!.scores!.forwarder.send(s)));
     return { drafts, scores, spanOutcome, scoreOutcomes };
   }
 
@@ -223,24 +232,26 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
   it('reports each score attempt as an outcome the worker retries like spans', async () => {
     const dest = langfuseDestination();
     const [record] = completedRecords(litellmBatch()).filter((r) => r.kind === 'score');
-    const item = toDestinationItem(dest, record!);
+    const item = toDestinationItem(mappedAs, record!);
     if (item.kind !== 'score') throw new Error('expected a score item');
+    const payload = scorePayloadOf(dest, item.score);
     langfuse.answerScoresWith(503);
-    expect(await dest.lanes[0]!.scores!.send(item.score)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
     langfuse.answerScoresWith(400);
-    expect(await dest.lanes[0]!.scores!.send(item.score)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
     langfuse.answerScoresWith(200);
-    expect(await dest.lanes[0]!.scores!.send(item.score)).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toEqual({ kind: 'success', rejectedSpans: 0 });
     await langfuse.close();
-    expect((await dest.lanes[0]!.scores!.send(item.score)).kind).toBe('retryable');
+    expect((await dest.lanes[0]!.scores!.forwarder.send(payload)).kind).toBe('retryable');
     langfuse = await startFakeLangfuse();
   });
 
   it('is refused with the wrong key pair, as a permanent outcome', async () => {
     const config = loadServiceConfig({ BRIDGE_LANGFUSE_HOST: langfuse.baseUrl, BRIDGE_LANGFUSE_PUBLIC_KEY: 'pk-other', BRIDGE_LANGFUSE_SECRET_KEY: 'sk-other' });
     destination = createDestination(config.destinations[0]!, { resourceAttributes: {}, bridgeVersion: '0.0.0-test', writeConsole: () => {} });
+    const mapped = asMapped(config.destinations[0]!, destination);
     const drafts: SpanDraft[] = completedRecords(litellmBatch()).flatMap((r) => {
-      const item = toDestinationItem(destination!, r);
+      const item = toDestinationItem(mapped, r);
       return item.kind === 'span' ? [item.draft] : [];
     });
     expect(await exportThrough(destination.lanes[0]!.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });

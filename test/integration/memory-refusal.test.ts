@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { afterEach, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from '../helpers/silent-logger.js';
 import type { MemoryReading } from '../../src/pipeline/ingest-pipeline.js';
 import { createService, type Service } from '../../src/service.js';
 import { createInMemorySink } from '../helpers/in-memory-sink.js';
@@ -36,7 +36,7 @@ it.each([
   expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   expect(refused.body).toMatchObject({ error: 'ServiceUnavailableError', message: expect.stringContaining('memory limit') });
   expect((await request(service.app).get('/api/public/ready')).status).toBe(503);
-  expect(service.spool.pendingEntries()).toBe(0);
+  expect(service.store.log.pendingEntries()).toBe(0);
 
   reading = { rssBytes: 60 * MIB, heapUsedBytes: 10 * MIB, heapLimitBytes: 1000 * MIB };
   await new Promise((r) => setTimeout(r, 60)); // the reading is sampled every 50 ms

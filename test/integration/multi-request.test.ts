@@ -118,7 +118,7 @@ describe('assembly across requests', () => {
     expect(metrics).toMatch(/bridge_late_updates_total 1$/m);
     const duplicates = await service.metrics.registry.getSingleMetricAsString('bridge_duplicate_events_total');
     expect(duplicates).toMatch(/bridge_duplicate_events_total 2$/m);
-    expect(service.spool.pendingEntries()).toBe(0);
+    expect(service.store.log.pendingEntries()).toBe(0);
   });
 
   it('applies an update that arrives before its create in envelope-timestamp order', async () => {

@@ -14,7 +14,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { loadServiceConfig } from '../../src/config/service-config.js';
-import { createSilentLogger } from '../../src/logger.js';
+import { createSilentLogger } from '../helpers/silent-logger.js';
 import { createService, type Service } from '../../src/service.js';
 import { postOtlp } from '../helpers/otlp-post.js';
 import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector } from '../helpers/fake-collector.js';
@@ -259,7 +259,7 @@ describe('durability of OTLP exports', () => {
 
       const second = await start({ BRIDGE_STORE: 'sqlite', BRIDGE_DATA_DIR: dataDir });
       // The spans were complete: they waited in the export queue, not in the log.
-      expect(second.replayed + second.service.spool.queuedSpans()).toBeGreaterThan(0);
+      expect(second.replayed + second.service.store.queue.queuedItems()).toBeGreaterThan(0);
       checkExported(await waitForSpans(second.collector, 2), sent);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

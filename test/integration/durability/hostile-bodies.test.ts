@@ -354,20 +354,20 @@ it('(e) 10,000 hostile requests: every answer JSON, no 5xx but 503, healthy afte
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'OK' });
   const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
-  const storedEntries = service!.spool.pendingEntries();
-  const queuedBefore = service!.spool.queuedSpans();
+  const storedEntries = service!.store.log.pendingEntries();
+  const queuedBefore = service!.store.queue.queuedItems();
 
   // Everything stored survives a restart: the replay of hostile-but-valid events must not throw.
   // The shutdown queues what completes meanwhile, so the log it leaves is what the restart replays.
   const stopping = service!;
   await stopService();
-  const leftEntries = stopping.spool.pendingEntries();
+  const leftEntries = stopping.store.log.pendingEntries();
   collector!.setBehaviour({ kind: 'ok' });
   const okFrom = collector!.requests.length;
   const restartedUrl = await startService();
-  const drained = await waitUntil(() => service!.spool.pendingEntries() === 0, 20_000, 50);
+  const drained = await waitUntil(() => service!.store.log.pendingEntries() === 0, 20_000, 50);
   const afterHealth = await fetch(`${restartedUrl}/api/public/health`);
-  const deadLetters = service!.spool.listDeadLetters();
+  const deadLetters = service!.store.queue.listDeadLetters();
 
   const statuses = Object.fromEntries([...byKind].map(([kind, counts]) => [kind, Object.fromEntries(counts)]));
   summarise('(e) hostile bodies', {

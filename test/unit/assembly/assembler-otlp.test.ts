@@ -3,7 +3,6 @@
 // under the client's root. Driven with an injected clock.
 import { describe, expect, it } from 'vitest';
 
-import { Assembler } from '../../../src/assembly/assembler.js';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import type { OtlpSpan } from '../../../src/ingestion/otlp-span.js';
 import { convertOtlpRequest } from '../../../src/ingestion/otlp-to-events.js';
@@ -11,7 +10,7 @@ import { validateBatch } from '../../../src/ingestion/validate-batch.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { loadMapping } from '../../../src/mapping/load-mapping.js';
 import { mapRecord } from '../../../src/mapping/apply-mapping.js';
-import { createMemorySpool } from '../../../src/spool/memory-spool.js';
+import { createAssemblyHarness } from '../../helpers/assembly.js';
 
 const MAPPING = compileMapping(loadMapping('genai'), { captureContent: true });
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -38,25 +37,17 @@ function otlpEvents(spans: Array<Partial<OtlpSpan>>, scope = 'langfuse-sdk'): In
 }
 
 function setup() {
-  const spool = createMemorySpool();
-  const assembler = new Assembler({
-    traceIdleMillis: IDLE,
-    observationTimeoutMillis: 60_000,
-    exportedEnvelopeIds: (key) => spool.getTombstone(key),
-    readEntries: (seqs) => spool.readEntries(seqs),
-  });
-  const feed = (events: IngestionEvent[], now: number) => assembler.ingest(spool.append({ receivedAtMillis: now, source: {}, events }), now);
-  /** What the pipeline does: collect, map, queue (tombstones and releases), confirm. */
+  const h = createAssemblyHarness(IDLE);
+  const feed = (events: IngestionEvent[], now: number) => h.feed(events, now).result;
+  /** What the pipeline does: collect, map, queue (tombstones), confirm, release. */
   const exportReady = (now: number) => {
-    const collected = assembler.collect(now, 100, 'due');
-    spool.commit({ spans: [], tombstones: collected.tombstones, releaseSeqs: collected.releaseSeqs }, now);
-    assembler.confirm(collected);
+    const collected = h.settle(now);
     return {
       drafts: collected.records.map((record) => mapRecord(MAPPING, record)),
       settled: { releasableSeqs: collected.releaseSeqs, tombstones: collected.tombstones },
     };
   };
-  return { assembler, feed, exportReady };
+  return { assembler: h.assembler, feed, exportReady };
 }
 
 describe('assembler: roots the client sent', () => {

@@ -3,10 +3,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
-import { configFiles, issuesOf } from '../../helpers/config-files.js';
+import { configFiles } from '../../helpers/config-files.js';
+import { configIssuesOf } from '../../helpers/config-issues.js';
 
 const configFile = configFiles('bridge-destinations-');
 const dir = configFile.dir;
+const issuesOf = configIssuesOf;
 
 describe('destinations without a file', () => {
   it('is exactly one otlp destination from OTEL_EXPORTER_OTLP_*, as before', () => {

@@ -67,7 +67,7 @@ describe('loadServiceConfig', () => {
   it('reports every bad variable at once, naming the variable, the expectation and the value', () => {
     let error: ConfigError | undefined;
     try {
-      loadServiceConfig({ BRIDGE_PORT: 'eighty', BRIDGE_CAPTURE_CONTENT: 'maybe', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', BRIDGE_TRACE_IDLE_MS: '-5', LANGFUSE_PUBLIC_KEY: 'pk' });
+      loadServiceConfig({ BRIDGE_PORT: 'eighty', BRIDGE_CAPTURE_CONTENT: 'maybe', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift', BRIDGE_TRACE_IDLE_MS: '-5', LANGFUSE_PUBLIC_KEY: 'pk' });
     } catch (e) {
       error = e as ConfigError;
     }
@@ -75,7 +75,7 @@ describe('loadServiceConfig', () => {
     expect(error!.issues).toHaveLength(5);
     expect(error!.message).toContain("BRIDGE_PORT is invalid: expected a whole number from 0 to 65535 (actual: 'eighty')");
     expect(error!.message).toContain("BRIDGE_CAPTURE_CONTENT is invalid: expected one of true, false, 1, 0, yes, no (actual: 'maybe')");
-    expect(error!.message).toContain("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is invalid: expected http/protobuf or http/json (grpc is not supported) (actual: 'grpc')");
+    expect(error!.message).toContain("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is invalid: expected http/protobuf, http/json or grpc (actual: 'thrift')");
     expect(error!.message).toContain("BRIDGE_TRACE_IDLE_MS is invalid");
     expect(error!.message).toContain('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together');
   });

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadServiceConfig } from '../../../src/config/service-config.js';
-import { configFiles, issuesOf } from '../../helpers/config-files.js';
+import { configFiles } from '../../helpers/config-files.js';
+import { configIssuesOf as issuesOf } from '../../helpers/config-issues.js';
 
 const configFile = configFiles('bridge-tenants-');
 

@@ -1,49 +1,31 @@
-// Destinations built from config: each with its own mapping (and capture_content), its own sink;
-// scores become spans except for Langfuse; mapping problems of all destinations reported at once.
+// Destinations built from config (service.ts composes mapping/ and export/): each with its own
+// mapping (and capture_content), its own sink; scores become spans except for Langfuse, whose
+// scores queue holds them encoded for its scores API; mapping problems of all destinations
+// reported at once.
 import { describe, expect, it } from 'vitest';
-import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { DestinationConfig } from '../../../src/config/destinations-config.js';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
-import { createDestination, createDestinations, createServiceDestinations, laneFor, tenantOfRecord, toDestinationItem } from '../../../src/export/destination.js';
+import { createDestinations } from '../../../src/service.js';
+import { mapAndEncode, takesRecord, toDestinationItem } from '../../../src/pipeline/map-record.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
 import { exportThrough } from '../../helpers/export-through.js';
+import { observationRecord, scoreRecord } from '../../helpers/records.js';
 
-const options = { resourceAttributes: {}, bridgeVersion: '0.0.0-test', writeConsole: () => {} };
+const build = (destinations: DestinationConfig[]) => createDestinations({ destinations, resourceAttributes: {}, estimateCost: true }, { writeConsole: () => {} });
 const common = { captureContent: true };
 const transport = { url: 'http://127.0.0.1:9/v1/traces', protocol: 'http/protobuf', headers: {}, timeoutMillis: 1000, compression: 'none' } as const;
 
-const observation: CompletedRecord = {
-  kind: 'observation',
-  observation: {
-    id: 'gen-1',
-    type: 'GENERATION',
-    traceId: 'trace-1',
-    startTimeNanos: 1737566350957072000n,
-    endTimeNanos: 1737566351234200000n,
-    model: 'gpt-4o',
-    input: [{ role: 'user', content: 'Hi' }],
-    level: 'DEFAULT',
-    environment: 'default',
-  },
-  trace: { id: 'trace-1', timestampNanos: 1737566350957072000n, name: 'chat', userId: 'u-1', public: false, tags: [], environment: 'default' },
-  source: { sdkIntegration: 'litellm' },
-};
-const score: CompletedRecord = {
-  kind: 'score',
-  score: { id: 's-1', name: 'quality', value: 1, traceId: 'trace-1', source: 'API', environment: 'default', timestampNanos: 1737566351234200000n },
-  source: {},
-};
+const observation = observationRecord();
+const score = scoreRecord();
 
 describe('destinations', () => {
   it('map the same record each with its own mapping and capture_content', async () => {
-    const [genai, langfuse, quiet] = createDestinations(
-      [
-        { type: 'otlp', name: 'jaeger', mapping: 'genai', ...common, ...transport },
-        { type: 'console', name: 'lf-shape', mapping: 'langfuse', ...common },
-        { type: 'console', name: 'quiet', mapping: 'genai', captureContent: false },
-      ],
-      options,
-    );
+    const built = build([
+      { type: 'otlp', name: 'jaeger', mapping: 'genai', ...common, ...transport },
+      { type: 'console', name: 'lf-shape', mapping: 'langfuse', ...common },
+      { type: 'console', name: 'quiet', mapping: 'genai', captureContent: false },
+    ]);
+    const [genai, langfuse, quiet] = built.pipelineDestinations;
     const draftOf = (d: typeof genai) => {
       const item = toDestinationItem(d!, observation);
       if (item.kind !== 'span') throw new Error('expected a span');
@@ -55,7 +37,7 @@ describe('destinations', () => {
     expect(draftOf(quiet).attributes).not.toHaveProperty('gen_ai.input.messages');
     // Scores stay spans where there is no scores API.
     expect(toDestinationItem(genai!, score).kind).toBe('span');
-    await Promise.all([genai, langfuse, quiet].map((d) => d!.shutdown()));
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
   });
 
   it('send Langfuse scores to its scores API', async () => {
@@ -70,41 +52,44 @@ describe('destinations', () => {
       publicKey: 'pk',
       secretKey: 'sk',
     };
-    const destination = createDestination(config, options);
-    expect(toDestinationItem(destination, score)).toEqual({
-      kind: 'score',
-      score: { id: 's-1', name: 'quality', value: 1, traceId: expect.stringMatching(/^[0-9a-f]{32}$/), environment: 'default', source: 'API' },
+    const built = build([config]);
+    const queued = mapAndEncode(built.pipelineDestinations[0]!, score);
+    expect(queued.queue).toBe('lf#scores');
+    expect(JSON.parse(Buffer.from(queued.payload).toString('utf8'))).toEqual({
+      id: 's-1',
+      name: 'quality',
+      value: 1,
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      environment: 'default',
+      source: 'API',
     });
-    await destination.shutdown();
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
   });
 
   it('come from a resolved ServiceConfig: OTEL_TRACES_EXPORTER=otlp,console prints as well', async () => {
     const written: string[] = [];
     const config = loadServiceConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_SERVICE_NAME: 'my-app', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
-    const destinations = createServiceDestinations(config, { bridgeVersion: '0.0.0-test', writeConsole: (t) => written.push(t) });
+    const { destinations, pipelineDestinations } = createDestinations(config, { writeConsole: (t) => written.push(t) });
     expect(destinations.map((d) => [d.name, d.type])).toEqual([
       ['otlp', 'otlp'],
       ['console', 'console'],
     ]);
-    const item = toDestinationItem(destinations[1]!, observation);
+    const item = toDestinationItem(pipelineDestinations[1]!, observation);
     expect(item.kind === 'span' && (await exportThrough(destinations[1]!.lanes[0]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
     await Promise.all(destinations.map((d) => d.shutdown()));
   });
 
   it('report the mapping problems of every destination at once', () => {
-    const build = () =>
-      createDestinations(
-        [
-          { type: 'console', name: 'a', mapping: 'no-such-preset', ...common },
-          { type: 'console', name: 'b', mapping: 'genai', ...common },
-          { type: 'console', name: 'c', mapping: './missing.yaml', ...common },
-        ],
-        options,
-      );
-    expect(build).toThrow(MappingError);
+    const bad = () =>
+      build([
+        { type: 'console', name: 'a', mapping: 'no-such-preset', ...common },
+        { type: 'console', name: 'b', mapping: 'genai', ...common },
+        { type: 'console', name: 'c', mapping: './missing.yaml', ...common },
+      ]);
+    expect(bad).toThrow(MappingError);
     try {
-      build();
+      bad();
     } catch (error) {
       expect((error as MappingError).issues).toEqual([
         expect.stringMatching(/^destination 'a': no-such-preset: no such preset or file/),
@@ -124,28 +109,40 @@ describe('lanes per tenant', () => {
     ],
   };
 
-  it('one lane (and queue) per tenant served; a record goes to its tenant\'s lane, or nowhere', async () => {
-    const [all, onlyB] = createDestinations(
-      [
-        { type: 'otlp', name: 'tempo', mapping: 'genai', ...common, ...transport, headers: { 'X-Scope-OrgID': '${tenant}' } },
-        { type: 'console', name: 'b', mapping: 'genai', ...common, tenants: ['team-b'] },
-      ],
-      { ...options, tenancy },
+  it('one lane (and queue) per tenant served; a record goes to its tenant\'s lane only', async () => {
+    const built = createDestinations(
+      {
+        destinations: [
+          { type: 'otlp', name: 'tempo', mapping: 'genai', ...common, ...transport, headers: { 'X-Scope-OrgID': '${tenant}' } },
+          { type: 'console', name: 'b', mapping: 'genai', ...common, tenants: ['team-b'] },
+        ],
+        resourceAttributes: {},
+        estimateCost: true,
+        tenancy,
+      },
+      { writeConsole: () => {} },
     );
-    expect(all!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['tempo@team-a', 'team-a'], ['tempo@team-b', 'team-b']]);
-    expect(onlyB!.lanes.map((l) => l.queue)).toEqual(['b@team-b']);
-    const ofA = { ...observation, source: { tenant: 'team-a' } } as CompletedRecord;
-    expect(laneFor(all!, tenantOfRecord(ofA))?.queue).toBe('tempo@team-a');
-    expect(laneFor(onlyB!, tenantOfRecord(ofA))).toBeUndefined();
+    expect(built.destinations.map((d) => d.lanes.map((l) => [l.queue, l.tenant]))).toEqual([
+      [['tempo@team-a', 'team-a'], ['tempo@team-b', 'team-b']],
+      [['b@team-b', 'team-b']],
+    ]);
+    expect(built.pipelineDestinations.map((d) => [d.name, d.scopedTo, d.feedsMetrics])).toEqual([
+      ['tempo@team-a', 'team-a', true],
+      ['tempo@team-b', 'team-b', true],
+      ['b@team-b', 'team-b', false],
+    ]);
+    const ofA = { ...observation, source: { tenant: 'team-a' } } as typeof observation;
+    expect(built.pipelineDestinations.filter((d) => takesRecord(d, ofA)).map((d) => d.name)).toEqual(['tempo@team-a']);
+    expect(mapAndEncode(built.pipelineDestinations[0]!, ofA).queue).toBe('tempo@team-a');
     // A record stored before the tenants list existed belongs to no tenant: refused, never guessed.
-    expect(() => laneFor(all!, tenantOfRecord(observation))).toThrow(/no tenant/);
-    await Promise.all([all!.shutdown(), onlyB!.shutdown()]);
+    expect(() => mapAndEncode(built.pipelineDestinations[0]!, observation)).toThrow(/no tenant/);
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
   });
 
   it('without a tenants list: one lane named after the destination, for every record', async () => {
-    const [d] = createDestinations([{ type: 'console', name: 'c', mapping: 'genai', ...common }], options);
-    expect(d!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['c', 'default']]);
-    expect(laneFor(d!, undefined)?.queue).toBe('c');
-    await d!.shutdown();
+    const built = build([{ type: 'console', name: 'c', mapping: 'genai', ...common }]);
+    expect(built.destinations[0]!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['c', 'default']]);
+    expect(takesRecord(built.pipelineDestinations[0]!, observation)).toBe(true);
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
   });
 });

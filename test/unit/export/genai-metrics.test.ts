@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGenAiMetricsRecorder, OPERATION_DURATION_BUCKETS, TOKEN_USAGE_BUCKETS, type GenAiMetricsRecorder } from '../../../src/export/genai-metrics.js';
 import { makeDraft } from '../../helpers/make-draft.js';
 
@@ -116,5 +116,21 @@ describe('GenAI metrics from exported spans', () => {
     // The metric names travel as protobuf strings.
     expect(request.body.includes(Buffer.from('gen_ai.client.token.usage'))).toBe(true);
     expect(request.body.includes(Buffer.from('gen_ai.client.operation.duration'))).toBe(true);
+  });
+});
+
+describe('OTEL_METRICS_EXPORTER=console', () => {
+  it('prints the GenAI metrics with the SDK console exporter, and sends nothing', async () => {
+    const printed: unknown[] = [];
+    const spy = vi.spyOn(console, 'dir').mockImplementation((item) => void printed.push(item));
+    const recorder = createGenAiMetricsRecorder({ exporters: ['console'], url: 'http://127.0.0.1:9/v1/metrics', protocol: 'http/protobuf', timeoutMillis: 1000, exportIntervalMillis: 60_000, resourceAttributes: {}, bridgeVersion: 't' });
+    try {
+      recorder.record([makeDraft({ attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 7 } })]);
+      await recorder.forceFlush();
+    } finally {
+      await recorder.shutdown();
+      spy.mockRestore();
+    }
+    expect(printed.map((p) => (p as { descriptor: { name: string } }).descriptor.name)).toEqual(expect.arrayContaining(['gen_ai.client.token.usage', 'gen_ai.client.operation.duration']));
   });
 });

@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExportOutcome } from '../../../src/export/export-outcome.js';
 import type { SpanSink } from '../../../src/export/span-sink.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { createExportWorker, type ExportWorker } from '../../../src/pipeline/export-worker.js';
-import { createMemorySpool } from '../../../src/spool/memory-spool.js';
-import type { Spool } from '../../../src/spool/spool.js';
+import type { ExportQueue } from '../../../src/spool/export-queue.js';
+import { createMemoryExportStore } from '../../../src/spool/memory-export-queue.js';
 import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
 
 /** A sink whose payloads are span names; it answers with what the test says. */
@@ -38,13 +38,13 @@ function scriptedSink(): ScriptedSink {
 
 const workers: ExportWorker[] = [];
 afterEach(async () => {
-  for (const w of workers.splice(0)) await w.stop();
+  for (const w of workers.splice(0)) await w.shutdown(0);
 });
 
 function setup(
-  options: { destination?: string; spool?: Spool; clock?: ManualClock; batchSize?: number; metricsDestination?: string; items?: 'spans' | 'scores' } = {},
+  options: { destination?: string; store?: ExportQueue; clock?: ManualClock; batchSize?: number; metricsDestination?: string; items?: 'spans' | 'scores' } = {},
 ) {
-  const spool = options.spool ?? createMemorySpool();
+  const store = options.store ?? createMemoryExportStore().queue;
   const clock = options.clock ?? createManualClock(1_000_000);
   const sink = scriptedSink();
   const metrics = createMetrics();
@@ -52,7 +52,7 @@ function setup(
   const worker = createExportWorker({
     destination,
     sink,
-    spool,
+    queue: store,
     metrics,
     logger: createSilentLogger(),
     clock,
@@ -65,9 +65,9 @@ function setup(
   });
   workers.push(worker);
   const queue = (...names: string[]) => {
-    spool.commit({ spans: names.map((n) => ({ destination, payload: Buffer.from(n) })), tombstones: [], releaseSeqs: [] }, clock.now());
+    store.commit({ items: names.map((n) => ({ queue: destination, payload: Buffer.from(n) })), tombstones: [] }, clock.now());
   };
-  return { spool, clock, sink, worker, metrics, queue, destination };
+  return { store, clock, sink, worker, metrics, queue, destination };
 }
 
 const settle = async () => {
@@ -81,7 +81,7 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.sent).toEqual([['a', 'b', 'c'], ['d', 'e']]);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     h.queue('f');
     h.worker.wake();
     await settle();
@@ -102,18 +102,18 @@ describe('export worker', () => {
     expect(h.sink.sent).toHaveLength(1);
     await h.clock.advance(1);
     expect(h.sink.sent).toHaveLength(2);
-    expect(h.spool.queuedSpans()).toBe(1);
+    expect(h.store.queuedItems()).toBe(1);
     down = false;
     await h.clock.advance(3_000);
     expect(h.sink.delivered).toEqual(['a']);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     expect(h.worker.isBackingOff()).toBe(false);
   });
 
   it('never sends again spans the backend took but the store could not dequeue (disk full): the dequeue is retried first', async () => {
-    const real = createMemorySpool();
+    const real = createMemoryExportStore().queue;
     let dequeueFailures = 2;
-    const spool: Spool = {
+    const store: ExportQueue = {
       ...real,
       dequeue(ids, deadLetter) {
         if (dequeueFailures > 0) {
@@ -123,7 +123,7 @@ describe('export worker', () => {
         real.dequeue(ids, deadLetter);
       },
     };
-    const h = setup({ spool });
+    const h = setup({ store });
     h.queue('a', 'b');
     h.worker.start();
     await settle();
@@ -132,12 +132,12 @@ describe('export worker', () => {
     // The next turn retries the dequeue (fails again), and sends nothing.
     await h.clock.advance(1_000);
     expect(h.sink.sent).toEqual([['a', 'b']]);
-    expect(h.spool.queuedSpans()).toBe(2);
+    expect(h.store.queuedItems()).toBe(2);
     // Room again: the dequeue goes through, the spans are counted once, and new spans flow.
     h.queue('c');
     await h.clock.advance(2_000);
     expect(h.sink.sent).toEqual([['a', 'b'], ['c']]);
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
     expect((await h.metrics.registry.getSingleMetric('bridge_spans_exported_total')!.get()).values.map((v) => v.value)).toEqual([3]);
   });
 
@@ -148,10 +148,10 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.delivered.sort()).toEqual(['a', 'b', 'c', 'e', 'f']);
-    const letters = h.spool.listDeadLetters();
+    const letters = h.store.listDeadLetters();
     expect(letters.map((l) => [l.destination, l.spanCount, l.reason])).toEqual([['jaeger', 1, 'HTTP 400: bad span']]);
     expect(Buffer.from(letters[0]!.payloads[0]!).toString()).toBe('bad');
-    expect(h.spool.queuedSpans()).toBe(0);
+    expect(h.store.queuedItems()).toBe(0);
   });
 
   it('dead-letters a whole batch on a refusal that concerns every span (401)', async () => {
@@ -161,14 +161,14 @@ describe('export worker', () => {
     h.worker.start();
     await settle();
     expect(h.sink.sent).toEqual([['a', 'b']]);
-    expect(h.spool.listDeadLetters().map((l) => l.spanCount)).toEqual([2]);
+    expect(h.store.listDeadLetters().map((l) => l.spanCount)).toEqual([2]);
   });
 
   it('one destination down never holds back another: each has its own part of the queue and its own backoff', async () => {
-    const spool = createMemorySpool();
+    const store = createMemoryExportStore().queue;
     const clock = createManualClock(0);
-    const down = setup({ destination: 'tempo', spool, clock });
-    const up = setup({ destination: 'jaeger', spool, clock });
+    const down = setup({ destination: 'tempo', store, clock });
+    const up = setup({ destination: 'jaeger', store, clock });
     down.sink.answer = () => ({ kind: 'retryable', reason: 'HTTP 503' });
     for (const name of ['a', 'b']) {
       down.queue(name);
@@ -178,11 +178,11 @@ describe('export worker', () => {
     up.worker.start();
     await settle();
     expect(up.sink.delivered).toEqual(['a', 'b']);
-    expect(spool.queuedSpans('tempo')).toBe(2);
+    expect(store.queuedItems('tempo')).toBe(2);
     down.sink.answer = () => ({ kind: 'success', rejectedSpans: 0 });
     await clock.advance(10_000);
     expect(down.sink.delivered).toEqual(['a', 'b']);
-    expect(spool.queuedSpans()).toBe(0);
+    expect(store.queuedItems()).toBe(0);
   });
 
   it("a Langfuse destination's scores queue counts scores, under the destination's name", async () => {
@@ -205,8 +205,8 @@ describe('export worker', () => {
   it('a store error backs off like a failed export instead of spinning', async () => {
     const h = setup();
     let broken = true;
-    const peek = h.spool.peekQueue.bind(h.spool);
-    h.spool.peekQueue = (...args) => {
+    const peek = h.store.peek.bind(h.store);
+    h.store.peek = (...args) => {
       if (broken) throw new Error('disk I/O error');
       return peek(...args);
     };
@@ -226,7 +226,7 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 5_000);
+    const drained = h.worker.shutdown(h.clock.now() + 5_000);
     await h.clock.advance(1_000);
     expect(await drained).toBe(true);
     expect(h.sink.delivered).toEqual(['a']);
@@ -238,10 +238,10 @@ describe('export worker', () => {
     h.queue('a');
     h.worker.start();
     await settle();
-    const drained = h.worker.drain(h.clock.now() + 2_000);
+    const drained = h.worker.shutdown(h.clock.now() + 2_000);
     await h.clock.advance(2_000);
     expect(await drained).toBe(false);
-    expect(h.spool.queuedSpans()).toBe(1);
+    expect(h.store.queuedItems()).toBe(1);
     workers.splice(workers.indexOf(h.worker), 1); // its send never answers: nothing to stop after
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createDiskReserve, isDiskFullError, RESERVE_FILE_NAME } from '../../../src/spool/disk-reserve.js';
-import { createSilentLogger } from '../../../src/logger.js';
+import { createSilentLogger } from '../../helpers/silent-logger.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -59,7 +59,7 @@ it('makes the reserve at start when there is room, releases it on disk full, and
   reserve.check();
   expect(reserve.isHeld()).toBe(true);
   expect(changes).toEqual([true, false]);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('starts full on a disk without room for the store, and keeps no export it could not record', () => {
@@ -72,7 +72,7 @@ it('starts full on a disk without room for the store, and keeps no export it cou
   reserve.check();
   expect(reserve.unwritableReason()).toBeUndefined();
   expect(reserve.isHeld()).toBe(true);
-  reserve.close();
+  reserve.shutdown();
 });
 
 it('knows the disk-full errors of SQLite and of the file system', () => {

@@ -27,7 +27,8 @@ function recordingReserve() {
     diskFull: () => void fulls++,
     check: () => undefined,
     isHeld: () => fulls === 0,
-    close: () => undefined,
+    start: () => undefined,
+    shutdown: () => undefined,
   };
   return { reserve, fulls: () => fulls };
 }

@@ -1,5 +1,5 @@
-// Span drafts as JSON text (dead letters): bigint nanosecond times travel as decimal strings.
-import type { SpanDraft } from '../mapping/span-draft.js';
+// Span drafts as JSON text (the in-memory sink's queue payloads): bigint nanosecond times travel as decimal strings.
+import type { SpanDraft } from '../../src/mapping/span-draft.js';
 
 export function encodeDrafts(drafts: readonly SpanDraft[]): string {
   return JSON.stringify(drafts, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));

@@ -1,0 +1,210 @@
+// The three store ports (src/spool/request-log.ts, export-queue.ts, exported-entities.ts) on both
+// stores, and what only the SQLite store promises: the log, the export queue, tombstones and dead
+// letters survive closing and reopening the data directory, and a row that cannot be read is
+// quarantined instead of stopping a replay.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
+import { createMemoryStore } from '../../../src/spool/memory-store.js';
+import { isUnreadable, type LogEntry, type RequestLog } from '../../../src/spool/request-log.js';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../../src/spool/sqlite-store.js';
+import { pendingBytes, type Store } from '../../../src/spool/store.js';
+
+let dataDir: string;
+const open: Store[] = [];
+
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-spool-'));
+});
+
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function sqlite(): Store {
+  const store = openSqliteStore(dataDir);
+  open.push(store);
+  return store;
+}
+
+function reopen(store: Store): Store {
+  store.close();
+  return sqlite();
+}
+
+let counter = 0;
+function events(n: number, text = 'x'): IngestionEvent[] {
+  return Array.from({ length: n }, () => {
+    counter++;
+    return {
+      id: `ev-${counter}`,
+      type: 'span-create',
+      timestamp: '2026-11-26T12:00:00.123456Z',
+      body: { id: `span-${counter}`, name: `${text} ✓ "quoted" \u2028`, environment: 'default', metadata: { n: counter, nested: [1, { a: null }] } },
+    } as unknown as IngestionEvent;
+  });
+}
+
+function append(log: RequestLog, n = 2, text?: string): LogEntry {
+  return log.append({ receivedAtMillis: 1_764_158_400_000 + counter, source: { sdkName: 'python', sdkIntegration: 'litellm' }, events: events(n, text) });
+}
+
+const payload = (text: string) => Buffer.from(text);
+const replayAll = (log: RequestLog) => [...log.replay()];
+
+describe.each([
+  ['sqlite', sqlite],
+  ['memory', createMemoryStore],
+] as const)('%s store: the ports\' contract', (_name, make) => {
+  it('numbers entries in increasing order, sizes them as the stored JSON of their events and replays them in order', () => {
+    const { log, queue, exported } = make();
+    const store = { log, queue };
+    const a = append(log, 1);
+    const b = append(log, 3);
+    expect(b.seq).toBeGreaterThan(a.seq);
+    expect(a.bytes).toBe(Buffer.byteLength(JSON.stringify(a.events)));
+    expect(pendingBytes(store)).toBe(a.bytes + b.bytes);
+    expect(replayAll(log)).toEqual([a, b]);
+    expect(log.readEntries([b.seq])).toEqual([b]);
+  });
+
+  it('commits queued items and their tombstones together; the log releases apart, idempotently', () => {
+    const { log, queue, exported } = make();
+    const store = { log, queue };
+    const a = append(log, 1);
+    const b = append(log, 1);
+    queue.commit(
+      {
+        items: [
+          { queue: 'jaeger', payload: payload('span-1') },
+          { queue: 'langfuse', payload: payload('span-1-lf') },
+          { queue: 'jaeger', payload: payload('span-2') },
+        ],
+        tombstones: [{ key: 'obs:span-1', envelopeIds: ['ev-1'] }],
+      },
+      1_000,
+    );
+    expect(log.pendingEntries()).toBe(2);
+    log.release([a.seq]);
+    log.release([a.seq]);
+    expect(log.pendingEntries()).toBe(1);
+    expect(replayAll(log)).toEqual([b]);
+    expect(exported.exportedEnvelopeIds('obs:span-1')).toEqual(new Set(['ev-1']));
+    expect(exported.exportedEnvelopeIds('obs:other')).toBeUndefined();
+    expect(queue.queuedItems()).toBe(3);
+    expect(queue.queuedItems('jaeger')).toBe(2);
+    expect(pendingBytes(store)).toBe(b.bytes + 'span-1span-1-lfspan-2'.length);
+    const jaeger = queue.peek('jaeger', 0, 10);
+    expect(jaeger.map((s) => Buffer.from(s.payload).toString())).toEqual(['span-1', 'span-2']);
+    expect(queue.peek('jaeger', jaeger[0]!.id, 10).map((s) => Buffer.from(s.payload).toString())).toEqual(['span-2']);
+    expect(queue.peek('jaeger', 0, 1)).toHaveLength(1);
+  });
+
+  it('dequeues what was sent, and dead-letters refused spans with their payloads', () => {
+    const { log, queue, exported } = make();
+    const store = { log, queue };
+    queue.commit({ items: ['a', 'b', 'c'].map((t) => ({ queue: 'd', payload: payload(t) })), tombstones: [] }, 0);
+    const [a, b, c] = queue.peek('d', 0, 10);
+    queue.dequeue([a!.id]);
+    queue.dequeue([b!.id, c!.id], { destination: 'd', reason: 'HTTP 400: bad span', atMillis: 5 });
+    expect(queue.queuedItems()).toBe(0);
+    expect(pendingBytes(store)).toBe(0);
+    const letters = queue.listDeadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ destination: 'd', reason: 'HTTP 400: bad span', spanCount: 2, createdAtMillis: 5 });
+    expect(letters[0]!.payloads.map((p) => Buffer.from(p).toString())).toEqual(['b', 'c']);
+    expect(queue.deadLetterCount()).toBe(1);
+    queue.deleteDeadLetters([letters[0]!.id]);
+    expect(queue.listDeadLetters()).toEqual([]);
+  });
+
+  it('prunes tombstones older than the cut-off', () => {
+    const { log, queue, exported } = make();
+    const store = { log, queue };
+    queue.commit({ items: [], tombstones: [{ key: 'trace:old', envelopeIds: [] }] }, 1_000);
+    queue.commit({ items: [], tombstones: [{ key: 'trace:new', envelopeIds: ['x'] }] }, 5_000);
+    expect(exported.prune(2_000)).toBe(1);
+    expect(exported.exportedEnvelopeIds('trace:old')).toBeUndefined();
+    expect(exported.exportedEnvelopeIds('trace:new')).toEqual(new Set(['x']));
+  });
+
+  it('releases entries that hold nothing to export', () => {
+    const { log, queue, exported } = make();
+    const store = { log, queue };
+    const a = append(log, 2);
+    log.release([a.seq, a.seq + 1000]);
+    expect(log.pendingEntries()).toBe(0);
+    expect(pendingBytes(store)).toBe(0);
+  });
+});
+
+describe('sqlite store: what survives a restart', () => {
+  it('keeps the log, the queue per destination, tombstones and dead letters across a reopen', async () => {
+    let store = sqlite();
+    const a = append(store.log, 2, 'kept');
+    store.queue.commit({ items: [{ queue: 'jaeger', payload: payload('queued') }], tombstones: [{ key: 'obs:x', envelopeIds: ['e'] }] }, 10);
+    store.queue.commit({ items: [{ queue: 'jaeger', payload: payload('refused') }], tombstones: [] }, 10);
+    const refused = store.queue.peek('jaeger', 0, 10)[1]!;
+    store.queue.dequeue([refused.id], { destination: 'jaeger', reason: 'HTTP 401', atMillis: 11 });
+    const bytes = pendingBytes(store);
+    store = reopen(store);
+    // Before warm-up the queue is not summed yet, and tombstones are looked up without the filter.
+    expect(store.queue.queuedItems()).toBe(0);
+    expect(store.exported.exportedEnvelopeIds('obs:x')).toEqual(new Set(['e']));
+    await store.warmUp();
+    expect(replayAll(store.log)).toEqual([a]);
+    expect(pendingBytes(store)).toBe(bytes);
+    expect(store.queue.queuedItems('jaeger')).toBe(1);
+    expect(Buffer.from(store.queue.peek('jaeger', 0, 10)[0]!.payload).toString()).toBe('queued');
+    expect(store.exported.exportedEnvelopeIds('obs:x')).toEqual(new Set(['e']));
+    expect(store.queue.listDeadLetters().map((d) => d.reason)).toEqual(['HTTP 401']);
+  });
+
+  it('quarantines a row that cannot be read, counts it and replays the others', () => {
+    let store = sqlite();
+    const a = append(store.log, 1);
+    const b = append(store.log, 1);
+    const c = append(store.log, 1);
+    store.close();
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.prepare('UPDATE log SET events = ? WHERE seq = ?').run('{not json', b.seq);
+    db.prepare('UPDATE log SET events = ? WHERE seq = ?').run('[{"id":1}]', c.seq);
+    db.close();
+    store = sqlite();
+    const replayed = replayAll(store.log);
+    expect(replayed.filter((e) => !isUnreadable(e))).toEqual([a]);
+    expect(replayed.filter(isUnreadable).map((e) => e.seq)).toEqual([b.seq, c.seq]);
+    expect(store.log.quarantinedEntries()).toBe(2);
+    expect(store.log.pendingEntries()).toBe(1);
+    store = reopen(store);
+    expect(replayAll(store.log)).toEqual([a]);
+    expect(store.log.quarantinedEntries()).toBe(2);
+  });
+});
+
+describe('sqlite store: dead letters say what they hold', () => {
+  it('keeps `holds` across a reopen, and gives a store written before it the column (mapping failures as records)', () => {
+    let store = sqlite();
+    store.queue.commit({ items: [], tombstones: [], deadLetters: [{ destination: 'd', holds: 'record', reason: 'could not map or encode the span: x', payloads: [payload('{}')], spanCount: 1 }] }, 1);
+    store = reopen(store);
+    expect(store.queue.listDeadLetters().map((l) => l.holds)).toEqual(['record']);
+    store.close();
+    // A store of the previous layout: no `holds` column.
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.exec('DROP TABLE dead_letter_batches');
+    db.exec('CREATE TABLE dead_letter_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at INTEGER NOT NULL, destination TEXT NOT NULL, reason TEXT NOT NULL, payloads BLOB NOT NULL, span_count INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count) VALUES (1, ?, ?, ?, 1)');
+    insert.run('d', 'HTTP 400: bad span', Buffer.alloc(0));
+    insert.run('d', 'could not map or encode the span: boom', Buffer.alloc(0));
+    db.close();
+    store = sqlite();
+    expect(store.queue.listDeadLetters().map((l) => [l.reason, l.holds])).toEqual([
+      ['HTTP 400: bad span', 'payloads'],
+      ['could not map or encode the span: boom', 'record'],
+    ]);
+  });
+});
