@@ -18,6 +18,7 @@ import { createSilentLogger } from '../helpers/silent-logger.js';
 import { createService, type Service } from '../../src/service.js';
 import { startFakeCollector, type CollectedSpan, type FakeCollector } from '../helpers/fake-collector.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../helpers/fake-langfuse.js';
+import { postOtlp } from '../helpers/otlp-post.js';
 
 const TEAM_A = { publicKey: 'pk-lf-team-a', secretKey: 'sk-lf-secret-of-team-a-5d2c' };
 const TEAM_B = { publicKey: 'pk-lf-team-b', secretKey: 'sk-lf-secret-of-team-b-81fe' };
@@ -215,6 +216,38 @@ describe('two tenants through one bridge', () => {
     expect(metrics).toMatch(/bridge_tenant_exported_total\{destination="tempo",tenant="team-b"\} 3/);
     expect(metrics).toMatch(/bridge_tenant_exported_total\{destination="langfuse",tenant="team-a"\} 3/);
     expect(metrics).not.toMatch(/bridge_tenant_exported_total\{destination="only-a",tenant="team-b"\}/);
+  });
+
+  it('OTLP spans passed through (no langfuse.* attributes) with the same ids from both tenants stay apart, the tenant attribute over the sender\'s', async () => {
+    const { app } = await start();
+    const otlpBody = (claims: string) =>
+      JSON.stringify({
+        resourceSpans: [
+          {
+            // A sender claiming another tenant in its resource is overruled by its keys.
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'app' } }, { key: 'langfuse.tenant', value: { stringValue: claims } }] },
+            scopeSpans: [
+              {
+                scope: { name: 'my-instrumentation' },
+                spans: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'GET /', kind: 2, startTimeUnixNano: '1764158400000000000', endTimeUnixNano: '1764158400500000000' }],
+              },
+            ],
+          },
+        ],
+      });
+    for (const [key, claims] of [[TEAM_A, 'team-b'], [TEAM_B, 'team-a']] as const) {
+      const res = await postOtlp(app, 'application/json', otlpBody(claims), { Authorization: basic(key) });
+      expect(res.status).toBe(200);
+    }
+    await until('both passed-through spans', () => collector!.spans().filter((s) => s.name === 'GET /').length >= 2);
+    const spans = collector!.spans().filter((s) => s.name === 'GET /');
+    expect(new Set(spans.map(tenantOfSpan))).toEqual(new Set(['team-a', 'team-b']));
+    for (const span of spans) {
+      expect(span.traceId).toBe(toTraceId('0af7651916cd43dd8448eb211c80319c', String(tenantOfSpan(span))));
+      expect(span.spanId).toBe(toSpanId({ type: 'observation', id: 'b7ad6b7169203331' }, String(tenantOfSpan(span))));
+    }
+    const req = collector!.requests.find((r) => r.spans.some((s) => s.name === 'GET /'))!;
+    expect(req.headers['x-scope-orgid']).toBe(tenantOfSpan(req.spans[0]!));
   });
 
   it('refuses a tenant past its max_events_per_second with 429 and Retry-After, and keeps serving the other', async () => {
