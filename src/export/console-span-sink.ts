@@ -20,9 +20,8 @@ const DEFAULT_MAX_VALUE_CHARS = 160;
 const NANOS_PER_MILLI = 1_000_000n;
 
 /**
- * Implements both generations of the SpanSink seam while the durable export queue lands:
- * `export(drafts)`, and `encode(draft)` (a queueable payload: the draft as JSON, times as
- * strings) with `send(payloads)`. Whichever the worker calls prints the same tree.
+ * `encode(draft)` is a queueable payload (the draft as JSON, times as strings); `send(payloads)`
+ * prints the tree of the drafts they hold.
  */
 export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
   let isShutDown = false;
@@ -32,7 +31,6 @@ export function createConsoleSpanSink(options: ConsoleSinkOptions): SpanSink {
     return { kind: 'success', rejectedSpans: 0 };
   };
   const sink = {
-    export: print,
     encode: (draft: SpanDraft): Uint8Array => Buffer.from(JSON.stringify(draft, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))),
     send: (payloads: readonly Uint8Array[]): Promise<ExportOutcome> => print(payloads.map(decodePayload)),
     async shutdown() {

@@ -41,17 +41,6 @@ export interface SpanSink extends QueueSink {
   encode(draft: SpanDraft): Uint8Array;
 }
 
-/** Encodes and sends drafts in one attempt (the dead-letter CLI and tests). */
-export async function exportDrafts(sink: SpanSink, drafts: readonly SpanDraft[]): Promise<ExportOutcome> {
-  let payloads: Uint8Array[];
-  try {
-    payloads = drafts.map((draft) => sink.encode(draft));
-  } catch (error) {
-    return { kind: 'permanent', reason: `could not encode spans: ${errorMessage(error)}` };
-  }
-  return sink.send(payloads);
-}
-
 export interface OtlpSinkOptions {
   /** `http/protobuf` (the OTLP default) or `http/json`. */
   protocol: 'http/protobuf' | 'http/json';

@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge, type RunningBridge } from '../helpers/bridge-process.js';
 import { startFakeCollector } from '../helpers/fake-collector.js';
-import { ingestionBody, litellmBatches, scenarioResources, summarise } from '../helpers/litellm-traffic.js';
+import { ingestionBody, litellmBatches } from '../helpers/ingestion-events.js';
+import { scenarioResources, summarise } from '../helpers/litellm-traffic.js';
 
 const scenario = scenarioResources('bridge-tenant-flood-');
 const KEYS = {

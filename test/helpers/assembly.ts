@@ -1,18 +1,26 @@
-// The Assembler on a memory store, fed and settled the way the pipeline does it, for the assembly
-// unit tests: `feed` logs a request and assembles it (releasing an entry that holds nothing to
-// export), `settle` queues what `collect` hands out (tombstones), confirms it, then releases.
+// The Assembler on a memory store, built and fed the way the service and the pipeline do it.
+// `createAssembler` wires it to a request log and a record of exported entities as service.ts
+// does; `createAssemblyHarness`, for the assembly unit tests: `feed` logs a request and assembles
+// it (releasing an entry that holds nothing to export), `settle` queues what `collect` hands out
+// (tombstones), confirms it, then releases.
 import { Assembler, type Collected } from '../../src/assembly/assembler.js';
 import type { IngestionEvent } from '../../src/ingestion/ingestion-event.js';
+import type { ExportedEntities } from '../../src/spool/exported-entities.js';
 import { createMemoryStore } from '../../src/spool/memory-store.js';
+import type { RequestLog } from '../../src/spool/request-log.js';
 
-export function createAssemblyHarness(traceIdleMillis: number) {
-  const { log, queue, exported } = createMemoryStore();
-  const assembler = new Assembler({
+export function createAssembler(traceIdleMillis: number, log: RequestLog, exported: ExportedEntities): Assembler {
+  return new Assembler({
     traceIdleMillis,
     observationTimeoutMillis: 60_000,
     exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
     readEntries: (seqs) => log.readEntries(seqs),
   });
+}
+
+export function createAssemblyHarness(traceIdleMillis: number) {
+  const { log, queue, exported } = createMemoryStore();
+  const assembler = createAssembler(traceIdleMillis, log, exported);
   const feed = (events: IngestionEvent[], nowMillis: number) => {
     const entry = log.append({ receivedAtMillis: nowMillis, source: {}, events });
     const result = assembler.ingest(entry, nowMillis);

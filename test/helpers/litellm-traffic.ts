@@ -1,6 +1,5 @@
-// LiteLLM-shaped ingestion traffic for the durability tests and what should come out of it: one
-// trace-create + one generation-create (with endTime) per call, unique ids, about 1 KB per event;
-// a ledger of the envelope ids answered 201; and a fake collector wrapper that counts only spans
+// Sending LiteLLM-shaped traffic (built in ingestion-events.ts) in the durability tests and what
+// should come out of it: a POST that never rejects; a ledger of the envelope ids answered 201; and a fake collector wrapper that counts only spans
 // it answered 200 (exported), to find missing and duplicated span ids.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,82 +8,7 @@ import { afterEach } from 'vitest';
 import { toSpanId } from '../../src/export/ids.js';
 import { stopAllBridges } from './bridge-process.js';
 import { startFakeCollector, type CollectedSpan, type CollectorBehaviour, type FakeCollector, type FakeCollectorTls } from './fake-collector.js';
-
-export type Envelope = { id: string; type: string; timestamp: string; body: Record<string, unknown> };
-
-/** One call's events; `runId` keeps ids unique across tests and runs. */
-export function litellmCall(runId: string, index: number, atMillis = Date.now()): Envelope[] {
-  const traceId = `litellm-${runId}-trace-${index}`;
-  const generationId = `time-${runId}-${index}_chatcmpl-${index.toString(16).padStart(8, '0')}`;
-  const start = iso(atMillis - 900);
-  const end = iso(atMillis - 100);
-  const prompt = `Summarise ticket #${index}: ${'the customer reports that the export stopped working after the upgrade; '.repeat(3)}`;
-  const answer = `Ticket #${index}: ${'export broke after the upgrade, a rollback fixed it; '.repeat(3)}`;
-  return [
-    {
-      id: `${runId}-ev-${index}-t`,
-      type: 'trace-create',
-      timestamp: iso(atMillis),
-      body: {
-        id: traceId,
-        timestamp: iso(atMillis),
-        name: 'litellm-acompletion',
-        userId: `user-${index % 17}`,
-        sessionId: `session-${index % 5}`,
-        input: { messages: [{ role: 'user', content: prompt }] },
-        output: { content: answer, role: 'assistant', tool_calls: null, function_call: null },
-        metadata: { run: runId, call: index },
-        tags: ['durability', `shard-${index % 3}`],
-      },
-    },
-    {
-      id: `${runId}-ev-${index}-g`,
-      type: 'generation-create',
-      timestamp: iso(atMillis),
-      body: {
-        id: generationId,
-        traceId,
-        name: 'litellm-acompletion',
-        startTime: start,
-        endTime: end,
-        completionStartTime: iso(atMillis - 400),
-        model: 'gpt-4o-mini',
-        modelParameters: { temperature: '0.2', max_tokens: 256, stream: false },
-        input: { messages: [{ role: 'user', content: prompt }] },
-        output: { content: answer, role: 'assistant', tool_calls: null, function_call: null },
-        usage: { input: 120 + (index % 50), output: 40 + (index % 30), unit: 'TOKENS', totalCost: 0.000035 },
-        usageDetails: { input: 120 + (index % 50), output: 40 + (index % 30) },
-        metadata: {
-          hidden_params: { api_base: 'https://api.openai.com', response_cost: 0.000035, litellm_model_name: 'gpt-4o-mini' },
-          litellm_response_cost: 0.000035,
-          cache_hit: false,
-          requester_metadata: {},
-        },
-        level: 'DEFAULT',
-      },
-    },
-  ];
-}
-
-/** `calls` calls cut into batches of `callsPerBatch` calls (a call's two events stay together). */
-export function litellmBatches(runId: string, calls: number, callsPerBatch: number, firstIndex = 0): Envelope[][] {
-  const batches: Envelope[][] = [];
-  for (let start = 0; start < calls; start += callsPerBatch) {
-    const batch: Envelope[] = [];
-    for (let i = start; i < Math.min(calls, start + callsPerBatch); i++) batch.push(...litellmCall(runId, firstIndex + i));
-    batches.push(batch);
-  }
-  return batches;
-}
-
-export function ingestionBody(batch: readonly Envelope[]): string {
-  return JSON.stringify({ batch, metadata: { sdk_name: 'python', sdk_version: '2.44.1', sdk_integration: 'litellm', batch_size: batch.length } });
-}
-
-function iso(millis: number): string {
-  // Microsecond digits, as the Python SDK writes them.
-  return new Date(millis).toISOString().replace('Z', `${String(millis % 997).padStart(3, '0')}Z`);
-}
+import { ingestionBody, type Envelope } from './ingestion-events.js';
 
 export type IngestAttempt =
   | { kind: 'answer'; status: number; retryAfter: string | null; contentType: string | null; body: unknown }

@@ -24,10 +24,3 @@ export const rootSpan = (drafts: SpanDraft[]): SpanDraft => {
   if (!draft) throw new Error('no root span');
   return draft;
 };
-
-let counter = 0;
-/** An ingestion envelope as the SDKs send it. */
-export function envelope(type: string, body: Record<string, unknown>, timestamp = '2026-11-20T10:00:05.000Z') {
-  counter++;
-  return { id: `evt-${counter}`, type, timestamp, body };
-}

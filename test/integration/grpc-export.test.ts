@@ -10,7 +10,8 @@ import { readTlsMaterial, type TlsFiles, type TlsMaterial } from '../../src/conf
 import { createGenAiMetricsRecorder } from '../../src/export/genai-metrics.js';
 import { createGrpcSpanSink, type GrpcSinkOptions } from '../../src/export/grpc-span-sink.js';
 import { toSpanId } from '../../src/export/ids.js';
-import { exportDrafts, type SpanSink } from '../../src/export/span-sink.js';
+import type { SpanSink } from '../../src/export/span-sink.js';
+import { exportDrafts } from '../helpers/export-drafts.js';
 import { startFakeGrpcCollector, type FakeGrpcCollector } from '../helpers/fake-grpc-collector.js';
 import { makeDraft } from '../helpers/make-draft.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/test-certificates.js';

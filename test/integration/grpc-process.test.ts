@@ -8,7 +8,8 @@ import { status } from '@grpc/grpc-js';
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge } from '../helpers/bridge-process.js';
 import { startFakeGrpcCollector } from '../helpers/fake-grpc-collector.js';
-import { checkExport, Ledger, litellmBatches, postIngestion, scenarioResources, waitUntil, type TrackedCollector } from '../helpers/litellm-traffic.js';
+import { checkExport, Ledger, postIngestion, scenarioResources, waitUntil, type TrackedCollector } from '../helpers/litellm-traffic.js';
+import { litellmBatches } from '../helpers/ingestion-events.js';
 import { makeTestCertificates } from '../helpers/test-certificates.js';
 
 const scenario = scenarioResources('bridge-grpc-');

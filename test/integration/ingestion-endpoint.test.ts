@@ -3,18 +3,19 @@
 // Event-level schema rules are in unit/ingestion; hostile-body fuzzing in durability/.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { envelope } from '../helpers/ingestion-events.js';
 import { createTestService, type TestService } from '../helpers/test-service.js';
 
 const KEYS = { LANGFUSE_PUBLIC_KEY: 'pk-lf-test', LANGFUSE_SECRET_KEY: 'sk-lf-test' };
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const AUTH = basic('pk-lf-test', 'sk-lf-test');
 
-const goodGeneration = (id: string) => ({
-  id: `env-${id}`,
-  type: 'generation-create',
-  timestamp: '2026-11-26T10:00:00.000Z',
-  body: { id, traceId: 'trace-bad-input', startTime: '2026-11-26T10:00:00.000Z', endTime: '2026-11-26T10:00:01.000Z', model: 'gpt-4o' },
-});
+const goodGeneration = (id: string) =>
+  envelope(
+    'generation-create',
+    { id, traceId: 'trace-bad-input', startTime: '2026-11-26T10:00:00.000Z', endTime: '2026-11-26T10:00:01.000Z', model: 'gpt-4o' },
+    { id: `env-${id}`, timestamp: '2026-11-26T10:00:00.000Z' },
+  );
 
 describe('POST /api/public/ingestion', () => {
   let service: TestService | undefined;

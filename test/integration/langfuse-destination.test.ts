@@ -19,7 +19,7 @@ import { validateBatch } from '../../src/ingestion/validate-batch.js';
 import type { SpanDraft } from '../../src/mapping/span-draft.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../helpers/fake-langfuse.js';
 import { hasSharedFixtures, readFixture } from '../helpers/shared-fixtures.js';
-import { exportThrough } from '../helpers/export-through.js';
+import { exportDrafts } from '../helpers/export-drafts.js';
 
 type Body = { batch: Array<{ id: string; type: string; timestamp: string; body: Record<string, unknown> }>; metadata: unknown };
 
@@ -123,7 +123,7 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     const items = completedRecords(body).map((record) => toDestinationItem(mappedAs, record));
     const drafts = items.flatMap((i) => (i.kind === 'span' ? [i.draft] : []));
     const scores = items.flatMap((i) => (i.kind === 'score' ? [scorePayloadOf(dest, i.score)] : []));
-    const spanOutcome = await exportThrough(dest.lanes[0]!.sink, drafts);
+    const spanOutcome = await exportDrafts(dest.lanes[0]!.sink, drafts);
     const scoreOutcomes = await Promise.all(scores.map((s) => dest.lanes[0]!.scores!.forwarder.send(s)));
     return { drafts, scores, spanOutcome, scoreOutcomes };
   }
@@ -254,6 +254,6 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
       const item = toDestinationItem(mapped, r);
       return item.kind === 'span' ? [item.draft] : [];
     });
-    expect(await exportThrough(destination.lanes[0]!.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
+    expect(await exportDrafts(destination.lanes[0]!.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
   });
 });

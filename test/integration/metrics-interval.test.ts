@@ -3,7 +3,8 @@
 // start, with one warning (the bridge process, a fake collector taking traces and metrics).
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge } from '../helpers/bridge-process.js';
-import { litellmBatches, postIngestion, scenarioResources, waitUntil } from '../helpers/litellm-traffic.js';
+import { postIngestion, scenarioResources, waitUntil } from '../helpers/litellm-traffic.js';
+import { litellmBatches } from '../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-metrics-interval-');
 

@@ -3,18 +3,13 @@
 // nothing; late updates are counted and never exported twice. Merge rules in unit/assembly.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { envelope } from '../helpers/ingestion-events.js';
 import { hasSharedFixtures, readFixture } from '../helpers/shared-fixtures.js';
 import { createTestService, type TestService } from '../helpers/test-service.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const at = (offsetMillis: number, extra = '') => new Date(T0 + offsetMillis).toISOString().replace('Z', `${extra}Z`);
-let envelope = 0;
-const event = (type: string, offsetMillis: number, body: Record<string, unknown>) => ({
-  id: `env-${++envelope}`,
-  type,
-  timestamp: at(offsetMillis),
-  body,
-});
+const event = (type: string, offsetMillis: number, body: Record<string, unknown>) => envelope(type, body, { timestamp: at(offsetMillis) });
 const ns = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
 
 describe('assembly across requests', () => {

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 import { toSpanId, toTraceId } from '../../src/export/ids.js';
-import { createOtlpSpanSink, exportDrafts } from '../../src/export/span-sink.js';
+import { createOtlpSpanSink } from '../../src/export/span-sink.js';
+import { exportDrafts } from '../helpers/export-drafts.js';
 import type { OtlpSinkOptions, SpanSink } from '../../src/export/span-sink.js';
 import type { SpanDraft } from '../../src/mapping/span-draft.js';
 import { startFakeCollector } from '../helpers/fake-collector.js';

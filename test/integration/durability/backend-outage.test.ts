@@ -7,7 +7,6 @@ import type { CollectorBehaviour } from '../../helpers/fake-collector.js';
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   postIngestion,
   sleep,
   summarise,
@@ -15,6 +14,7 @@ import {
   waitUntil,
   scenarioResources,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-outage-');
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { runBridgeCommand, spawnBridge, startBridge, stopAllBridges, stopBridge } from '../../helpers/bridge-process.js';
-import { litellmBatches, postIngestion } from '../../helpers/litellm-traffic.js';
+import { postIngestion } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 // Nothing listens there: exports fail and the spooled rows stay in the store, which is what we want.
 const COLLECTOR = 'http://127.0.0.1:9/v1/traces';

@@ -3,14 +3,8 @@
 // ones the backend still refuses, unchanged. Runs the real process and CLI on one data directory.
 import { expect, it } from 'vitest';
 import { runBridgeCommand, startBridge, stopBridge } from '../../helpers/bridge-process.js';
-import {
-  checkExport,
-  Ledger,
-  litellmBatches,
-  postIngestion,
-  waitUntil,
-  scenarioResources,
-} from '../../helpers/litellm-traffic.js';
+import { checkExport, Ledger, postIngestion, waitUntil, scenarioResources } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-dead-letters-');
 

@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startBridge, stopAllBridges, stopBridge, type RunningBridge } from '../../helpers/bridge-process.js';
-import { checkExport, Ledger, litellmBatches, postIngestion, startTrackedCollector, summarise, waitUntil, type TrackedCollector } from '../../helpers/litellm-traffic.js';
+import {
+  checkExport,
+  Ledger,
+  postIngestion,
+  startTrackedCollector,
+  summarise,
+  waitUntil,
+  type TrackedCollector,
+} from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const TMPFS_BYTES = 20 * 1024 * 1024;
 // Above the WAL (up to 4 MiB between checkpoints): a checkpoint on the full disk grows the store by that much.

@@ -16,7 +16,8 @@ import { EVENT_TYPES } from '../../../src/ingestion/ingestion-event.js';
 import { createLogger } from '../../../src/logger.js';
 import { createService, type Service } from '../../../src/service.js';
 import { startFakeCollector, type FakeCollector } from '../../helpers/fake-collector.js';
-import { litellmCall, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { litellmCall } from '../../helpers/ingestion-events.js';
 
 const COUNT = 10_000;
 const SEED = 20261126;

@@ -17,7 +17,6 @@ import type { CollectorBehaviour } from '../../helpers/fake-collector.js';
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   otlpDestinationsYaml,
   postIngestion,
   scenarioResources,
@@ -26,6 +25,7 @@ import {
   uncoveredChildren,
   waitUntil,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-kill9-two-');
 

@@ -7,7 +7,6 @@ import { spawnBridge, startBridge, stopBridge, type RunningBridge, type SpawnedB
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   postIngestion,
   sleep,
   summarise,
@@ -15,6 +14,7 @@ import {
   waitUntil,
   scenarioResources,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-kill9-');
 

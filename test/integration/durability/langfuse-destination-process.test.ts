@@ -7,7 +7,8 @@
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import { startFakeLangfuse } from '../../helpers/fake-langfuse.js';
-import { litellmCall, postIngestion, scenarioResources, summarise, waitUntil, type Envelope } from '../../helpers/litellm-traffic.js';
+import { postIngestion, scenarioResources, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { litellmCall, type Envelope } from '../../helpers/ingestion-events.js';
 import { toSpanId, toTraceId } from '../../../src/export/ids.js';
 
 const scenario = scenarioResources('bridge-langfuse-');

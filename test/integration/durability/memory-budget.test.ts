@@ -5,7 +5,8 @@
 // every acknowledged span is exported, with 0 missing and 0 twice.
 import { expect, it } from 'vitest';
 import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
-import { checkExport, Ledger, litellmBatches, postIngestion, scenarioResources, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { checkExport, Ledger, postIngestion, scenarioResources, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-memory-budget-');
 

@@ -5,7 +5,8 @@
 // with the right settings every acknowledged span arrives, none twice.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnBridge, startBridge, stopBridge, type BridgeLog } from '../../helpers/bridge-process.js';
-import { checkExport, Ledger, litellmBatches, postIngestion, scenarioResources, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { checkExport, Ledger, postIngestion, scenarioResources, summarise, waitUntil } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 import { makeTestCertificates, type TestCertificates } from '../../helpers/test-certificates.js';
 
 const scenario = scenarioResources('bridge-mtls-');

@@ -8,16 +8,15 @@ import { startBridge, stopBridge, type RunningBridge } from '../../helpers/bridg
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   postIngestion,
   sleep,
   summarise,
   uncoveredChildren,
   waitUntil,
-  type Envelope,
   type IngestAttempt,
   scenarioResources,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches, type Envelope } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-sigterm-');
 

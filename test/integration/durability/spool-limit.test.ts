@@ -8,15 +8,14 @@ import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   postIngestion,
   sleep,
   summarise,
   uncoveredChildren,
   waitUntil,
-  type Envelope,
   scenarioResources,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches, type Envelope } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-spool-limit-');
 

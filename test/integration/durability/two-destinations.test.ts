@@ -7,7 +7,6 @@ import { startBridge, stopBridge } from '../../helpers/bridge-process.js';
 import {
   checkExport,
   Ledger,
-  litellmBatches,
   otlpDestinationsYaml,
   postIngestion,
   scenarioResources,
@@ -16,6 +15,7 @@ import {
   uncoveredChildren,
   waitUntil,
 } from '../../helpers/litellm-traffic.js';
+import { litellmBatches } from '../../helpers/ingestion-events.js';
 
 const scenario = scenarioResources('bridge-two-destinations-');
 

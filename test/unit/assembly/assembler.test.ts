@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
 import { createAssemblyHarness } from '../../helpers/assembly.js';
+import { envelope } from '../../helpers/ingestion-events.js';
 
 const IDLE = 1_000;
 const T0 = Date.parse('2026-11-26T12:00:00Z');
@@ -23,19 +24,11 @@ function setup() {
   return { ...h, feed: (raw: unknown[], now: number) => h.feed(events(raw), T0 + now), settle: (now: number) => h.settle(T0 + now) };
 }
 
-const trace = (id: string, ms: number, body: Record<string, unknown> = {}) => ({ id: `env-${id}-${ms}`, type: 'trace-create', timestamp: at(ms), body: { id, name: 'chat', ...body } });
-const gen = (id: string, traceId: string, ms: number, body: Record<string, unknown> = {}, envelope = `env-${id}-${ms}`) => ({
-  id: envelope,
-  type: 'generation-create',
-  timestamp: at(ms),
-  body: { id, traceId, name: 'llm', startTime: at(0), ...body },
-});
-const genUpdate = (id: string, traceId: string, ms: number, body: Record<string, unknown>) => ({
-  id: `env-${id}-upd-${ms}`,
-  type: 'generation-update',
-  timestamp: at(ms),
-  body: { id, traceId, ...body },
-});
+const trace = (id: string, ms: number, body: Record<string, unknown> = {}) => envelope('trace-create', { id, name: 'chat', ...body }, { id: `env-${id}-${ms}`, timestamp: at(ms) });
+const gen = (id: string, traceId: string, ms: number, body: Record<string, unknown> = {}, envelopeId = `env-${id}-${ms}`) =>
+  envelope('generation-create', { id, traceId, name: 'llm', startTime: at(0), ...body }, { id: envelopeId, timestamp: at(ms) });
+const genUpdate = (id: string, traceId: string, ms: number, body: Record<string, unknown>) =>
+  envelope('generation-update', { id, traceId, ...body }, { id: `env-${id}-upd-${ms}`, timestamp: at(ms) });
 
 describe('assembler', () => {
   it('merges in Langfuse order across requests: an update that overtook its create is refolded from the log', () => {

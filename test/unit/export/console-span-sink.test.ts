@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createConsoleSpanSink, formatSpanTree } from '../../../src/export/console-span-sink.js';
 import { toSpanId, toTraceId } from '../../../src/export/ids.js';
 import { makeDraft } from '../../helpers/make-draft.js';
-import { exportThrough } from '../../helpers/export-through.js';
+import { exportDrafts } from '../../helpers/export-drafts.js';
 
 const root = makeDraft({
   span: { type: 'root', traceId: 'trace-1' },
@@ -59,11 +59,11 @@ describe('console span sink', () => {
   it('writes each export through its writer, succeeds, and is retryable once shut down', async () => {
     const written: string[] = [];
     const sink = createConsoleSpanSink({ write: (t) => written.push(t), attributeValueLengthLimit: 5 });
-    expect(await exportThrough(sink, [chat])).toEqual({ kind: 'success', rejectedSpans: 0 });
-    expect(await exportThrough(sink, [])).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await exportDrafts(sink, [chat])).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await exportDrafts(sink, [])).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written).toHaveLength(1);
     expect(written[0]).toContain('gen_ai.request.model = "gpt-4"\n');
     await sink.shutdown();
-    expect((await exportThrough(sink, [chat])).kind).toBe('retryable');
+    expect((await exportDrafts(sink, [chat])).kind).toBe('retryable');
   });
 });

@@ -8,7 +8,7 @@ import { loadServiceConfig } from '../../../src/config/service-config.js';
 import { createDestinations } from '../../../src/service.js';
 import { mapAndEncode, takesRecord, toDestinationItem } from '../../../src/pipeline/map-record.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
-import { exportThrough } from '../../helpers/export-through.js';
+import { exportDrafts } from '../../helpers/export-drafts.js';
 import { observationRecord, scoreRecord } from '../../helpers/records.js';
 
 const build = (destinations: DestinationConfig[]) => createDestinations({ destinations, resourceAttributes: {}, estimateCost: true }, { writeConsole: () => {} });
@@ -75,7 +75,7 @@ describe('destinations', () => {
       ['console', 'console'],
     ]);
     const item = toDestinationItem(pipelineDestinations[1]!, observation);
-    expect(item.kind === 'span' && (await exportThrough(destinations[1]!.lanes[0]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(item.kind === 'span' && (await exportDrafts(destinations[1]!.lanes[0]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
     expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
     await Promise.all(destinations.map((d) => d.shutdown()));
   });

@@ -18,7 +18,8 @@ import {
   usageSchema,
 } from '../../../src/ingestion/ingestion-schema.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
-import { TS, acceptOne, acceptedBody, envelope, issuePaths, rejectIssues } from './event-builders.js';
+import { TS, envelope } from '../../helpers/ingestion-events.js';
+import { acceptOne, acceptedBody, issuePaths, rejectIssues } from '../../helpers/validate-events.js';
 
 const NO_DISCRIMINATOR = {
   code: 'invalid_union',
@@ -49,8 +50,7 @@ describe('envelope', () => {
   });
 
   it('rejects a missing type with the same issue', () => {
-    const event = envelope('x', {});
-    delete event['type'];
+    const { type: _type, ...event } = envelope('x', {});
     expect(rejectIssues(event)).toEqual([NO_DISCRIMINATOR]);
   });
 

@@ -3,12 +3,13 @@
 import { expect, it } from 'vitest';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
 import { SLICED_VALIDATION_ABOVE, validateBatchSliced } from '../../../src/ingestion/validate-batch-sliced.js';
+import { envelope } from '../../helpers/ingestion-events.js';
 
 function mixedBatch(n: number): unknown[] {
   return Array.from({ length: n }, (_, i) =>
     i % 3 === 0
-      ? { id: `bad-${i}`, type: 'span-create', timestamp: 'not a time', body: {} }
-      : { id: `ev-${i}`, type: 'span-create', timestamp: '2026-12-01T10:00:00.000Z', body: { id: `s-${i}`, traceId: 't', name: 'n' } },
+      ? envelope('span-create', {}, { id: `bad-${i}`, timestamp: 'not a time' })
+      : envelope('span-create', { id: `s-${i}`, traceId: 't', name: 'n' }, { id: `ev-${i}`, timestamp: '2026-12-01T10:00:00.000Z' }),
   );
 }
 

@@ -12,7 +12,8 @@ import {
   isUpdateType,
   validateBatch,
 } from '../../../src/ingestion/validate-batch.js';
-import { TS, acceptOne, envelope, rejectIssues } from './event-builders.js';
+import { TS, envelope } from '../../helpers/ingestion-events.js';
+import { acceptOne, rejectIssues } from '../../helpers/validate-events.js';
 
 function nestedArrays(depth: number): unknown {
   let value: unknown = 'leaf';

@@ -1,7 +1,8 @@
 // One test per finding from running real clients against the bridge (issue 11), each built from
 // the request shape that client sends (research/clients.md, ../shared/fixtures).
 import { describe, expect, it } from 'vitest';
-import { envelope, mapBatch, rootSpan, spanOfObservation } from '../../helpers/map-batch.js';
+import { envelope } from '../../helpers/ingestion-events.js';
+import { mapBatch, rootSpan, spanOfObservation } from '../../helpers/map-batch.js';
 import { hasSharedFixtures, readFixture } from '../../helpers/shared-fixtures.js';
 
 const litellmMetadata = { batch_size: 2, sdk_integration: 'litellm', sdk_name: 'python', sdk_version: '2.60.10', public_key: 'pk-lf-local' };
@@ -109,7 +110,7 @@ function difyBatch(generation: Record<string, unknown> = {}) {
       envelope(
         'trace-create',
         { id: 'dify-trace-1', name: 'workflow', timestamp: '2026-11-20T10:00:08.200Z', userId: 'end-user-1', sessionId: 'conv-1', tags: ['workflow'] },
-        '2026-11-20T10:00:08.200Z',
+        { timestamp: '2026-11-20T10:00:08.200Z' },
       ),
     ],
     metadata: { batch_size: 3, sdk_integration: 'default', sdk_name: 'python', sdk_version: '2.60.10', public_key: 'pk-lf-local' },

@@ -6,7 +6,8 @@ import { LLMProvider, OpenInferenceSpanKind, SemanticConventions } from '@arizea
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PRESETS_DIR } from '../../../src/mapping/load-mapping.js';
-import { envelope, mapBatch, rootSpan, spanOfObservation } from '../../helpers/map-batch.js';
+import { envelope } from '../../helpers/ingestion-events.js';
+import { mapBatch, rootSpan, spanOfObservation } from '../../helpers/map-batch.js';
 import { hasSharedFixtures, listFixtures, readFixture } from '../../helpers/shared-fixtures.js';
 
 const OI_NAMES = new Set<string>(Object.values(SemanticConventions));

@@ -5,7 +5,6 @@
 // store failures and refusals are outcomes; a record that cannot be mapped or encoded becomes a
 // dead letter holding that record; GenAI metrics hear the first destination's drafts.
 import { describe, expect, it } from 'vitest';
-import { Assembler } from '../../../src/assembly/assembler.js';
 import { decodeRecord } from '../../../src/assembly/record-codec.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { compileDestinationMapping } from '../../../src/mapping/destination-mappings.js';
@@ -14,6 +13,8 @@ import { createIngestPipeline } from '../../../src/pipeline/ingest-pipeline.js';
 import type { PipelineDestination } from '../../../src/pipeline/map-record.js';
 import { createMemoryStore } from '../../../src/spool/memory-store.js';
 import type { RequestLog } from '../../../src/spool/request-log.js';
+import { createAssembler } from '../../helpers/assembly.js';
+import { envelope } from '../../helpers/ingestion-events.js';
 import { createInMemorySink } from '../../helpers/in-memory-sink.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 import { createSilentLogger } from '../../helpers/silent-logger.js';
@@ -24,13 +25,12 @@ const diskFull = () => Object.assign(new Error('database or disk is full'), { co
 /** A generation with its trace: complete once the trace turns idle. */
 function batch(id: string, ts = '2026-11-26T12:00:00.000Z') {
   return [
-    { id: `${id}-t`, type: 'trace-create', timestamp: ts, body: { id: `trace-${id}`, name: 'chat' } },
-    {
-      id: `${id}-g`,
-      type: 'generation-create',
-      timestamp: ts,
-      body: { id: `gen-${id}`, traceId: `trace-${id}`, name: 'llm', model: 'gpt-4o', startTime: ts, endTime: '2026-11-26T12:00:01.000Z' },
-    },
+    envelope('trace-create', { id: `trace-${id}`, name: 'chat' }, { id: `${id}-t`, timestamp: ts }),
+    envelope(
+      'generation-create',
+      { id: `gen-${id}`, traceId: `trace-${id}`, name: 'llm', model: 'gpt-4o', startTime: ts, endTime: '2026-11-26T12:00:01.000Z' },
+      { id: `${id}-g`, timestamp: ts },
+    ),
   ];
 }
 
@@ -39,12 +39,7 @@ function setup(options: { log?: (log: RequestLog) => RequestLog; second?: Partia
   const log = options.log ? options.log(store.log) : store.log;
   const clock = createManualClock(Date.parse('2026-11-26T12:00:02Z'));
   const sink = createInMemorySink();
-  const assembler = new Assembler({
-    traceIdleMillis: 1_000,
-    observationTimeoutMillis: 60_000,
-    exportedEnvelopeIds: (key) => store.exported.exportedEnvelopeIds(key),
-    readEntries: (seqs) => log.readEntries(seqs),
-  });
+  const assembler = createAssembler(1_000, log, store.exported);
   const heard: SpanDraft[][] = [];
   let queued = 0;
   const destinations: PipelineDestination[] = [
@@ -67,7 +62,13 @@ function setup(options: { log?: (log: RequestLog) => RequestLog; second?: Partia
     traceIdleMillis: 1_000,
   });
   const ingest = (b: unknown[]) => pipeline.ingest({ batch: b, metadata: {}, headers: {} });
-  return { store, clock, pipeline, ingest, heard, queued: () => queued, metrics };
+  /** Ingests a batch, then lets its trace turn idle and flushes what completed. */
+  const complete = async (b: unknown[]) => {
+    await ingest(b);
+    await clock.advance(1_500);
+    pipeline.flush('due');
+  };
+  return { store, clock, pipeline, ingest, complete, heard, queued: () => queued, metrics };
 }
 
 describe('ingest pipeline', () => {
@@ -87,9 +88,7 @@ describe('ingest pipeline', () => {
   it('maps each completed record for every destination, queues it with its tombstones, then releases the log', async () => {
     const h = setup();
     await h.pipeline.start();
-    await h.ingest(batch('a'));
-    await h.clock.advance(1_500);
-    h.pipeline.flush('due');
+    await h.complete(batch('a'));
     // One generation and one root, for each of the two destinations.
     expect(h.store.queue.queuedItems('first')).toBe(2);
     expect(h.store.queue.queuedItems('second')).toBe(2);
@@ -139,15 +138,11 @@ describe('ingest pipeline', () => {
       }),
     });
     await h.pipeline.start();
-    await h.ingest(batch('a'));
-    await h.clock.advance(1_500);
-    h.pipeline.flush('due');
+    await h.complete(batch('a'));
     // Queued once (the commit went through), not released yet.
     expect(h.store.queue.queuedItems('first')).toBe(2);
     expect(h.store.log.pendingEntries()).toBe(1);
-    await h.ingest(batch('b'));
-    await h.clock.advance(1_500);
-    h.pipeline.flush('due');
+    await h.complete(batch('b'));
     expect(h.store.queue.queuedItems('first')).toBe(4);
     expect(h.store.log.pendingEntries()).toBe(0);
   });
@@ -161,9 +156,7 @@ describe('ingest pipeline', () => {
       },
     });
     await h.pipeline.start();
-    await h.ingest(batch('a'));
-    await h.clock.advance(1_500);
-    h.pipeline.flush('due');
+    await h.complete(batch('a'));
     expect(h.store.queue.queuedItems('first')).toBe(2);
     expect(h.store.queue.queuedItems('second')).toBe(0);
     const letters = h.store.queue.listDeadLetters();

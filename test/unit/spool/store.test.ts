@@ -12,6 +12,7 @@ import { isUnreadable, type LogEntry, type RequestLog } from '../../../src/spool
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../../src/spool/sqlite-store.js';
 import { pendingBytes, type Store } from '../../../src/spool/store.js';
+import { envelope } from '../../helpers/ingestion-events.js';
 
 let dataDir: string;
 const open: Store[] = [];
@@ -40,12 +41,8 @@ let counter = 0;
 function events(n: number, text = 'x'): IngestionEvent[] {
   return Array.from({ length: n }, () => {
     counter++;
-    return {
-      id: `ev-${counter}`,
-      type: 'span-create',
-      timestamp: '2026-11-26T12:00:00.123456Z',
-      body: { id: `span-${counter}`, name: `${text} ✓ "quoted" \u2028`, environment: 'default', metadata: { n: counter, nested: [1, { a: null }] } },
-    } as unknown as IngestionEvent;
+    const body = { id: `span-${counter}`, name: `${text} ✓ "quoted" \u2028`, environment: 'default', metadata: { n: counter, nested: [1, { a: null }] } };
+    return envelope('span-create', body, { id: `ev-${counter}`, timestamp: '2026-11-26T12:00:00.123456Z' }) as unknown as IngestionEvent;
   });
 }
 

@@ -1,20 +1,10 @@
-// Test helpers for the ingestion tests: build envelopes and read validateBatch results.
-// Not a test file itself; imports only src/ingestion.
+// Reads validateBatch results for the ingestion tests: one event accepted (its body), or rejected
+// (its issues, their paths). Envelopes come from ingestion-events.ts; imports only src/ingestion.
 
 import { expect } from 'vitest';
 
-import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
-import { validateBatch } from '../../../src/ingestion/validate-batch.js';
-
-export const TS = '2025-01-22T17:19:11.235169Z';
-
-let counter = 0;
-
-/** An envelope with a fresh id and a valid timestamp. */
-export function envelope(type: string, body: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  counter++;
-  return { id: `ev-${counter}`, type, timestamp: TS, body, ...extra };
-}
+import type { IngestionEvent } from '../../src/ingestion/ingestion-event.js';
+import { validateBatch } from '../../src/ingestion/validate-batch.js';
 
 export interface Issue {
   code: string;
