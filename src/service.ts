@@ -174,6 +174,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     resourceAttributes: config.resourceAttributes,
     ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
     bridgeVersion: BRIDGE_VERSION,
+    onExportFailure: (reason) =>
+      logger.warn({ destination: 'metrics', url: config.metrics.url, reason }, 'GenAI metrics export failed; the next interval tries again (said again only when the reason changes)'),
   }) : undefined;
   const pipeline = createIngestPipeline({
     log,

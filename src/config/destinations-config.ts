@@ -206,7 +206,12 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const DURATION = /^([1-9]\d*)(ms|s|m)?$/;
 const DURATION_WORDS = 'a duration such as 10s, 500ms or a number of milliseconds';
-const durationSchema = z.union([z.number(DURATION_WORDS).int(DURATION_WORDS).positive(DURATION_WORDS), z.string().regex(DURATION, DURATION_WORDS)], DURATION_WORDS);
+/** The longest delay a Node timer holds; above it the timer fires after 1 ms. */
+export const MAX_TIMER_MILLIS = 2_147_483_647;
+const durationSchema = z
+  .union([z.number(DURATION_WORDS).int(DURATION_WORDS).positive(DURATION_WORDS), z.string().regex(DURATION, DURATION_WORDS)], DURATION_WORDS)
+  // zod runs the check after a failed union too: only a well-formed duration is measured.
+  .refine((duration) => (typeof duration === 'string' && !DURATION.test(duration)) || toMillis(duration) <= MAX_TIMER_MILLIS, `a duration of at most ${MAX_TIMER_MILLIS} ms (about 24 days)`);
 
 /** Booleans and whole numbers, also as the text `${env:…}` substitution produces. */
 const booleanSchema = z.union([z.boolean(), z.enum(['true', 'false'], 'true or false').transform((s) => s === 'true')], 'true or false');

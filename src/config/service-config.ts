@@ -1,7 +1,7 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
-import { httpUrlSchema as url, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { httpUrlSchema as url, MAX_TIMER_MILLIS, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
 import { resolveTenancy, type Tenancy } from './tenants-config.js';
 import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
 import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
@@ -22,6 +22,11 @@ const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`));
+
+// Node timers hold at most 2^31-1 ms; a longer delay fires after 1 ms (with a TimeoutOverflowWarning),
+// so an export timeout of 99999999999 would time every attempt out at once. Durations that feed a
+// timer are refused above it instead.
+const timerMillis = (min: number) => intFrom(min, MAX_TIMER_MILLIS);
 
 const bool = z
   .string()
@@ -51,7 +56,7 @@ const SETTINGS = {
   maxConnections: { env: 'BRIDGE_MAX_CONNECTIONS', schema: intFrom(1), default: '1024' },
   storeOnCorrupt: { env: 'BRIDGE_STORE_ON_CORRUPT', schema: z.enum(['refuse', 'quarantine'], 'refuse or quarantine'), default: 'refuse' },
   storeReserveBytes: { env: 'BRIDGE_STORE_RESERVE_BYTES', schema: intFrom(0), default: String(16 * 1024 * 1024) },
-  shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: intFrom(0), default: '10000' },
+  shutdownTimeoutMillis: { env: 'BRIDGE_SHUTDOWN_TIMEOUT_MS', schema: timerMillis(0), default: '10000' },
   tombstoneRetentionMillis: { env: 'BRIDGE_TOMBSTONE_RETENTION_MS', schema: intFrom(0), default: String(24 * 3600 * 1000) },
   exportBatchSize: { env: 'BRIDGE_EXPORT_BATCH_SIZE', schema: intFrom(1, 100000), default: '512' },
   exportLingerMillis: { env: 'BRIDGE_EXPORT_LINGER_MS', schema: intFrom(0, 60000), default: '50' },
@@ -89,8 +94,8 @@ const SETTINGS = {
   otlpTracesProtocol: { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', schema: protocol, default: '' },
   otlpHeaders: { env: 'OTEL_EXPORTER_OTLP_HEADERS', schema: z.string(), default: '' },
   otlpTracesHeaders: { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', schema: z.string(), default: '' },
-  otlpTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', schema: intFrom(1), default: '10000' },
-  otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', schema: timerMillis(1), default: '10000' },
+  otlpTracesTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', schema: timerMillis(1), default: '' },
   otlpCompression: { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: 'none' },
   otlpTracesCompression: { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
   configFile: { env: 'BRIDGE_CONFIG', schema: z.string().min(1, 'a file path'), default: '' },
@@ -101,10 +106,10 @@ const SETTINGS = {
   otlpMetricsEndpoint: { env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', schema: url, default: '' },
   otlpMetricsProtocol: { env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', schema: protocol, default: '' },
   otlpMetricsHeaders: { env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', schema: z.string(), default: '' },
-  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: intFrom(1), default: '' },
+  otlpMetricsTimeoutMillis: { env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', schema: timerMillis(1), default: '' },
   otlpMetricsCompression: { env: 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', schema: z.enum(['gzip', 'none'], 'gzip or none'), default: '' },
-  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: intFrom(100), default: '60000' },
-  metricExportTimeoutMillis: { env: 'OTEL_METRIC_EXPORT_TIMEOUT', schema: intFrom(1), default: String(DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS) },
+  metricExportIntervalMillis: { env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: timerMillis(100), default: '60000' },
+  metricExportTimeoutMillis: { env: 'OTEL_METRIC_EXPORT_TIMEOUT', schema: timerMillis(1), default: String(DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS) },
   metricsExporter: { env: 'OTEL_METRICS_EXPORTER', schema: z.string(), default: '' },
   metricsTemporality: {
     env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
@@ -227,8 +232,11 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
   }
   const r = raw as Raw;
 
-  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_HEADERS', issues);
-  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', issues);
+  // An error names the variable the value came from; the general one is reported once, not per signal.
+  const tracesHeadersVariable = r.otlpTracesHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const metricsHeadersVariable = r.otlpMetricsHeaders !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = parseKeyValueList(String(r.otlpTracesHeaders ?? r.otlpHeaders ?? ''), tracesHeadersVariable, issues);
+  const metricsHeaders = parseKeyValueList(String(r.otlpMetricsHeaders ?? r.otlpHeaders ?? ''), metricsHeadersVariable, metricsHeadersVariable === tracesHeadersVariable ? [] : issues);
   const resourceAttributes = parseKeyValueList(String(r.resourceAttributes ?? ''), 'OTEL_RESOURCE_ATTRIBUTES', issues);
   const publicKey = String(r.publicKey ?? '');
   const secretKey = String(r.secretKey ?? '');

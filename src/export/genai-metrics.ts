@@ -7,6 +7,7 @@
 // logged at error level at the first span.
 import { Metadata } from '@grpc/grpc-js';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as OtlpGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { AggregationTemporalityPreference, OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -17,7 +18,7 @@ import type { MetricsExporterName, MetricsProtocol, MetricsTemporality } from '.
 import type { TlsMaterial } from '../config/tls-config.js';
 import type { DraftAttributes, SpanDraft } from '../mapping/span-draft.js';
 import { grpcCredentials } from './grpc-credentials.js';
-import { tlsAgentOptions } from './tls-options.js';
+import { describeTlsFailure, tlsAgentOptions } from './tls-options.js';
 import { createResourceCache } from './to-readable-span.js';
 
 /** Semconv advice for gen_ai.client.token.usage ({token}). */
@@ -40,6 +41,11 @@ export interface GenAiMetricsOptions {
   exportTimeoutMillis?: number;
   temporality?: MetricsTemporality;
   tls?: TlsMaterial;
+  /**
+   * Told when an OTLP metrics export fails: once per reason, and again after an export succeeded.
+   * The SDK's reader reports failures only to its diag logger, which the bridge does not install.
+   */
+  onExportFailure?: (reason: string) => void;
 
   /** Parsed OTEL_RESOURCE_ATTRIBUTES; the drafts' own resource attributes win, as for spans. */
   resourceAttributes: Record<string, string>;
@@ -111,8 +117,33 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     };
     return options.protocol === 'http/json' ? new OtlpJsonMetricExporter(config) : new OtlpProtoMetricExporter(config);
   };
+  let lastFailure: string | undefined;
+  const reported = (exporter: PushMetricExporter): PushMetricExporter => {
+    const onFailure = options.onExportFailure;
+    if (!onFailure) return exporter;
+    return {
+      export(metrics, resultCallback) {
+        exporter.export(metrics, (result) => {
+          if (result.code === ExportResultCode.SUCCESS) lastFailure = undefined;
+          else {
+            const error = result.error as (Error & { code?: string | number }) | undefined;
+            const code = typeof error?.code === 'string' ? error.code : undefined;
+            const reason = describeTlsFailure(code, error?.message) ?? (error ? `${error.message}${code ? ` (${code})` : ''}` : 'failed');
+            if (reason !== lastFailure) onFailure(reason);
+            lastFailure = reason;
+          }
+          resultCallback(result);
+        });
+      },
+      forceFlush: () => exporter.forceFlush(),
+      shutdown: () => exporter.shutdown(),
+      // The temporality and aggregation the OTLP exporter was configured with.
+      ...(exporter.selectAggregationTemporality ? { selectAggregationTemporality: exporter.selectAggregationTemporality.bind(exporter) } : {}),
+      ...(exporter.selectAggregation ? { selectAggregation: exporter.selectAggregation.bind(exporter) } : {}),
+    };
+  };
   const newReaders = (): { readers: PeriodicExportingMetricReader[]; exporters: PushMetricExporter[] } => {
-    const exporters = exporterNames.map((name) => (name === 'console' ? new ConsoleMetricExporter() : newOtlpExporter()));
+    const exporters = exporterNames.map((name) => (name === 'console' ? new ConsoleMetricExporter() : reported(newOtlpExporter())));
     const readers = exporters.map((exporter) => new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: options.exportIntervalMillis, exportTimeoutMillis }));
     return { readers, exporters };
   };

@@ -196,6 +196,24 @@ destinations:
     ]);
   });
 
+  it('refuses a timeout a Node timer cannot hold', () => {
+    const file = configFile(`
+destinations:
+  - name: far
+    type: otlp
+    endpoint: http://collector:4318
+    timeout: 30d
+  - name: farther
+    type: otlp
+    endpoint: http://collector:4318
+    timeout: 2147484s
+`);
+    expect(issuesOf({ BRIDGE_CONFIG: file })).toEqual([
+      `${file}: destinations[0].timeout: expected a duration such as 10s, 500ms or a number of milliseconds`,
+      `${file}: destinations[1].timeout: expected a duration of at most 2147483647 ms (about 24 days)`,
+    ]);
+  });
+
   it('checks across fields once the schema holds: unique names, one endpoint, no Authorization for langfuse', () => {
     const file = configFile(`
 destinations:

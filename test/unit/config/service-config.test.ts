@@ -80,6 +80,38 @@ describe('loadServiceConfig', () => {
     expect(error!.message).toContain('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together');
   });
 
+  it('names the headers variable that holds the bad value, once', () => {
+    const issuesOf = (env: Record<string, string>): string[] => {
+      try {
+        loadServiceConfig(env);
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'garbage' })).toEqual(["OTEL_EXPORTER_OTLP_TRACES_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')"]);
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_HEADERS: 'garbage' })).toEqual(["OTEL_EXPORTER_OTLP_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')"]);
+    expect(issuesOf({ OTEL_EXPORTER_OTLP_HEADERS: 'garbage', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'a=b' })).toEqual([
+      "OTEL_EXPORTER_OTLP_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')",
+    ]);
+  });
+
+  it('refuses a duration a Node timer cannot hold (above 2147483647 ms it fires after 1 ms)', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadServiceConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '99999999999', OTEL_METRIC_EXPORT_INTERVAL: '2147483648', OTEL_METRIC_EXPORT_TIMEOUT: '99999999999', BRIDGE_SHUTDOWN_TIMEOUT_MS: '99999999999' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.issues).toEqual([
+      "BRIDGE_SHUTDOWN_TIMEOUT_MS is invalid: expected a whole number from 0 to 2147483647 (actual: '99999999999')",
+      "OTEL_EXPORTER_OTLP_TIMEOUT is invalid: expected a whole number from 1 to 2147483647 (actual: '99999999999')",
+      "OTEL_METRIC_EXPORT_INTERVAL is invalid: expected a whole number from 100 to 2147483647 (actual: '2147483648')",
+      "OTEL_METRIC_EXPORT_TIMEOUT is invalid: expected a whole number from 1 to 2147483647 (actual: '99999999999')",
+    ]);
+    expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2147483647' }).otlp.timeoutMillis).toBe(2147483647);
+  });
+
   it('lets overrides win over the environment', () => {
     expect(loadServiceConfig({ BRIDGE_PORT: '1' }, { BRIDGE_PORT: '2' }).port).toBe(2);
   });

@@ -8,27 +8,32 @@ import { makeDraft } from '../../helpers/make-draft.js';
 interface MetricsSink {
   url: string;
   requests: Array<{ path: string; contentType: string | undefined; body: Buffer }>;
+  /** The HTTP status it answers with (200 unless a test sets it). */
+  status: number;
   close(): Promise<void>;
 }
 
 async function startMetricsSink(): Promise<MetricsSink> {
   const requests: MetricsSink['requests'] = [];
   const server: Server = createServer((req, res) => {
+    const status = sink.status;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests.push({ path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
+      res.writeHead(status, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
       res.end(req.headers['content-type'] === 'application/json' ? '{}' : '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const sink: MetricsSink = {
     url: `http://127.0.0.1:${port}/v1/metrics`,
     requests,
+    status: 200,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return sink;
 }
 
 type JsonMetric = { name: string; unit: string; histogram?: { dataPoints: Array<Record<string, any>> }; sum?: { dataPoints: Array<Record<string, any>>; isMonotonic: boolean } };
@@ -105,6 +110,23 @@ describe('GenAI metrics from exported spans', () => {
     expect(attrs(cost.sum!.dataPoints[0]!)).toMatchObject({ 'langfuse.observation.cost_estimated': true });
     // Nothing but the GenAI client span was recorded (the INTERNAL workflow span is not a client call).
     expect(Number(durations.reduce((n, p) => n + Number(p.count), 0))).toBe(2);
+  });
+
+  it('reports a failed export once per reason (the SDK would only tell its silent diag logger), and again after a success', async () => {
+    const failures: string[] = [];
+    recorder = createGenAiMetricsRecorder({ url: sink.url, protocol: 'http/json', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: {}, bridgeVersion: 'test', onExportFailure: (reason) => failures.push(reason) });
+    sink.status = 400;
+    recorder.record([chat]);
+    await recorder.forceFlush().catch(() => undefined);
+    await recorder.forceFlush().catch(() => undefined);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/Bad Request|400/);
+    sink.status = 200;
+    await recorder.forceFlush();
+    sink.status = 400;
+    await recorder.forceFlush().catch(() => undefined);
+    expect(failures).toHaveLength(2);
+    sink.status = 200;
   });
 
   it('sends OTLP/protobuf by default', async () => {
