@@ -8,6 +8,8 @@
 #   .e2e-cache/venv-current/ Python venv with the newest LiteLLM (never 1.107.0, a compromised
 #                           release) + Langfuse SDK 4.x (scripts/e2e/requirements-current.txt):
 #                           the OTLP clients
+#   .e2e-cache/kafka/libs/  Apache Kafka 4.4 jars (tools/kafka/pom.xml, from Maven Central) for the
+#                           gateway-mode tests: a KRaft broker+controller run by test/e2e/helpers/kafka.ts
 #
 # The Langfuse JS SDK v5 (@langfuse/tracing, @langfuse/otel) needs nothing here: its peers are
 # the project's own OpenTelemetry pins, so it is a devDependency in package.json.
@@ -20,7 +22,7 @@
 #   E2E_CACHE_DIR   cache directory (default: <repo>/.e2e-cache)
 #   E2E_PYTHON      Python interpreter for the venv (default: python3; must be >= 3.10)
 #   E2E_FORCE=1     rebuild everything, ignoring the stamps
-#   E2E_SKIP_JAEGER=1 / E2E_SKIP_VENV=1   skip Jaeger / both venvs (e.g. when only the other is needed)
+#   E2E_SKIP_JAEGER=1 / E2E_SKIP_VENV=1 / E2E_SKIP_KAFKA=1   skip Jaeger / both venvs / the Kafka jars
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -119,6 +121,33 @@ PY
   log "$1: ready ($(elapsed "$t0"))"
 }
 
+# ---------------------------------------------------------------------------------------------
+# 3. Apache Kafka jars (gateway mode): Maven copies kafka_2.13 4.4.0 and its dependencies
+# ---------------------------------------------------------------------------------------------
+provision_kafka() {
+  local t0 libs stamp want have
+  t0=$(now_ms)
+  libs="$cache_dir/kafka/libs"
+  stamp="$cache_dir/kafka/.pom.sha256"
+  if ! command -v mvn >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
+    log "ERROR: 'mvn' and 'java' (17+) are needed for the Kafka broker of the gateway tests" >&2
+    exit 1
+  fi
+  want="$(sha256sum tools/kafka/pom.xml | cut -d' ' -f1)"
+  have="$(cat "$stamp" 2>/dev/null || true)"
+  if [[ "$force" != "1" && "$want" == "$have" && -d "$libs" ]]; then
+    log "kafka: up to date ($libs), skipped ($(elapsed "$t0"))"
+    return
+  fi
+  log "kafka: copying the jars of tools/kafka/pom.xml into $libs"
+  rm -rf "$libs.tmp"
+  mvn -q -B -f tools/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs.tmp"
+  rm -rf "$libs"
+  mv "$libs.tmp" "$libs"
+  echo "$want" >"$stamp"
+  log "kafka: $(ls "$libs" | wc -l) jars ready ($(elapsed "$t0"))"
+}
+
 if [[ "${E2E_SKIP_JAEGER:-0}" != "1" ]]; then build_jaeger; else log "jaeger: skipped (E2E_SKIP_JAEGER=1)"; fi
 if [[ "${E2E_SKIP_VENV:-0}" != "1" ]]; then
   provision_venv venv scripts/e2e/requirements.txt 2
@@ -126,5 +155,7 @@ if [[ "${E2E_SKIP_VENV:-0}" != "1" ]]; then
 else
   log "venvs: skipped (E2E_SKIP_VENV=1)"
 fi
+
+if [[ "${E2E_SKIP_KAFKA:-0}" != "1" ]]; then provision_kafka; else log "kafka: skipped (E2E_SKIP_KAFKA=1)"; fi
 
 log "done in $(elapsed "$t_all")"

@@ -11,6 +11,7 @@ import { ConfigError, describeSettings, loadServiceConfig, type HostFacts, type 
 import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
 import { configureHttpServer } from './receiver/http-server.js';
+import { createGatewayService } from './gateway-service.js';
 import { createDestinations, createService, openStore } from './service.js';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
@@ -83,8 +84,12 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   // One process per data directory; the OS drops the lock when this process ends, however it ends.
   let lock: DataDirLock | undefined;
   try {
-    if (config.store === 'sqlite') lock = acquireDataDirLock(config.dataDir);
-    service = createService(config, { logger, defaultMetrics: true });
+    // Gateway mode keeps nothing on disk: the Kafka topic is the log.
+    if (config.kafka) service = createGatewayService(config, { logger, defaultMetrics: true });
+    else {
+      if (config.store === 'sqlite') lock = acquireDataDirLock(config.dataDir);
+      service = createService(config, { logger, defaultMetrics: true });
+    }
   } catch (error) {
     lock?.release();
     return startupFailure(error);
@@ -113,7 +118,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
     {
       url: `http://${shownHost}:${port}`,
       version: BRIDGE_VERSION,
-      store: config.store,
+      store: config.kafka ? `kafka ${config.kafka.topic}` : config.store,
       dataDir: config.store === 'sqlite' ? config.dataDir : undefined,
       mapping: config.mapping,
       otlp: { url: config.otlp.url, protocol: config.otlp.protocol },

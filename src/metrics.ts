@@ -84,6 +84,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     openObservations: gauge('bridge_open_observations', 'Observations that have not ended yet.', 'openObservations'),
     queuedSpans: gauge('bridge_queued_spans', 'Encoded spans in the export queue, over all destinations.', 'queuedSpans'),
     deadLetters: gauge('bridge_dead_letters', 'Dead letters stored (see `langfuse-otel-bridge dead-letters list`).', 'deadLetters'),
+    // Gateway mode (Kafka) only.
+    kafkaPartitionLag: new Gauge({
+      name: 'bridge_kafka_partition_lag',
+      help: "Records of an owned partition past its committed offset (log end minus committed): what a new owner would replay.",
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    kafkaRecordsSkipped: counter('bridge_kafka_records_skipped_total', 'Fetched records not assembled, by reason (not_owned: the partition was revoked; unreadable).', ['reason']),
+    kafkaRebalances: counter('bridge_kafka_rebalances_total', 'Partition assignments this replica received (each drops open state and replays from the committed offsets).'),
+    kafkaFetchPaused: counter('bridge_kafka_fetch_paused_total', 'Times fetching paused at a budget, by reason (memory, export_queue).', ['reason']),
     /** Wires the gauges to the live components, once they exist. */
     observe(from: Partial<GaugeSources>) {
       Object.assign(sources, from);

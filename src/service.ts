@@ -11,7 +11,7 @@ import { compileDestinationMappings } from './mapping/destination-mappings.js';
 import type { SpanDraft } from './mapping/span-draft.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
-import { createExportWorker, type ExportWorker } from './pipeline/export-worker.js';
+import { createExportWorker, type ExportQueueView, type ExportWorker } from './pipeline/export-worker.js';
 import { createIngestPipeline, type IngestPipeline, type MemoryReading } from './pipeline/ingest-pipeline.js';
 import { scoresQueueOf, type PipelineDestination } from './pipeline/map-record.js';
 import { gateSinkOnStore } from './pipeline/store-gated-sink.js';
@@ -137,46 +137,11 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
     readEntries: (seqs) => log.readEntries(seqs),
   });
-  // One queue and worker per destination lane (per tenant with a tenants list), plus one for a
-  // Langfuse lane's scores API.
-  const queues = destinations.flatMap((d) =>
-    d.lanes.flatMap((lane) => [
-      { queue: lane.queue, sink: gated(lane.sink), destination: d.name, tenant: lane.tenant, items: 'spans' as const },
-      ...(lane.scores
-        ? [{ queue: scoresQueueOf(lane.queue), sink: gated(lane.scores.sink), destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
-        : []),
-    ]),
-  );
-  const workers = queues.map((q) =>
-    createExportWorker({
-      destination: q.queue,
-      metricsDestination: q.destination,
-      tenant: q.tenant,
-      items: q.items,
-      sink: q.sink,
-      queue,
-      metrics,
-      logger,
-      clock,
-      batchSize: config.exportBatchSize,
-      lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
-      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
-      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
-    }),
-  );
+  const workers = createExportWorkers(config, { ...deps, clock, metrics, queue, destinations, gated });
   const wake = () => {
     for (const worker of workers) worker.wake();
   };
-  // GenAI metrics are derived once per span, from the first destination's drafts, when they are
-  // queued (the queue then delivers them at least once); recorded after the commit succeeded.
-  const recorder = config.metrics.enabled ? createGenAiMetricsRecorder({
-    ...config.metrics,
-    resourceAttributes: config.resourceAttributes,
-    ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
-    bridgeVersion: BRIDGE_VERSION,
-    onExportFailure: (reason) =>
-      logger.warn({ destination: 'metrics', url: config.metrics.url, reason }, 'GenAI metrics export failed; the next interval tries again (said again only when the reason changes)'),
-  }) : undefined;
+  const recorder = createGenAiRecorder(config, logger);
   const pipeline = createIngestPipeline({
     log,
     queue,
@@ -274,8 +239,71 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   };
 }
 
+/**
+ * One export worker per destination, plus one per Langfuse destination's scores API, on the export
+ * queue given (the store's, or the gateway's in memory).
+ */
+export function createExportWorkers(
+  config: ServiceConfig,
+  deps: Pick<ServiceDeps, 'logger' | 'initialBackoffMillis' | 'maxBackoffMillis' | 'exportLingerMillis'> & {
+    clock: Clock;
+    metrics: BridgeMetrics;
+    queue: ExportQueueView;
+    destinations: Destination[];
+    gated?: (sink: QueueSink) => QueueSink;
+  },
+): ExportWorker[] {
+  const { logger, clock, metrics, queue, destinations } = deps;
+  const gated = deps.gated ?? ((sink: QueueSink) => sink);
+  // One queue and worker per destination lane (per tenant with a tenants list), plus one for a
+  // Langfuse lane's scores API.
+  const queues = destinations.flatMap((d) =>
+    d.lanes.flatMap((lane) => [
+      { queue: lane.queue, sink: gated(lane.sink), destination: d.name, tenant: lane.tenant, items: 'spans' as const },
+      ...(lane.scores
+        ? [{ queue: scoresQueueOf(lane.queue), sink: gated(lane.scores.sink), destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
+        : []),
+    ]),
+  );
+  const workers = queues.map((q) =>
+    createExportWorker({
+      destination: q.queue,
+      metricsDestination: q.destination,
+      tenant: q.tenant,
+      items: q.items,
+      sink: q.sink,
+      queue,
+      metrics,
+      logger,
+      clock,
+      batchSize: config.exportBatchSize,
+      lingerMillis: deps.exportLingerMillis ?? config.exportLingerMillis,
+      ...(deps.initialBackoffMillis !== undefined ? { initialBackoffMillis: deps.initialBackoffMillis } : {}),
+      ...(deps.maxBackoffMillis !== undefined ? { maxBackoffMillis: deps.maxBackoffMillis } : {}),
+    }),
+  );
+  return workers;
+}
+
+/**
+ * GenAI metrics are derived once per span, from the first destination's drafts, when they are
+ * queued (the queue then delivers them at least once); recorded after the commit succeeded.
+ */
+export function createGenAiRecorder(config: ServiceConfig, logger: Logger): ReturnType<typeof createGenAiMetricsRecorder> | undefined {
+  return config.metrics.enabled
+    ? createGenAiMetricsRecorder({
+        ...config.metrics,
+        resourceAttributes: config.resourceAttributes,
+        ...(config.serviceName ? { serviceNameOverride: config.serviceName } : {}),
+        bridgeVersion: BRIDGE_VERSION,
+        onExportFailure: (reason) =>
+          logger.warn({ destination: 'metrics', url: config.metrics.url, reason }, 'GenAI metrics export failed; the next interval tries again (said again only when the reason changes)'),
+      })
+    : undefined;
+}
+
 /** Waits for `promise` at most `millis` on `clock`. */
-function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
+export function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: number): Promise<void> {
   return new Promise((resolve) => {
     const cancel = clock.setTimer(resolve, millis);
     const done = () => {

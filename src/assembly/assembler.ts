@@ -147,6 +147,11 @@ export class Assembler {
     return this.entities.size + this.traces.size;
   }
 
+  /** Whether the trace still has state here (its root, or its bookkeeping, is not queued yet). */
+  holdsTrace(traceId: string): boolean {
+    return this.traces.has(traceId);
+  }
+
   /** Observations that have not ended yet. */
   openObservations(): number {
     let open = 0;

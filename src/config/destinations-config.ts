@@ -115,14 +115,23 @@ export interface DestinationInputs {
 const LANGFUSE_ENV = ['BRIDGE_LANGFUSE_HOST', 'BRIDGE_LANGFUSE_PUBLIC_KEY', 'BRIDGE_LANGFUSE_SECRET_KEY'] as const;
 const DEFAULT_TIMEOUT_MILLIS = 10_000;
 
-/** Resolves the destinations (and the file's tenants); every problem goes to `issues` (nothing is thrown). */
-export function resolveDestinations(inputs: DestinationInputs, issues: string[]): ResolvedDestinations {
+/** Other sections of the destinations file, for the settings they belong to. */
+export interface FileSections {
+  /** The `kafka:` section as BRIDGE_KAFKA_* variables (the environment's win). */
+  kafkaEnv?: Record<string, string>;
+}
+
+/**
+ * Resolves the destinations (and the file's tenants); every problem goes to `issues` (nothing is
+ * thrown). `sections` receives the file's other sections.
+ */
+export function resolveDestinations(inputs: DestinationInputs, issues: string[], sections: FileSections = {}): ResolvedDestinations {
   const langfuseGiven = [inputs.langfuse.host, inputs.langfuse.publicKey, inputs.langfuse.secretKey].some((v) => v !== undefined);
   if (inputs.configFile !== undefined) {
     if (langfuseGiven) {
       issues.push(`${LANGFUSE_ENV.join(', ')} cannot be combined with BRIDGE_CONFIG (actual: both are set): declare the langfuse destination in ${inputs.configFile}`);
     }
-    return readDestinationsFile(path.resolve(inputs.cwd, inputs.configFile), inputs, issues);
+    return readDestinationsFile(path.resolve(inputs.cwd, inputs.configFile), inputs, issues, sections);
   }
   return { destinations: destinationsFromEnv(inputs, langfuseGiven, issues) };
 }
@@ -270,8 +279,54 @@ const langfuseSchema = z.strictObject({
 
 const consoleSchema = z.strictObject({ type: z.literal('console'), ...commonShape });
 
+/**
+ * The file's `kafka:` section (gateway mode): the BRIDGE_KAFKA_* settings by other names. Checked
+ * for shape here (errors name the file and path); resolved with the environment's, which win.
+ */
+const kafkaSchema = z.strictObject({
+  brokers: z.union([z.string().min(1, 'host:port'), z.array(z.string().min(1, 'host:port'), 'a list of host:port').min(1, 'at least one broker')], 'host:port or a list of them'),
+  topic: z.string('a topic name').optional(),
+  group: z.string('a consumer group name').optional(),
+  client_id: z.string('a client id').optional(),
+  partitions: positiveIntSchema.optional(),
+  replication_factor: z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)], 'a whole number (-1: the broker default)').optional(),
+  produce_timeout: durationSchema.optional(),
+  max_queued_spans: positiveIntSchema.optional(),
+  tls: z.strictObject({ enabled: booleanSchema.optional(), ca_file: z.string('a PEM file path').optional(), insecure: booleanSchema.optional() }).optional(),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], 'plain, scram-sha-256 or scram-sha-512'),
+      username: z.string('a user name').min(1, 'a user name'),
+      password: z.string('a password').min(1, 'a password'),
+    })
+    .optional(),
+});
+
+/** The `kafka:` section as the BRIDGE_KAFKA_* variables it stands for (a CA file relative to the file). */
+function kafkaSectionAsEnv(kafka: z.output<typeof kafkaSchema>, file: string): Record<string, string> {
+  const env: Record<string, string> = { BRIDGE_KAFKA_BROKERS: Array.isArray(kafka.brokers) ? kafka.brokers.join(',') : kafka.brokers };
+  const set = (name: string, value: string | number | boolean | undefined) => {
+    if (value !== undefined) env[name] = String(value);
+  };
+  set('BRIDGE_KAFKA_TOPIC', kafka.topic);
+  set('BRIDGE_KAFKA_GROUP', kafka.group);
+  set('BRIDGE_KAFKA_CLIENT_ID', kafka.client_id);
+  set('BRIDGE_KAFKA_PARTITIONS', kafka.partitions);
+  set('BRIDGE_KAFKA_REPLICATION_FACTOR', kafka.replication_factor);
+  set('BRIDGE_KAFKA_PRODUCE_TIMEOUT_MS', kafka.produce_timeout === undefined ? undefined : toMillis(kafka.produce_timeout));
+  set('BRIDGE_KAFKA_MAX_QUEUED_SPANS', kafka.max_queued_spans);
+  set('BRIDGE_KAFKA_TLS', kafka.tls?.enabled ?? (kafka.tls ? true : undefined));
+  set('BRIDGE_KAFKA_TLS_CA_FILE', kafka.tls?.ca_file === undefined ? undefined : path.resolve(path.dirname(file), kafka.tls.ca_file));
+  set('BRIDGE_KAFKA_TLS_INSECURE', kafka.tls?.insecure);
+  set('BRIDGE_KAFKA_SASL_MECHANISM', kafka.sasl?.mechanism);
+  set('BRIDGE_KAFKA_SASL_USERNAME', kafka.sasl?.username);
+  set('BRIDGE_KAFKA_SASL_PASSWORD', kafka.sasl?.password);
+  return env;
+}
+
 const fileSchema = z.strictObject({
   ...tenantFileShape,
+  kafka: kafkaSchema.optional(),
   destinations: z
     .array(z.discriminatedUnion('type', [otlpSchema, langfuseSchema, consoleSchema]), 'a list of destinations')
     .min(1, 'at least one destination'),
@@ -279,7 +334,7 @@ const fileSchema = z.strictObject({
 
 type FileDestination = z.output<typeof fileSchema>['destinations'][number];
 
-function readDestinationsFile(file: string, inputs: DestinationInputs, issues: string[]): ResolvedDestinations {
+function readDestinationsFile(file: string, inputs: DestinationInputs, issues: string[], sections: FileSections): ResolvedDestinations {
   const none: ResolvedDestinations = { destinations: [], file: { path: file } };
   let text: string;
   try {
@@ -308,6 +363,7 @@ function readDestinationsFile(file: string, inputs: DestinationInputs, issues: s
     return none;
   }
   if (substitutionIssues.length > 0) return none;
+  if (parsed.data.kafka) sections.kafkaEnv = kafkaSectionAsEnv(parsed.data.kafka, file);
   const before = issues.length;
   const tenants = parsed.data.tenants ? toTenantConfigs(file, parsed.data.tenants, issues) : undefined;
   const tenantNames = new Set((tenants ?? []).map((t) => t.name));

@@ -22,7 +22,7 @@ const LOGS = 'the bridge exports no logs';
 export const OTEL_VARIABLES: readonly OtelVariable[] = [
   // General
   { names: ['OTEL_SDK_DISABLED'], status: 'refused', value: 'true', what: 'the bridge is an exporter; `false` is accepted. To export nothing stop it; to see spans set `OTEL_TRACES_EXPORTER=console`' },
-  { names: ['OTEL_SERVICE_NAME'], status: 'read', what: '`service.name` of every span and metric (wins over the sender\'s)' },
+  { names: ['OTEL_SERVICE_NAME'], status: 'read', what: '`service.name` of every span and metric (wins over the sender\'s); empty is unset, only blanks is refused at start' },
   { names: ['OTEL_RESOURCE_ATTRIBUTES'], status: 'read', what: 'resource attributes of every span and metric, `key=value,…` percent-encoded; the sender\'s own win' },
   { names: ['OTEL_ENTITIES'], status: 'not applicable', what: 'resource entities are in development; the resource comes from `OTEL_RESOURCE_ATTRIBUTES` and the sender' },
   { names: ['OTEL_LOG_LEVEL'], status: 'not applicable', what: 'the bridge logs with `BRIDGE_LOG_LEVEL`; export outcomes are its own log lines, not SDK diagnostics' },
@@ -43,7 +43,7 @@ export const OTEL_VARIABLES: readonly OtelVariable[] = [
   { names: ['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], status: 'read', what: 'longest string attribute value (characters), unless `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` is set; unset: no limit' },
   { names: ['OTEL_ATTRIBUTE_COUNT_LIMIT'], status: 'read', what: 'most attributes per span, unless `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` is set; unset: no limit (the SDKs\' 128 would cut OpenInference\'s flattened messages)' },
   { names: ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'], status: 'read', what: 'longest string attribute value on a span (characters, also inside string arrays)' },
-  { names: ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT'], status: 'read', what: 'most attributes on a span: the first ones in the mapping\'s order are kept, the rest counted in `dropped_attributes_count`' },
+  { names: ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT'], status: 'read', what: 'most attributes on a span; the cut keeps semantic-convention names (`gen_ai.*`, `error.type`, `user.id`, `session.id`, …) first, then `langfuse.*`, then metadata (`*.metadata.*`), each in the mapping\'s order; the cut ones are counted in `dropped_attributes_count`' },
   {
     names: ['OTEL_SPAN_EVENT_COUNT_LIMIT', 'OTEL_SPAN_LINK_COUNT_LIMIT', 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'],
     status: 'read',
@@ -55,7 +55,7 @@ export const OTEL_VARIABLES: readonly OtelVariable[] = [
   { names: otlp('PROTOCOL'), status: 'read', value: 'http/protobuf', what: '`http/protobuf`, `http/json` or `grpc`' },
   { names: otlp('HEADERS'), status: 'read', what: '`key=value,…` percent-encoded; gRPC metadata over gRPC' },
   { names: otlp('COMPRESSION'), status: 'read', value: 'none', what: '`gzip` or `none`' },
-  { names: otlp('TIMEOUT'), status: 'read', value: '10000', what: 'milliseconds per export attempt (metrics: at most `OTEL_METRIC_EXPORT_TIMEOUT`)' },
+  { names: otlp('TIMEOUT'), status: 'read', value: '10000', what: 'milliseconds per export attempt, 1 to 2147483647 (a Node timer\'s maximum; more is refused at start); metrics: at most `OTEL_METRIC_EXPORT_TIMEOUT`' },
   { names: otlp('CERTIFICATE'), status: 'read', what: 'PEM CA bundle the server\'s certificate must chain to (replaces the platform\'s CAs); read and checked at start' },
   { names: otlp('CLIENT_CERTIFICATE'), status: 'read', what: 'PEM client certificate (mTLS), with its key; read and checked at start' },
   { names: otlp('CLIENT_KEY'), status: 'read', what: 'PEM private key of the client certificate; a key of another certificate stops the start' },
@@ -64,8 +64,8 @@ export const OTEL_VARIABLES: readonly OtelVariable[] = [
   { names: ['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION'], status: 'refused', value: 'base2_exponential_bucket_histogram', what: 'the GenAI histograms keep the semantic conventions\' explicit buckets; `explicit_bucket_histogram` is accepted' },
   { names: otlp('', ['LOGS_']).flatMap((base) => ['ENDPOINT', 'PROTOCOL', 'HEADERS', 'COMPRESSION', 'TIMEOUT', 'CERTIFICATE', 'CLIENT_CERTIFICATE', 'CLIENT_KEY', 'INSECURE'].map((s) => `${base}${s}`)), status: 'not applicable', what: LOGS },
   // Metrics SDK and periodic reader
-  { names: ['OTEL_METRIC_EXPORT_INTERVAL'], status: 'read', value: '60000', what: 'milliseconds between metric exports' },
-  { names: ['OTEL_METRIC_EXPORT_TIMEOUT'], status: 'read', value: '30000', what: 'milliseconds for one collect-and-export; above the interval it is lowered to it, with one warning at start' },
+  { names: ['OTEL_METRIC_EXPORT_INTERVAL'], status: 'read', value: '60000', what: 'milliseconds between metric exports, 100 to 2147483647 (a Node timer\'s maximum; more is refused at start)' },
+  { names: ['OTEL_METRIC_EXPORT_TIMEOUT'], status: 'read', value: '30000', what: 'milliseconds for one collect-and-export, 1 to 2147483647 (a Node timer\'s maximum; more is refused at start); above the interval it is lowered to it, with one warning at start' },
   { names: ['OTEL_METRICS_EXEMPLAR_FILTER'], status: 'not applicable', what: 'no exemplars: the metrics are recorded from exported spans, outside any span\'s context' },
   // Other exporters
   { names: ['OTEL_EXPORTER_ZIPKIN_ENDPOINT', 'OTEL_EXPORTER_ZIPKIN_TIMEOUT'], status: 'not applicable', what: 'no Zipkin exporter (`OTEL_TRACES_EXPORTER=zipkin` is refused); Zipkin takes OTLP through a Collector' },

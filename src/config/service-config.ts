@@ -1,7 +1,8 @@
 // The service's settings: one zod schema, resolved once from a plain env object.
 // Pure: never reads process.env itself (main.ts passes it in), never exits.
 import { z } from 'zod';
-import { httpUrlSchema as url, MAX_TIMER_MILLIS, protocolSchema as protocol, resolveDestinations, type DestinationConfig } from './destinations-config.js';
+import { resolveKafkaConfig, type KafkaConfig } from './kafka-config.js';
+import { httpUrlSchema as url, MAX_TIMER_MILLIS, protocolSchema as protocol, resolveDestinations, type DestinationConfig, type FileSections } from './destinations-config.js';
 import { resolveTenancy, type Tenancy } from './tenants-config.js';
 import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
 import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
@@ -63,7 +64,9 @@ const SETTINGS = {
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: logLevel, default: 'info' },
   publicKey: { env: 'LANGFUSE_PUBLIC_KEY', schema: z.string(), default: '' },
   secretKey: { env: 'LANGFUSE_SECRET_KEY', schema: z.string(), default: '' },
-  serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string(), default: '' },
+  // Empty is unset (the SDK environment specification); only blanks is refused rather than
+  // trimmed to unset, since it is a slip (a quoted space) that would otherwise label every span ' '.
+  serviceName: { env: 'OTEL_SERVICE_NAME', schema: z.string().refine((name) => name.trim() !== '', 'a service name, not only blanks; leave it empty for none'), default: '' },
   resourceAttributes: { env: 'OTEL_RESOURCE_ATTRIBUTES', schema: z.string(), default: '' },
   attributeValueLengthLimit: { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', schema: intFrom(1), default: '' },
   attributeCountLimit: { env: 'OTEL_ATTRIBUTE_COUNT_LIMIT', schema: intFrom(0), default: '' },
@@ -179,6 +182,8 @@ export interface ServiceConfig {
    * one the `otlp` destination above (plus `console` and `langfuse` from the environment).
    */
   destinations: DestinationConfig[];
+  /** Gateway mode (BRIDGE_KAFKA_BROKERS): the log is a Kafka topic shared by every replica. */
+  kafka?: KafkaConfig;
   /** GenAI metrics derived from the exported spans (gen_ai.client.* histograms, cost counter). */
   metrics: MetricsConfig;
   /** Settings that were corrected, to log once at start (main.ts). */
@@ -249,6 +254,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     const value = overrides[name] ?? env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  const fileSections: FileSections = {};
   // The span-specific limits win over the general attribute limits (SDK environment specification).
   // Unset count: no limit. The SDKs' default of 128 would cut OpenInference's flattened messages.
   const valueLength = r.spanAttributeValueLengthLimit ?? r.attributeValueLengthLimit;
@@ -284,6 +290,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
       cwd: process.cwd(),
     },
     issues,
+    fileSections,
   );
   const destinations = resolved.destinations;
   const tenancy = resolveTenancy(
@@ -293,6 +300,8 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
   );
+  // The file's kafka: section, with the environment's BRIDGE_KAFKA_* winning.
+  const kafka = resolveKafkaConfig({ ...fileSections.kafkaEnv, ...definedOnly({ ...env, ...overrides }) }, issues);
   const metricsProtocol = r.otlpMetricsProtocol ?? r.otlpProtocol ?? 'http/protobuf';
   const metricsUrl = r.otlpMetricsEndpoint ?? signalUrl(generalEndpoint, metricsProtocol, 'metrics');
   const warnings: string[] = [];
@@ -345,9 +354,15 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     ...limits,
     otlp,
     destinations,
+    ...(kafka ? { kafka } : {}),
     metrics,
     warnings,
   };
+}
+
+/** The variables that are set (an empty value counts as unset, as for every setting). */
+function definedOnly(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 /**

@@ -33,8 +33,9 @@ export interface ReadableSpanOptions {
    */
   attributeValueLengthLimit?: number;
   /**
-   * Most attributes on one span, like `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`: the first ones (in the
-   * mapping's order) are kept, the rest counted in `dropped_attributes_count`. Absent: no limit.
+   * Most attributes on one span, like `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`: the ones of highest
+   * {@link attributeCutPriority} are kept (semantic-convention names, then `langfuse.*`, then
+   * metadata), the rest counted in `dropped_attributes_count`. Absent: no limit.
    */
   attributeCountLimit?: number;
 }
@@ -178,9 +179,46 @@ function limitAttributes(attributes: DraftAttributes, lengthLimit: number | unde
   const dropped = countLimit === undefined ? 0 : Math.max(0, entries.length - countLimit);
   // Drafts are never changed once built, so without a limit the span can share their attributes.
   if (lengthLimit === undefined && dropped === 0) return { attributes, dropped };
+  const kept = dropped > 0 ? keptByPriority(entries, countLimit!) : entries;
   const out: Attributes = {};
-  for (const [key, value] of dropped > 0 ? entries.slice(0, countLimit) : entries) out[key] = lengthLimit === undefined ? value : limitValue(value, lengthLimit);
+  for (const [key, value] of kept) out[key] = lengthLimit === undefined ? value : limitValue(value, lengthLimit);
   return { attributes: out, dropped };
+}
+
+/**
+ * Which attributes a count limit cuts last. Users set the limit to keep Jaeger/Tempo storage small
+ * and still expect the semantic-convention attributes, so the cut goes by priority, not by the
+ * mapping's order (which puts a generation's flattened metadata before its gen_ai.* names):
+ * 0. the mapping's first-class names: everything not under `langfuse.` and not metadata
+ *    (`gen_ai.*`, `error.type`, `user.id`, `session.id`, OpenInference's `llm.*` and `metadata`);
+ * 1. `langfuse.*` observation, trace and score attributes;
+ * 2. metadata: a `metadata` segment after the first (`langfuse.observation.metadata.*`,
+ *    `langfuse.trace.metadata.*`, `*.metadata`), cut first.
+ * Within a priority the mapping's order decides.
+ */
+export function attributeCutPriority(key: string): 0 | 1 | 2 {
+  if (METADATA_SEGMENT.test(key)) return 2;
+  return key.startsWith('langfuse.') ? 1 : 0;
+}
+
+const METADATA_SEGMENT = /\.metadata(\.|$)/;
+
+/** The `limit` entries of highest priority, in the mapping's order. */
+function keptByPriority(entries: Array<[string, DraftAttributeValue]>, limit: number): Array<[string, DraftAttributeValue]> {
+  const priorities = entries.map(([key]) => attributeCutPriority(key));
+  const counts = [0, 0, 0];
+  for (const p of priorities) counts[p]!++;
+  // The lowest priority that still fits (partly), and how many of it fit.
+  let room = limit;
+  let last = 0;
+  while (last < 2 && room > counts[last]!) room -= counts[last++]!;
+  return entries.filter((_, i) => {
+    const p = priorities[i]!;
+    if (p < last) return true;
+    if (p > last || room === 0) return false;
+    room--;
+    return true;
+  });
 }
 
 function limitValue(value: DraftAttributeValue, limit: number): AttributeValue {

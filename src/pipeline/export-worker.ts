@@ -10,6 +10,9 @@ import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { ExportQueue, QueuedItem } from '../spool/export-queue.js';
 
+/** What a worker needs of the export queue (the store's, or the gateway's in memory). */
+export type ExportQueueView = Pick<ExportQueue, 'peek' | 'dequeue' | 'queuedItems'>;
+
 export interface ExportWorkerOptions {
   /** The part of the export queue it sends: a destination's name, or its scores queue. */
   destination: string;
@@ -20,7 +23,7 @@ export interface ExportWorkerOptions {
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
   sink: QueueSink;
-  queue: ExportQueue;
+  queue: ExportQueueView;
   metrics: BridgeMetrics;
   logger: Logger;
   clock: Clock;

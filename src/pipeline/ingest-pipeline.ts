@@ -40,7 +40,20 @@ export interface IngestRequest {
   tenant?: string;
 }
 
-export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full';
+export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full' | 'log_unavailable';
+
+/**
+ * Gateway mode: the log shared by every replica (a Kafka topic, gateway/kafka-request-log.ts).
+ * The RequestLog port's `append` is durable when it returns, which a broker write cannot be; the
+ * shared log's is a promise, settled once every record was acknowledged. Accepted events are
+ * assembled by whichever replica owns their partition (gateway/partition-assembly.ts), not here.
+ */
+export interface SharedRequestLog {
+  /** True once every group is durable in the log; false when the log could not take them in time. */
+  append(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, receivedAtMillis: number): Promise<boolean>;
+  /** False while the log is known to be unreachable (ready 503, requests refused at once). */
+  writable(): boolean;
+}
 
 /** Not taken now: the client may send the same request again later. */
 export type Refused = { kind: 'refused'; reason: RefusalReason };
@@ -110,6 +123,12 @@ export interface IngestPipelineOptions {
   tickMillis?: number;
   /** BRIDGE_TRACE_IDLE_MS: how long a shutdown waits for complete traces to turn idle. */
   traceIdleMillis: number;
+  /**
+   * Gateway mode: events go to this shared log instead of `log` and `assembler` (which then stay
+   * empty). The disk and memory budgets do not refuse requests: the topic is the backlog, and
+   * the consumers pause fetching at their own budget.
+   */
+  sharedLog?: SharedRequestLog;
 }
 
 /**
@@ -152,8 +171,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   const tickMillis = options.tickMillis ?? 100;
   const storeWritable = options.storeWritable ?? (() => true);
   let shuttingDown = false;
-  // Closed until the store is replayed (`replay`, from the service's start).
-  let replaying = true;
+  const sharedLog = options.sharedLog;
+  // Closed until the store is replayed (`replay`, from the service's start); a shared log has nothing to replay here.
+  let replaying = sharedLog === undefined;
   let stopped = false;
   let sliceScheduled = false;
   let cancelTick: (() => void) | undefined;
@@ -173,6 +193,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   function notAcceptingReason(): RefusalReason | undefined {
     if (shuttingDown) return 'shutting_down';
     if (replaying) return 'replaying';
+    if (sharedLog) return sharedLog.writable() ? undefined : 'log_unavailable';
     if (log.pendingBytes() + queue.queuedBytes() >= spoolMaxBytes) return 'spool_full';
     if (!storeWritable()) return 'disk_full';
     if (overMemory()) return 'memory_limit';
@@ -294,13 +315,23 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
    * entry is committed before it is assembled. A store error is an outcome: nothing of a request
    * is acknowledged unless all of it was stored (a resend is deduplicated by envelope id).
    */
-  function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string, tenant: string | undefined): StoreFailed | undefined {
+  async function store(
+    given: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>,
+    what: string,
+    tenant: string | undefined,
+  ): Promise<StoreFailed | Refused | undefined> {
+    // The tenant's name (never its secret) is stored with each entry (and each Kafka record):
+    // assembly keys by it after a restart too.
+    const groups = tenant === undefined ? given : given.map((g) => ({ ...g, source: { ...g.source, tenant } }));
+    if (sharedLog) {
+      const nonEmpty = groups.filter((g) => g.events.length > 0);
+      // Nothing acknowledged unless every record of the request was: the client sends it again.
+      return nonEmpty.length === 0 || (await sharedLog.append(nonEmpty, clock.now())) ? undefined : refusal('log_unavailable');
+    }
     try {
       for (const group of groups) {
         if (group.events.length === 0) continue;
-        // The tenant's name (never its secret) is stored with the entry: assembly keys by it after a restart too.
-        const source = tenant !== undefined ? { ...group.source, tenant } : group.source;
-        assemble(log.append({ receivedAtMillis: clock.now(), source, events: group.events }));
+        assemble(log.append({ receivedAtMillis: clock.now(), source: group.source, events: group.events }));
       }
     } catch (error) {
       logger.error({ err: error }, `could not store ${what}`);
@@ -407,7 +438,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       for (const group of conversion.groups) countAccepted(group.events);
       const acceptedSpans = conversion.groups.reduce((n, g) => n + g.events.length, 0);
       return (
-        store(conversion.groups, 'an OTLP export', tenant) ?? { kind: 'accepted', acceptedSpans, rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage }
+        (await store(conversion.groups, 'an OTLP export', tenant)) ?? { kind: 'accepted', acceptedSpans, rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage }
       );
     },
     async ingestScore(body, headers, tenant) {
@@ -423,7 +454,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       const refused = admit();
       if (refused) return refused;
       countAccepted(validation.accepted);
-      return store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score', tenant) ?? { kind: 'accepted', id };
+      return (await store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score', tenant)) ?? { kind: 'accepted', id };
     },
     async ingest(request) {
       const refused = admit();
@@ -450,7 +481,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       }
       const failed =
         validation.accepted.length > 0
-          ? store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch', request.tenant)
+          ? await store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch', request.tenant)
           : undefined;
       return failed ?? { kind: 'accepted', accepted: validation.accepted, rejected: validation.rejected };
     },

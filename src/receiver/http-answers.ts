@@ -19,6 +19,7 @@ const REFUSALS: Record<RefusalReason, { retryAfterSeconds: number; message: stri
   spool_full: { retryAfterSeconds: 10, message: 'the spool is full: the backend is not keeping up' },
   memory_limit: { retryAfterSeconds: 5, message: 'the bridge is at its memory limit (BRIDGE_MEMORY_LIMIT_MIB)' },
   disk_full: { retryAfterSeconds: 10, message: 'the disk holding the store is full: new batches are refused until space frees' },
+  log_unavailable: { retryAfterSeconds: 5, message: 'the shared log (Kafka) did not acknowledge the events: nothing was accepted' },
 };
 
 /** Retry-After of a request the store could not take (nothing was acknowledged). */

@@ -43,6 +43,8 @@ export interface RecordedRequest {
   /** Decoded spans; empty when the body could not be decoded (see decodeError). */
   spans: CollectedSpan[];
   decodeError: string | undefined;
+  /** When the request's body had arrived (Date.now()). */
+  receivedAtMillis: number;
 }
 
 export interface FakeCollector {
@@ -87,7 +89,7 @@ export async function startFakeCollector(
         decodeError = error instanceof Error ? error.message : String(error);
       }
       const index = requests.length;
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, contentType, rawBody, spans, decodeError });
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, contentType, rawBody, spans, decodeError, receivedAtMillis: Date.now() });
       answer(res, typeof behaviour === 'function' ? behaviour(index) : behaviour, isJson);
     });
   };

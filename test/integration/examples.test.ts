@@ -297,3 +297,26 @@ describe('examples/kubernetes/litellm-with-bridge.yaml', () => {
     expect(((pod.volumes as Obj[]) ?? []).map((v) => v.name)).toContain(mount!.name);
   });
 });
+
+describe('examples/kubernetes/gateway.yaml', () => {
+  const docs = parseAllDocuments(fs.readFileSync(path.join(EXAMPLES, 'kubernetes', 'gateway.yaml'), 'utf8')).map((d) => d.toJS() as Obj);
+  const deployment = docs.find((d) => d.kind === 'Deployment')!;
+  const secret = docs.find((d) => d.kind === 'Secret')!;
+  const service = docs.find((d) => d.kind === 'Service')!;
+  const container = deployment.spec.template.spec.containers[0];
+
+  it('three replicas behind a Service, ready on /api/public/ready', () => {
+    expect(deployment.spec.replicas).toBe(3);
+    expect(container.readinessProbe.httpGet.path).toBe(READY_PATH);
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it("its settings (the Secret's and the container's) are a valid gateway-mode configuration", () => {
+    const env: Record<string, string> = { ...secret.stringData };
+    for (const e of container.env as Array<{ name: string; value: string }>) env[e.name] = e.value;
+    const config = loadServiceConfig(env);
+    expect(config.kafka).toMatchObject({ brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093', 'kafka-2.kafka:9093'], partitions: 64, sasl: { mechanism: 'scram-sha-512' }, tls: { rejectUnauthorized: true } });
+    expect(container.ports[0].containerPort).toBe(config.port);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.shutdownTimeoutMillis);
+  });
+});

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { OTEL_VARIABLES, renderOtelVariablesTable } from '../../../src/config/otel-variables.js';
-import { loadServiceConfig, type Env, type ServiceConfig } from '../../../src/config/service-config.js';
+import { ConfigError, loadServiceConfig, type Env, type ServiceConfig } from '../../../src/config/service-config.js';
 import { toReadableSpan } from '../../../src/export/to-readable-span.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { configIssuesOf } from '../../helpers/config-issues.js';
@@ -124,6 +124,26 @@ describe('the OpenTelemetry variables table', () => {
   it.each(byStatus('not applicable'))('$name is not applicable: setting it changes nothing', ({ name }) => {
     const value = NOT_APPLICABLE_VALUE[name] ?? 'true';
     expect(loadServiceConfig({ [name]: value })).toEqual(loadServiceConfig({}));
+  });
+
+  it('names the 2147483647 ms maximum exactly for the variables that refuse more', () => {
+    // A Node timer fires after 1 ms past 2^31-1 ms, so those durations are refused at start.
+    const issuesOf = (env: Record<string, string>): string[] => {
+      try {
+        loadServiceConfig(env);
+        return [];
+      } catch (error) {
+        if (error instanceof ConfigError) return error.issues;
+        throw error;
+      }
+    };
+    const refusesPastTimer = (name: string) => issuesOf({ [name]: '2147483648' }).some((issue) => issue.startsWith(`${name} is invalid`) && issue.includes('2147483647'));
+    for (const v of OTEL_VARIABLES) {
+      for (const name of v.names) {
+        expect(v.what.includes('2147483647'), `${name}: the table should say whether it is limited to 2147483647 ms`).toBe(refusesPastTimer(name));
+        if (refusesPastTimer(name)) expect(issuesOf({ [name]: '2147483647' }), name).toEqual([]);
+      }
+    }
   });
 
   it("the README's table is the list, rendered", () => {

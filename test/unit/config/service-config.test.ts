@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadServiceConfig } from '../../../src/config/service-config.js';
+import { configIssuesOf } from '../../helpers/config-issues.js';
 
 describe('loadServiceConfig', () => {
   it('has the documented defaults', () => {
@@ -94,6 +95,16 @@ describe('loadServiceConfig', () => {
     expect(issuesOf({ OTEL_EXPORTER_OTLP_HEADERS: 'garbage', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'a=b' })).toEqual([
       "OTEL_EXPORTER_OTLP_HEADERS is invalid: expected comma-separated key=value pairs (actual: 'garbage')",
     ]);
+  });
+
+  it('treats an empty OTEL_SERVICE_NAME as unset and refuses a blank one, naming it', () => {
+    // The SDK environment specification: an empty value is the same as unset.
+    expect(loadServiceConfig({ OTEL_SERVICE_NAME: '' }).serviceName).toBeUndefined();
+    // Only blanks is no name (a quoting slip in a compose file); ` ` would label every span.
+    for (const blank of [' ', '  ', '\t']) {
+      expect(configIssuesOf({ OTEL_SERVICE_NAME: blank })).toEqual([`OTEL_SERVICE_NAME is invalid: expected a service name, not only blanks; leave it empty for none (actual: '${blank}')`]);
+    }
+    expect(loadServiceConfig({ OTEL_SERVICE_NAME: 'checkout' }).serviceName).toBe('checkout');
   });
 
   it('refuses a duration a Node timer cannot hold (above 2147483647 ms it fires after 1 ms)', () => {

@@ -15,7 +15,9 @@ import {
   truncateString,
 } from '../../../src/export/to-readable-span.js';
 import type { DraftSpanKind, DraftStatus } from '../../../src/mapping/span-draft.js';
+import { envelope, TS } from '../../helpers/ingestion-events.js';
 import { makeDraft } from '../../helpers/make-draft.js';
+import { mapBatch, spanOfObservation } from '../../helpers/map-batch.js';
 
 
 const scope = bridgeInstrumentationScope('1.2.3');
@@ -133,6 +135,55 @@ describe('toReadableSpan', () => {
     const span = toReadableSpan(draft, resource, scope);
 
     expect(span.attributes).toEqual({ text: 'x'.repeat(10_000), list: ['a'] });
+  });
+});
+
+describe('attribute count limit', () => {
+  const ordered = makeDraft({
+    attributes: {
+      'langfuse.observation.metadata.a': 1,
+      'langfuse.trace.metadata.b': 2,
+      'langfuse.observation.type': 'generation',
+      metadata: '{"x":1}',
+      'gen_ai.request.model': 'gpt-4o',
+      'langfuse.observation.metadata': 'scalar',
+      'user.id': 'u',
+      'error.type': 'timeout',
+    },
+  });
+
+  it('keeps semantic-convention names first, then langfuse.*, then metadata, in mapping order within each', () => {
+    const keep = (limit: number) => Object.keys(toReadableSpan(ordered, resource, scope, { attributeCountLimit: limit }).attributes);
+    // OpenInference's `metadata` is one first-class attribute, not flattened metadata.
+    expect(keep(3)).toEqual(['metadata', 'gen_ai.request.model', 'user.id']);
+    expect(keep(4)).toEqual(['metadata', 'gen_ai.request.model', 'user.id', 'error.type']);
+    expect(keep(5)).toEqual(['langfuse.observation.type', 'metadata', 'gen_ai.request.model', 'user.id', 'error.type']);
+    expect(keep(6)).toEqual(['langfuse.observation.metadata.a', 'langfuse.observation.type', 'metadata', 'gen_ai.request.model', 'user.id', 'error.type']);
+    expect(keep(0)).toEqual([]);
+    expect(toReadableSpan(ordered, resource, scope, { attributeCountLimit: 5 }).droppedAttributesCount).toBe(3);
+  });
+
+  it('keeps the gen_ai.* attributes of a generation with much metadata (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=6)', () => {
+    const metadata = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`key${i}`, `value${i}`]));
+    const body = {
+      batch: [
+        envelope('trace-create', { id: 't-limit', timestamp: TS, name: 'chat', userId: 'u-1', sessionId: 's-1', metadata }),
+        envelope('generation-create', {
+          id: 'g-limit', traceId: 't-limit', name: 'chat', startTime: TS, endTime: TS, model: 'gpt-4o-mini',
+          usage: { input: 10, output: 5, unit: 'TOKENS' }, metadata,
+        }),
+      ],
+    };
+    const draft = spanOfObservation(mapBatch(body), 'g-limit');
+    const all = Object.keys(draft.attributes);
+    const span = toReadableSpan(draft, resource, scope, { attributeCountLimit: 6 });
+    const kept = Object.keys(span.attributes);
+    expect(kept).toHaveLength(6);
+    expect(kept).toEqual(all.filter((key) => !key.startsWith('langfuse.')).slice(0, 6));
+    expect(kept).toEqual(expect.arrayContaining(['user.id', 'session.id', 'gen_ai.operation.name', 'gen_ai.request.model']));
+    // Before the priority, the mapping's order kept flattened metadata and no gen_ai.* name.
+    expect(all.slice(0, 6).some((key) => key.startsWith('gen_ai.'))).toBe(false);
+    expect(span.droppedAttributesCount).toBe(all.length - 6);
   });
 });
 

@@ -1,0 +1,156 @@
+// Composition root of the gateway mode (BRIDGE_KAFKA_BROKERS): the receiver appends to the Kafka
+// topic through the pipeline's shared log; this replica's consumer assembles the partitions it
+// owns and feeds the same mapping stage, encoders and export workers as the embedded mode, on a
+// delivery queue in memory. No env, no listen, no exit: main.ts does those.
+import { Assembler } from './assembly/assembler.js';
+import { sleepOn, systemClock } from './clock.js';
+import type { ServiceConfig } from './config/service-config.js';
+import { createExportedMarkers } from './gateway/exported-markers.js';
+import { createGatewayConsumer } from './gateway/gateway-consumer.js';
+import { createKafka, ensureTopics } from './gateway/kafka-client.js';
+import { createKafkaRequestLog } from './gateway/kafka-request-log.js';
+import type { SpanDraft } from './mapping/span-draft.js';
+import { createMetrics } from './metrics.js';
+import { createIngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createApp } from './receiver/app.js';
+import { createDestinations, createExportWorkers, createGenAiRecorder, settlesWithin, type Service, type ServiceDeps } from './service.js';
+import { createMemoryStore } from './spool/memory-store.js';
+import { BRIDGE_VERSION } from './version.js';
+
+export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): Service {
+  const kafkaConfig = config.kafka;
+  if (!kafkaConfig) throw new Error('createGatewayService needs config.kafka');
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
+  const { destinations, pipelineDestinations } = createDestinations(config, {
+    writeConsole: deps.writeConsole ?? ((text) => void process.stdout.write(text)),
+    ...(deps.sink ? { sink: deps.sink } : {}),
+  });
+  const kafka = createKafka(kafkaConfig, logger);
+  const requestLog = createKafkaRequestLog(kafka, kafkaConfig, logger);
+  const markers = createExportedMarkers(kafka, kafkaConfig.exportedTopic, kafkaConfig.group, logger);
+  const recorder = createGenAiRecorder(config, logger);
+  const wake = () => {
+    for (const worker of workers) worker.wake();
+  };
+  const gateway = createGatewayConsumer({
+    kafka,
+    config: kafkaConfig,
+    markers,
+    destinations: pipelineDestinations,
+    onQueued: wake,
+    ...(recorder ? { onDraftsQueued: (drafts: readonly SpanDraft[]) => recorder.record(drafts) } : {}),
+    metrics,
+    logger,
+    clock,
+    traceIdleMillis: config.traceIdleMillis,
+    observationTimeoutMillis: config.observationTimeoutMillis,
+    memoryLimitBytes: config.memoryLimitBytes,
+    ...(deps.tickMillis !== undefined ? { tickMillis: deps.tickMillis } : {}),
+  });
+  const workers = createExportWorkers(config, { ...deps, clock, metrics, queue: gateway.queue, destinations });
+  // This process keeps no log of its own in gateway mode: the pipeline's store and assembler stay
+  // empty (the shared log takes every request; the consumer assembles).
+  const store = createMemoryStore();
+  const pipeline = createIngestPipeline({
+    log: store.log,
+    queue: store.queue,
+    assembler: new Assembler({ traceIdleMillis: config.traceIdleMillis, observationTimeoutMillis: config.observationTimeoutMillis, exportedEnvelopeIds: () => undefined, readEntries: () => [] }),
+    destinations: pipelineDestinations,
+    onQueued: wake,
+    metrics,
+    logger,
+    clock,
+    spoolMaxBytes: config.spoolMaxBytes,
+    memoryLimitBytes: config.memoryLimitBytes,
+    traceIdleMillis: config.traceIdleMillis,
+    sharedLog: requestLog,
+  });
+  metrics.observe({
+    pendingEntities: () => gateway.pendingEntities(),
+    queuedSpans: () => gateway.queue.queuedItems(),
+  });
+  const app = createApp({
+    pipeline,
+    metrics,
+    logger,
+    version: BRIDGE_VERSION,
+    tenancy: config.tenancy,
+    now: () => clock.now(),
+    maxBodyBytes: config.maxBodyBytes,
+    maxEventsPerRequest: config.maxEventsPerRequest,
+    maxErrorsPerResponse: config.maxErrorsPerResponse,
+  });
+  let started: Promise<number> | undefined;
+  let stopping: Promise<boolean> | undefined;
+  let cancelPrune: (() => void) | undefined;
+  const prune = () => {
+    markers.prune(clock.now() - config.tombstoneRetentionMillis);
+    cancelPrune = clock.setTimer(prune, 60_000);
+  };
+  return {
+    app,
+    pipeline,
+    workers,
+    store,
+    metrics,
+    wake,
+    start() {
+      started ??= (async () => {
+        await pipeline.start();
+        // A broker not reachable yet (both started together): try again until it is, or until shutdown.
+        for (let attempt = 1; ; attempt++) {
+          const admin = kafka.admin({ retry: { retries: 0 } });
+          try {
+            await admin.connect();
+            const partitions = await ensureTopics(admin, kafkaConfig, config.tombstoneRetentionMillis);
+            logger.info({ topic: kafkaConfig.topic, partitions, group: kafkaConfig.group }, 'gateway mode: the log is the Kafka topic');
+            break;
+          } catch (error) {
+            if (stopping) throw error;
+            logger.warn({ err: error, attempt }, 'the Kafka broker is not reachable yet; trying again in 2 s');
+            await sleepOn(clock, 2000);
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        }
+        // The producer also connects on the first request: a broker gone again now is the receiver's 503, not a failed start.
+        await requestLog.start().catch((error: unknown) => logger.warn({ err: error }, 'the Kafka producer could not connect yet'));
+        await markers.start();
+        for (const worker of workers) worker.start();
+        await gateway.start();
+        cancelPrune = clock.setTimer(prune, 60_000);
+        return 0;
+      })();
+      return started;
+    },
+    shutdown(options = {}) {
+      stopping ??= (async () => {
+        const deadlineMillis = clock.now() + config.shutdownTimeoutMillis;
+        // Refuses new requests now; the ones in flight finish (their records are acknowledged or not).
+        await pipeline.shutdown(deadlineMillis, options.requestsDone);
+        await started?.catch(() => 0);
+        cancelPrune?.();
+        await requestLog.shutdown();
+        let drained = true;
+        // What every destination acknowledged is marked and committed; the rest stays in the
+        // topic past the committed offsets: the next owner's.
+        await gateway.shutdown(deadlineMillis, async () => {
+          const results = await Promise.all(workers.map((worker) => worker.shutdown(deadlineMillis)));
+          drained = results.every(Boolean);
+          return drained;
+        });
+        await Promise.all(destinations.map((d) => settlesWithin(clock, d.shutdown(), Math.max(0, deadlineMillis - clock.now()))));
+        if (recorder) {
+          const flushed = recorder.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not send the last GenAI metrics'));
+          await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
+        }
+        await markers.shutdown();
+        store.close();
+        return drained;
+      })();
+      return stopping;
+    },
+  };
+}
