@@ -148,8 +148,8 @@ export class Assembler {
   }
 
   /** Whether the trace still has state here (its root, or its bookkeeping, is not queued yet). */
-  holdsTrace(traceId: string): boolean {
-    return this.traces.has(traceId);
+  holdsTrace(traceId: string, tenant?: string): boolean {
+    return this.traces.has(entityKey('trace', traceId, tenant));
   }
 
   /** Observations that have not ended yet. */
