@@ -64,8 +64,7 @@ export class PartitionAssembly {
   private readonly entries = new Map<number, LogEntry>();
   /** Offsets not yet released, in offset order (Map keeps insertion order; offsets only grow). */
   private readonly holds = new Map<number, Hold>();
-  /** Trace id → offsets held for its root, since the trace was last taken. */
-  /** Offsets held by each trace still assembling, by its entity key. */
+  /** Trace entity key (tenant included) → offsets held for its root, since the trace was last taken. */
   private readonly traceHolds = new Map<string, number[]>();
   /** Tombstones of entities this owner queued (the assembler's view of "already exported"). */
   private readonly queued = new Map<string, ReadonlySet<string>>();
