@@ -9,7 +9,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       base: { service: 'langfuse-otel-bridge' },
-      redact: { paths: ['headers.authorization', 'auth.secretKey', 'secretKey', 'config.auth.secretKey'], censor: '[redacted]' },
+      redact: {
+        paths: ['headers.authorization', 'auth.secretKey', 'secretKey', '*.secretKey', 'tenants[*].secretKey', 'tenancy.tenants[*].secretKey', 'config.tenancy.tenants[*].secretKey'],
+        censor: '[redacted]',
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

@@ -94,7 +94,7 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
     lock?.release();
     return startupFailure(error);
   }
-  if (!config.auth) {
+  if (config.tenancy.mode === 'open') {
     logger.warn('LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not set: every caller is accepted');
   }
   const server = await new Promise<Server>((resolve, reject) => {
@@ -122,7 +122,8 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
       dataDir: config.store === 'sqlite' ? config.dataDir : undefined,
       mapping: config.mapping,
       otlp: { url: config.otlp.url, protocol: config.otlp.protocol },
-      auth: config.auth ? 'basic' : 'open',
+      auth: config.tenancy.mode === 'open' ? 'open' : 'basic',
+      tenants: config.tenancy.mode === 'multi' ? config.tenancy.tenants.map((t) => t.name) : undefined,
       memoryLimitMib: Math.round(config.memoryLimitBytes / 2 ** 20),
     },
     'listening',

@@ -62,6 +62,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     storeDiskFull: counter('bridge_store_disk_full_total', 'Times the store ran out of disk space (the reserve was released, new batches refused).'),
     storeWritable: gauge('bridge_store_writable', '1 while the store can take new batches, 0 while its disk is full.', 'storeWritable'),
     refolds: counter('bridge_refolded_events_total', 'Events that arrived out of order, so their entity was merged again from the store.'),
+    // Per tenant (issue 18): `default` is the env pair's tenant, and every caller's in open mode.
+    tenantEventsAccepted: counter('bridge_tenant_events_accepted_total', 'Events accepted, by tenant.', ['tenant']),
+    tenantRequestsRefused: counter(
+      'bridge_tenant_requests_refused_total',
+      'Authenticated requests refused, by tenant and reason (rate_limit: 429; the others: 503).',
+      ['tenant', 'reason'],
+    ),
+    tenantItemsExported: counter('bridge_tenant_exported_total', 'Spans and scores a destination accepted, by tenant and destination.', ['tenant', 'destination']),
     scoresExported: counter('bridge_scores_exported_total', "Scores a Langfuse destination's scores API accepted, by destination.", ['destination']),
     requestDuration: new Histogram({
       name: 'bridge_http_request_duration_seconds',

@@ -25,7 +25,7 @@ import { BRIDGE_VERSION } from './version.js';
 
 export interface ServiceDeps {
   logger: Logger;
-  /** Replaces the sink of the first destination (tests). */
+  /** Replaces the sink of the first destination, in each of its lanes (tests). */
   sink?: SpanSink;
   /** Where console destinations print (default: stdout). */
   writeConsole?: (text: string) => void;
@@ -78,19 +78,25 @@ export function openStore(config: ServiceConfig, options: OpenStoreOptions = {})
  * problems of all destinations.
  */
 export function createDestinations(
-  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes' | 'estimateCost'>,
+  config: Pick<ServiceConfig, 'destinations' | 'serviceName' | 'resourceAttributes' | 'estimateCost'> & Partial<Pick<ServiceConfig, 'tenancy'>>,
   options: { writeConsole: (text: string) => void; sink?: SpanSink; cwd?: string },
 ): { destinations: Destination[]; pipelineDestinations: PipelineDestination[] } {
   const mappings = compileDestinationMappings(config.destinations, { estimateCost: config.estimateCost, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   const destinations = createServiceDestinations(config, { bridgeVersion: BRIDGE_VERSION, writeConsole: options.writeConsole });
-  if (options.sink && destinations[0]) destinations[0] = { ...destinations[0], sink: options.sink };
-  const pipelineDestinations = destinations.map(
-    (d, index): PipelineDestination => ({
-      name: d.name,
-      mapping: mappings[index]!,
-      encodeSpan: (draft) => d.sink.encode(draft),
-      ...(d.scores ? { encodeScore: d.scores.encode } : {}),
-    }),
+  const testSink = options.sink;
+  if (testSink && destinations[0]) destinations[0] = { ...destinations[0], lanes: destinations[0].lanes.map((lane) => ({ ...lane, sink: testSink })) };
+  // One pipeline destination per lane (per tenant with a tenants list), each with its own queue.
+  const pipelineDestinations = destinations.flatMap((d, index) =>
+    d.lanes.map(
+      (lane): PipelineDestination => ({
+        name: lane.queue,
+        ...(lane.scopedTo !== undefined ? { scopedTo: lane.scopedTo } : {}),
+        feedsMetrics: index === 0,
+        mapping: mappings[index]!,
+        encodeSpan: (draft) => lane.sink.encode(draft),
+        ...(lane.scores ? { encodeScore: lane.scores.encode } : {}),
+      }),
+    ),
   );
   return { destinations, pipelineDestinations };
 }
@@ -176,7 +182,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     metrics,
     logger,
     version: BRIDGE_VERSION,
-    auth: config.auth,
+    tenancy: config.tenancy,
+    now: () => clock.now(),
     maxBodyBytes: config.maxBodyBytes,
     maxEventsPerRequest: config.maxEventsPerRequest,
     maxErrorsPerResponse: config.maxErrorsPerResponse,
@@ -244,15 +251,22 @@ export function createExportWorkers(
   },
 ): ExportWorker[] {
   const { logger, clock, metrics, queue, destinations } = deps;
-  const queues = destinations.flatMap((d) => [
-    { queue: d.name, sink: d.sink, destination: d.name, items: 'spans' as const },
-    ...(d.scores ? [{ queue: scoresQueueOf(d.name), sink: d.scores.sink, destination: d.name, items: 'scores' as const }] : []),
-  ]);
+  // One queue and worker per destination lane (per tenant with a tenants list), plus one for a
+  // Langfuse lane's scores API.
+  const queues = destinations.flatMap((d) =>
+    d.lanes.flatMap((lane) => [
+      { queue: lane.queue, sink: lane.sink, destination: d.name, tenant: lane.tenant, items: 'spans' as const },
+      ...(lane.scores
+        ? [{ queue: scoresQueueOf(lane.queue), sink: lane.scores.sink, destination: d.name, tenant: lane.tenant, items: 'scores' as const }]
+        : []),
+    ]),
+  );
   const unreachableHints = new Map(config.destinations.map((d) => [d.name, d.type === 'console' ? undefined : d.unreachableHint]));
   const workers = queues.map((q) =>
     createExportWorker({
       destination: q.queue,
       metricsDestination: q.destination,
+      tenant: q.tenant,
       items: q.items,
       sink: q.sink,
       queue,

@@ -11,7 +11,8 @@
 // ended, and its trace until that observation is queued) keeps them for the few milliseconds until
 // the next slice: reading those back would cost a parse of their entry for nothing. Entries read
 // back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES).
-// Must not know HTTP, mapping or OTel.
+// A tenant (the request source's) is a boundary: every key includes it, so events of different
+// tenants never merge, whatever their ids. Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
 import type { RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
@@ -83,6 +84,7 @@ interface ScoreEntity extends Tracked {
 interface PassEntity extends Tracked {
   kind: 'pass';
   event?: PassthroughSpanEvent;
+  tenant?: string;
 }
 
 /** A trace's own events (trace-create) plus the bookkeeping its root needs. */
@@ -148,6 +150,7 @@ export type CollectMode = 'ready' | 'due' | 'all';
 
 export class Assembler {
   private readonly entities = new Map<string, ObservationEntity | ScoreEntity | PassEntity>();
+  /** By trace entity key (`trace:<id>`, or `trace@<tenant>:<id>`). */
   private readonly traces = new Map<string, TraceState>();
   /** Entities complete as soon as they arrived (scores, ended observations with their create). */
   private readonly ready = new Set<string>();
@@ -167,8 +170,8 @@ export class Assembler {
   }
 
   /** Whether the trace still has state here (its root, or its bookkeeping, is not queued yet). */
-  holdsTrace(traceId: string): boolean {
-    return this.traces.has(traceId);
+  holdsTrace(traceId: string, tenant?: string): boolean {
+    return this.traces.has(entityKey('trace', traceId, tenant));
   }
 
   /** Observations that have not ended yet. */
@@ -196,7 +199,7 @@ export class Assembler {
         continue;
       }
       const kind = kindOfEvent(event.type);
-      const key = entityKey(kind, id);
+      const key = entityKey(kind, id, entry.source.tenant);
       const target = this.targetFor(kind, key, id, event, entry.source, nowMillis, result);
       if (!target) continue;
       if (target.envelopeIds.has(event.id)) {
@@ -223,7 +226,7 @@ export class Assembler {
       }
     }
     for (const entity of touched) this.trackObservation(entity, nowMillis);
-    this.elideOpen(entry.events);
+    this.elideOpen(entry.events, entry.source.tenant);
     result.releasable = !this.seqRefs.has(entry.seq);
     return result;
   }
@@ -232,21 +235,22 @@ export class Assembler {
    * Drops the payloads of the entities an entry touched that stay open: observations not ready,
    * and traces none of whose observations is ready (those keep theirs until `confirm`).
    */
-  private elideOpen(events: readonly IngestionEvent[]): void {
+  private elideOpen(events: readonly IngestionEvent[], tenant: string | undefined): void {
     const keepTraces = new Set<string>();
     for (const key of this.ready) {
       const entity = this.entities.get(key);
-      if (entity?.kind === 'obs' && entity.traceId !== undefined) keepTraces.add(entity.traceId);
+      if (entity?.kind === 'obs' && entity.traceId !== undefined) keepTraces.add(entityKey('trace', entity.traceId, entity.source.tenant));
     }
     for (const event of events) {
       const id = event.body.id;
       if (!id) continue;
       const kind = kindOfEvent(event.type);
       if (kind === 'trace') {
-        const state = this.traces.get(id);
-        if (state && !keepTraces.has(id)) elideTrace(state);
+        const key = entityKey('trace', id, tenant);
+        const state = this.traces.get(key);
+        if (state && !keepTraces.has(key)) elideTrace(state);
       } else if (kind === 'obs') {
-        const entity = this.entities.get(entityKey(kind, id));
+        const entity = this.entities.get(entityKey(kind, id, tenant));
         if (entity?.kind === 'obs' && !this.ready.has(entity.key)) elideObservation(entity);
       }
     }
@@ -264,7 +268,7 @@ export class Assembler {
   ): Tracked | undefined {
     if (kind === 'trace') {
       // A trace-create for a root queued before is a resend or late, like any queued entity's event.
-      const state = this.traces.get(id) ?? this.traceState(id, source, nowMillis);
+      const state = this.traces.get(key) ?? this.traceState(id, source, nowMillis);
       if (!state.rootExported) return state;
       if (this.options.exportedEnvelopeIds(key)?.has(event.id)) result.duplicates++;
       else result.lateUpdates++;
@@ -288,7 +292,7 @@ export class Assembler {
         ? { ...tracked, kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
           ? { ...tracked, kind, source }
-          : { ...tracked, kind: 'pass' };
+          : { ...tracked, kind: 'pass', ...(source.tenant !== undefined ? { tenant: source.tenant } : {}) };
     this.entities.set(key, entity);
     return entity;
   }
@@ -395,7 +399,7 @@ export class Assembler {
   private trackObservation(entity: ObservationEntity, nowMillis: number): void {
     const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
-    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traces.get(entity.traceId)?.open.delete(entity.id);
+    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traceOf(entity)?.open.delete(entity.id);
     entity.traceId = obs.traceId;
     const state = this.traceState(obs.traceId, entity.source, nowMillis);
     state.lastEventMillis = nowMillis;
@@ -426,10 +430,15 @@ export class Assembler {
     }
   }
 
+  /** The trace state an observation's bookkeeping is in (same tenant), if any. */
+  private traceOf(entity: ObservationEntity): TraceState | undefined {
+    return entity.traceId !== undefined ? this.traces.get(entityKey('trace', entity.traceId, entity.source.tenant)) : undefined;
+  }
+
   private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
-    let state = this.traces.get(traceId);
+    const key = entityKey('trace', traceId, source.tenant);
+    let state = this.traces.get(key);
     if (!state) {
-      const key = entityKey('trace', traceId);
       state = {
         key,
         id: traceId,
@@ -441,7 +450,7 @@ export class Assembler {
         observationCount: 0,
         rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
       };
-      this.traces.set(traceId, state);
+      this.traces.set(key, state);
     }
     return state;
   }
@@ -496,7 +505,7 @@ export class Assembler {
     const { observationTimeoutMillis, traceIdleMillis } = this.options;
 
     const takeObservation = (entity: ObservationEntity) => {
-      const trace = this.mergedTrace(entity.traceId !== undefined ? this.traces.get(entity.traceId) : undefined);
+      const trace = this.mergedTrace(this.traceOf(entity));
       const observation = finishObservation(this.fullFold(entity, 'obs', entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
       take(entity, {
         kind: 'observation',
@@ -512,7 +521,7 @@ export class Assembler {
       if (collected.records.length >= limit) return collected;
       const entity = this.entities.get(key);
       if (entity?.kind === 'pass') {
-        if (entity.event) take(entity, { kind: 'passthrough', span: toPassthroughDraft(entity.event) });
+        if (entity.event) take(entity, { kind: 'passthrough', span: toPassthroughDraft(entity.event, entity.tenant) });
       } else if (entity?.kind === 'score' && entity.fold) this.takeScore(entity, nowMillis, force, take);
       else if (entity?.kind === 'obs' && entity.fold) takeObservation(entity);
     }
@@ -536,7 +545,7 @@ export class Assembler {
         // No root to make: it was queued before, or the client sent its own, which is taken now
         // with the trace's context; the trace's own events settle with it.
         for (const id of state.clientRootIds ?? []) {
-          const clientRoot = this.entities.get(entityKey('obs', id));
+          const clientRoot = this.entities.get(entityKey('obs', id, state.source.tenant));
           if (clientRoot?.kind === 'obs' && clientRoot.fold && !taken.has(clientRoot.key)) takeObservation(clientRoot);
         }
         take(state, undefined);
@@ -560,7 +569,7 @@ export class Assembler {
    */
   private takeScore(entity: ScoreEntity, nowMillis: number, force: boolean, take: (target: Tracked, record: CompletedRecord | undefined) => void): void {
     const score = finishScore(entity.fold!, entity.id);
-    const state = score.traceId !== undefined && !score.observationId ? this.traces.get(score.traceId) : undefined;
+    const state = score.traceId !== undefined && !score.observationId ? this.traces.get(entityKey('trace', score.traceId, entity.source.tenant)) : undefined;
     const unknownTrace = state !== undefined && state.startNanos === undefined && !state.fold && !state.rootExported;
     if (unknownTrace && !force && nowMillis - state.lastEventMillis < this.options.traceIdleMillis) return;
     // Under the (first) root the client sent, when it sent one.
@@ -592,8 +601,8 @@ export class Assembler {
         this.entities.delete(key);
         this.ready.delete(key);
         this.unref(entity.seqs);
-        if (entity.kind === 'obs' && entity.traceId !== undefined) {
-          const state = this.traces.get(entity.traceId);
+        if (entity.kind === 'obs') {
+          const state = this.traceOf(entity);
           if (state) {
             state.open.delete(entity.id);
             state.observationCount++;
@@ -603,10 +612,9 @@ export class Assembler {
         }
         continue;
       }
-      const traceId = key.slice('trace:'.length);
-      const state = this.traces.get(traceId);
+      const state = this.traces.get(key);
       if (state) {
-        this.traces.delete(traceId);
+        this.traces.delete(key);
         this.unref(state.seqs);
       }
     }
@@ -622,10 +630,11 @@ export class Assembler {
 }
 
 /** A passed-through span's stored body as the draft it is exported as (times back to bigint). */
-function toPassthroughDraft(event: PassthroughSpanEvent): PassthroughDraft {
+function toPassthroughDraft(event: PassthroughSpanEvent, tenant: string | undefined): PassthroughDraft {
   const b = event.body;
   return {
     traceId: b.traceId,
+    ...(tenant !== undefined ? { tenant } : {}),
     span: { type: 'observation', id: b.id },
     ...(b.parentSpanId !== undefined ? { parent: { type: 'observation' as const, id: b.parentSpanId } } : {}),
     name: b.name,

@@ -51,6 +51,7 @@ export interface CompletedScore {
  * because assembly must not import mapping; mapRecord's return type checks that the two agree.
  */
 export type PassthroughDraft = Omit<PassthroughSpanBody, 'id' | 'parentSpanId' | 'startTimeUnixNano' | 'endTimeUnixNano'> & {
+  tenant?: string;
   span: { type: 'observation'; id: string };
   parent?: { type: 'observation'; id: string };
   startTimeUnixNano: bigint;

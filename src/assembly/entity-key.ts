@@ -1,5 +1,6 @@
-// Entity keys, built in one place: `trace:<id>`, `obs:<id>`, `score:<id>`, `pass:<id>`. Assembly keys its state
-// by them and the spool keeps tombstones under them, so both must agree byte for byte.
+// Entity keys, built in one place: `trace:<id>`, `obs:<id>`, `score:<id>`, `pass:<id>`, and with a tenant
+// `trace@<tenant>:<id>` (a tenant is a boundary: the same id from two tenants is two entities). Assembly
+// keys its state by them and the spool keeps tombstones under them, so both must agree byte for byte.
 
 /** `pass`: an OTLP span passed through as it came; whole on arrival, like a score. */
 export type EntityKind = 'obs' | 'trace' | 'score' | 'pass';
@@ -10,6 +11,10 @@ export function kindOfEvent(eventType: string): EntityKind {
   return eventType === 'otel-span' ? 'pass' : 'obs';
 }
 
-export function entityKey(kind: EntityKind, id: string): string {
-  return `${kind}:${id}`;
+/**
+ * Without a tenant, exactly the keys of before tenants existed (stores keep working). Tenant names
+ * have no `:` and kinds no `@`, so the two forms never collide.
+ */
+export function entityKey(kind: EntityKind, id: string, tenant?: string): string {
+  return tenant === undefined ? `${kind}:${id}` : `${kind}@${tenant}:${id}`;
 }

@@ -28,10 +28,11 @@ export async function retryDeadLetters(
   built: { destinations: readonly Destination[]; pipelineDestinations: readonly PipelineDestination[] },
   logger: Logger,
 ): Promise<number> {
+  // Letters are kept under their queue: a destination's name, or `<name>@<tenant>` for a tenant's lane.
   const sinks = new Map<string, QueueSink>();
-  for (const d of built.destinations) {
-    sinks.set(d.name, d.sink);
-    if (d.scores) sinks.set(scoresQueueOf(d.name), d.scores.sink);
+  for (const lane of built.destinations.flatMap((d) => d.lanes)) {
+    sinks.set(lane.queue, lane.sink);
+    if (lane.scores) sinks.set(scoresQueueOf(lane.queue), lane.scores.sink);
   }
   const mappers = new Map(built.pipelineDestinations.map((d) => [d.name, d]));
   let kept = 0;

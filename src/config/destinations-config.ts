@@ -1,11 +1,14 @@
 // Where spans go: the resolved list of destinations, from the BRIDGE_CONFIG file or, without one,
 // from the environment (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_EXPORTER, BRIDGE_LANGFUSE_*). Owns the
-// destinations file's schema and its `${env:NAME}` substitution. Reads the file it is pointed at
-// and nothing else: the environment comes in as a plain object, mappings are loaded by export/.
+// destinations file's schema (with its `tenants:` list, whose entries tenants-config.ts checks) and
+// its `${env:NAME}` substitution; `${tenant}` is left in header values for the export to fill in.
+// Reads the file it is pointed at and nothing else: the environment comes in as a plain object,
+// mappings are loaded by export/.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { formatYamlPath, formatZodIssues, parseYamlFile } from '../strict-yaml.js';
+import { tenantFileShape, toTenantConfigs, type TenantConfig } from './tenants-config.js';
 import { readTlsMaterial, type TlsMaterial } from './tls-config.js';
 
 export type DestinationType = 'otlp' | 'langfuse' | 'console';
@@ -18,6 +21,8 @@ interface DestinationCommon {
   mapping: string;
   captureContent: boolean;
   attributeValueLengthLimit?: number;
+  /** Only these tenants' spans go here (names from the file's `tenants:` list); all when absent. */
+  tenants?: string[];
   /** Most attributes per span (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT); the rest are counted as dropped. */
   attributeCountLimit?: number;
 }
@@ -31,6 +36,7 @@ interface HttpTransport {
   /** The full traces URL, used as is. */
   url: string;
   protocol: OtlpProtocol;
+  /** Values may name the tenant as `${tenant}` (file tenants only): the export then sends one request per tenant. */
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
@@ -50,8 +56,11 @@ export interface LangfuseDestinationConfig extends DestinationCommon, HttpTransp
   baseUrl: string;
   /** `<baseUrl>/api/public/scores`. */
   scoresUrl: string;
+  /** Empty with `credentials: 'tenant'`. */
   publicKey: string;
   secretKey: string;
+  /** `tenant`: each tenant's spans and scores are sent with that tenant's own key pair. */
+  credentials?: 'tenant';
 }
 
 export interface ConsoleDestinationConfig extends DestinationCommon {
@@ -59,6 +68,22 @@ export interface ConsoleDestinationConfig extends DestinationCommon {
 }
 
 export type DestinationConfig = OtlpDestinationConfig | LangfuseDestinationConfig | ConsoleDestinationConfig;
+
+/** What `${tenant}` in a header value stands for. */
+export const TENANT_PLACEHOLDER = '${tenant}';
+
+/** The BRIDGE_CONFIG file's tenants (issue 18), when it has a `tenants:` list or a `tenant_attribute`. */
+export interface FileTenants {
+  path: string;
+  tenants?: TenantConfig[];
+  attribute?: string;
+}
+
+export interface ResolvedDestinations {
+  destinations: DestinationConfig[];
+  /** Absent without a file. */
+  file?: FileTenants;
+}
 
 /** The preset a `langfuse` destination uses unless it names another mapping. */
 export const LANGFUSE_DEFAULT_MAPPING = 'langfuse';
@@ -101,8 +126,11 @@ export interface FileSections {
   kafkaEnv?: Record<string, string>;
 }
 
-/** Resolves the destinations; every problem goes to `issues` (nothing is thrown). `sections` receives the file's other sections. */
-export function resolveDestinations(inputs: DestinationInputs, issues: string[], sections: FileSections = {}): DestinationConfig[] {
+/**
+ * Resolves the destinations (and the file's tenants); every problem goes to `issues` (nothing is
+ * thrown). `sections` receives the file's other sections.
+ */
+export function resolveDestinations(inputs: DestinationInputs, issues: string[], sections: FileSections = {}): ResolvedDestinations {
   const langfuseGiven = [inputs.langfuse.host, inputs.langfuse.publicKey, inputs.langfuse.secretKey].some((v) => v !== undefined);
   if (inputs.configFile !== undefined) {
     if (langfuseGiven) {
@@ -110,7 +138,7 @@ export function resolveDestinations(inputs: DestinationInputs, issues: string[],
     }
     return readDestinationsFile(path.resolve(inputs.cwd, inputs.configFile), inputs, issues, sections);
   }
-  return destinationsFromEnv(inputs, langfuseGiven, issues);
+  return { destinations: destinationsFromEnv(inputs, langfuseGiven, issues) };
 }
 
 function destinationsFromEnv(inputs: DestinationInputs, langfuseGiven: boolean, issues: string[]): DestinationConfig[] {
@@ -218,6 +246,7 @@ const positiveIntSchema = z.union(
 const commonShape = {
   name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/, 'a name of letters, digits, ".", "_" and "-" (at most 63)'),
   mapping: z.string().min(1, 'a preset name or a file path').optional(),
+  tenants: z.array(z.string('a tenant name'), 'a list of tenant names').min(1, 'at least one tenant name').optional(),
   capture_content: booleanSchema.optional(),
   attribute_value_length_limit: positiveIntSchema.optional(),
   attribute_count_limit: positiveIntSchema.optional(),
@@ -255,8 +284,10 @@ const langfuseSchema = z.strictObject({
   ...transportShape,
   /** The Langfuse host; the OTLP and scores paths are appended. */
   endpoint: httpUrlSchema,
-  public_key: z.string('a Langfuse public key (pk-lf-…)').min(1, 'a Langfuse public key (pk-lf-…)'),
-  secret_key: z.string('a Langfuse secret key (sk-lf-…)').min(1, 'a Langfuse secret key (sk-lf-…)'),
+  public_key: z.string('a Langfuse public key (pk-lf-…)').min(1, 'a Langfuse public key (pk-lf-…)').optional(),
+  secret_key: z.string('a Langfuse secret key (sk-lf-…)').min(1, 'a Langfuse secret key (sk-lf-…)').optional(),
+  /** `tenant`: each tenant's own key pair, instead of public_key and secret_key. */
+  credentials: z.literal('tenant', 'tenant (each tenant\'s own key pair)').optional(),
 });
 
 const consoleSchema = z.strictObject({ type: z.literal('console'), ...commonShape });
@@ -307,6 +338,7 @@ function kafkaSectionAsEnv(kafka: z.output<typeof kafkaSchema>, file: string): R
 }
 
 const fileSchema = z.strictObject({
+  ...tenantFileShape,
   kafka: kafkaSchema.optional(),
   destinations: z
     .array(z.discriminatedUnion('type', [otlpSchema, langfuseSchema, consoleSchema]), 'a list of destinations')
@@ -315,18 +347,19 @@ const fileSchema = z.strictObject({
 
 type FileDestination = z.output<typeof fileSchema>['destinations'][number];
 
-function readDestinationsFile(file: string, inputs: DestinationInputs, issues: string[], sections: FileSections): DestinationConfig[] {
+function readDestinationsFile(file: string, inputs: DestinationInputs, issues: string[], sections: FileSections): ResolvedDestinations {
+  const none: ResolvedDestinations = { destinations: [], file: { path: file } };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     issues.push(`BRIDGE_CONFIG is invalid: expected a readable file (actual: '${file}': ${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    return [];
+    return none;
   }
   const yaml = parseYamlFile(file, text);
   if (!yaml.ok) {
     issues.push(...yaml.issues);
-    return [];
+    return none;
   }
   const substitutionIssues: string[] = [];
   const badPaths = new Set<string>();
@@ -340,20 +373,43 @@ function readDestinationsFile(file: string, inputs: DestinationInputs, issues: s
     // A value whose substitution failed is reported once, for that.
     const schemaIssues = parsed.error.issues.filter((issue) => !badPaths.has(formatYamlPath(issue.path)));
     issues.push(...formatZodIssues(file, schemaIssues, 'a destination whose type is otlp, langfuse or console'));
-    return [];
+    return none;
   }
-  if (substitutionIssues.length > 0) return [];
+  if (substitutionIssues.length > 0) return none;
   if (parsed.data.kafka) sections.kafkaEnv = kafkaSectionAsEnv(parsed.data.kafka, file);
   const before = issues.length;
+  const tenants = parsed.data.tenants ? toTenantConfigs(file, parsed.data.tenants, issues) : undefined;
+  const tenantNames = new Set((tenants ?? []).map((t) => t.name));
   const seen = new Map<string, number>();
   const destinations = parsed.data.destinations.map((d, i) => {
     const at = (key: string) => `${file}: destinations[${i}].${key}`;
     const first = seen.get(d.name);
     if (first !== undefined) issues.push(`${at('name')}: expected a unique name ('${d.name}' is also destinations[${first}].name)`);
     else seen.set(d.name, i);
-    return toDestinationConfig(d, file, inputs, (key, what) => issues.push(`${at(key)}: ${what}`));
+    const issue = (key: string, what: string) => issues.push(`${at(key)}: ${what}`);
+    checkTenantUse(d, tenants !== undefined, tenantNames, issue);
+    return toDestinationConfig(d, file, inputs, issue);
   });
-  return issues.length > before ? [] : destinations;
+  const fileTenants: FileTenants = {
+    path: file,
+    ...(tenants ? { tenants } : {}),
+    ...(parsed.data.tenant_attribute !== undefined ? { attribute: parsed.data.tenant_attribute } : {}),
+  };
+  return issues.length > before ? { destinations: [], file: fileTenants } : { destinations, file: fileTenants };
+}
+
+/** A destination may name tenants (a filter, `${tenant}` in headers, tenant credentials) only from the file's list. */
+function checkTenantUse(d: FileDestination, haveTenants: boolean, names: ReadonlySet<string>, issue: (key: string, what: string) => void): void {
+  const without = 'a tenants: list in the file (actual: no tenants are declared)';
+  d.tenants?.forEach((name, j) => {
+    if (!haveTenants) issue(`tenants[${j}]`, `expected ${without}`);
+    else if (!names.has(name)) issue(`tenants[${j}]`, `expected the name of a tenant in tenants: (actual: '${name}')`);
+  });
+  if (d.type === 'console' || haveTenants) return;
+  for (const [header, value] of Object.entries(d.headers ?? {})) {
+    if (value.includes(TENANT_PLACEHOLDER)) issue(`headers.${header}`, `\${tenant} needs ${without}`);
+  }
+  if (d.type === 'langfuse' && d.credentials === 'tenant') issue('credentials', `tenant needs ${without}`);
 }
 
 /** A mapping file named in the destinations file is relative to it; a preset name stays a name. */
@@ -370,6 +426,7 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
     mapping: d.mapping === undefined ? (d.type === 'langfuse' ? LANGFUSE_DEFAULT_MAPPING : defaults.mapping) : mappingBesideFile(d.mapping, file),
     captureContent: d.capture_content ?? defaults.captureContent,
     ...(limit !== undefined ? { attributeValueLengthLimit: limit } : {}),
+    ...(d.tenants !== undefined ? { tenants: [...new Set(d.tenants)] } : {}),
     ...(countLimit !== undefined ? { attributeCountLimit: countLimit } : {}),
   };
   if (d.type === 'console') return { type: 'console', ...common };
@@ -388,7 +445,14 @@ function toDestinationConfig(d: FileDestination, file: string, inputs: Destinati
     if (authorization) issue(`headers.${authorization}`, 'unknown key: a langfuse destination authenticates with public_key and secret_key');
     const { protocol } = transport;
     if (protocol === 'grpc') issue('protocol', "expected http/protobuf or http/json: Langfuse's OTLP endpoint takes OTLP/HTTP only (actual: 'grpc')");
-    return langfuseDestination(common, d.endpoint, d.public_key, d.secret_key, { ...transport, protocol: protocol === 'grpc' ? 'http/protobuf' : protocol });
+    const httpTransport = { ...transport, protocol: protocol === 'grpc' ? ('http/protobuf' as const) : protocol };
+    if (d.credentials === 'tenant') {
+      if (d.public_key !== undefined || d.secret_key !== undefined) issue('credentials', 'expected either credentials: tenant or public_key and secret_key (actual: both)');
+      return { ...langfuseDestination(common, d.endpoint, '', '', httpTransport), credentials: 'tenant' };
+    }
+    if (d.public_key === undefined) issue('public_key', 'expected a Langfuse public key (pk-lf-…), or credentials: tenant');
+    if (d.secret_key === undefined) issue('secret_key', 'expected a Langfuse secret key (sk-lf-…), or credentials: tenant');
+    return langfuseDestination(common, d.endpoint, d.public_key ?? '', d.secret_key ?? '', httpTransport);
   }
   if ((d.endpoint === undefined) === (d.traces_endpoint === undefined)) {
     issue('endpoint', `expected exactly one of endpoint (a base URL, /v1/traces is appended) and traces_endpoint (the full URL) (actual: ${d.endpoint === undefined ? 'neither' : 'both'})`);
@@ -429,6 +493,11 @@ function toMillis(duration: number | string): number {
 }
 
 const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
+
+/** `destinations[i].headers.<name>`. */
+function isHeaderValue(at: readonly PropertyKey[]): boolean {
+  return at.length === 4 && at[0] === 'destinations' && typeof at[1] === 'number' && at[2] === 'headers';
+}
 const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
 /**
@@ -451,6 +520,12 @@ function substituteEnv(
   if (typeof value !== 'string' || !value.includes('$')) return value;
   const out = value.replace(REFERENCE, (token, inner: string | undefined) => {
     if (token === '$$') return '$';
+    // `${tenant}` is the export's, in header values only (checked against the tenants list later).
+    if (token === TENANT_PLACEHOLDER) {
+      if (isHeaderValue(at)) return token;
+      issue(at, `expected \${tenant} only in a destination's header values (write $\${tenant} for the literal text)`);
+      return token;
+    }
     const match = ENV_REFERENCE.exec(inner ?? '');
     if (!match) {
       issue(at, `expected \${env:NAME} or \${env:NAME:-default} (actual: '${token}'; write $$ for a literal $)`);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { resolveKafkaConfig, type KafkaConfig } from './kafka-config.js';
 import { httpUrlSchema as url, MAX_TIMER_MILLIS, protocolSchema as protocol, resolveDestinations, type DestinationConfig, type FileSections } from './destinations-config.js';
+import { resolveTenancy, type Tenancy } from './tenants-config.js';
 import { DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, resolveMetrics, type MetricsConfig } from './metrics-config.js';
 import { tlsFromEnv, type TlsMaterial } from './tls-config.js';
 
@@ -161,8 +162,11 @@ export interface ServiceConfig {
   /** Failing exports are logged once, then summed up in one line per this interval. */
   exportFailureSummaryMillis: number;
   logLevel: z.output<typeof logLevel>;
-  /** Both set, or both empty (open mode). */
-  auth: { publicKey: string; secretKey: string } | null;
+  /**
+   * Who may send: the file's `tenants:` list, the env pair LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY
+   * (one tenant, `default`), or nobody named (open mode).
+   */
+  tenancy: Tenancy;
   serviceName?: string;
   resourceAttributes: Record<string, string>;
   /** OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
@@ -274,7 +278,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     compression: r.otlpTracesCompression ?? r.otlpCompression ?? 'none',
     ...(tracesTls ? { tls: tracesTls } : {}),
   } as const;
-  const destinations = resolveDestinations(
+  const resolved = resolveDestinations(
     {
       ...(r.configFile !== undefined ? { configFile: r.configFile } : {}),
       ...(given('OTEL_TRACES_EXPORTER') !== undefined ? { tracesExporter: given('OTEL_TRACES_EXPORTER')! } : {}),
@@ -291,6 +295,14 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     },
     issues,
     fileSections,
+  );
+  const destinations = resolved.destinations;
+  const tenancy = resolveTenancy(
+    {
+      ...(resolved.file ? { file: resolved.file } : {}),
+      ...(publicKey !== '' && secretKey !== '' ? { envPair: { publicKey, secretKey } } : {}),
+    },
+    issues,
   );
   // The file's kafka: section, with the environment's BRIDGE_KAFKA_* winning.
   const kafka = resolveKafkaConfig({ ...fileSections.kafkaEnv, ...definedOnly({ ...env, ...overrides }) }, issues);
@@ -342,7 +354,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     exportLingerMillis: r.exportLingerMillis!,
     exportFailureSummaryMillis: r.exportFailureSummaryMillis!,
     logLevel: r.logLevel!,
-    auth: publicKey ? { publicKey, secretKey } : null,
+    tenancy,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),
     resourceAttributes,
     ...limits,

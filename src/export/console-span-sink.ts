@@ -143,20 +143,20 @@ export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<Conso
   const limit = options.attributeValueLengthLimit;
   const byTrace = new Map<string, SpanDraft[]>();
   for (const draft of drafts) {
-    const traceId = toTraceId(draft.traceId);
+    const traceId = toTraceId(draft.traceId, draft.tenant);
     byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), draft]);
   }
   const lines: string[] = [];
   for (const [traceId, spans] of byTrace) {
-    const ids = new Set(spans.map((d) => toSpanId(d.span)));
+    const ids = new Set(spans.map((d) => toSpanId(d.span, d.tenant)));
     // A span whose parent was never sent (LiteLLM's `parent_observation_id` names one it never
     // sends) is shown under the trace's root, marked, rather than beside it.
     const root = spans.find((d) => d.parent === undefined);
-    const rootId = root ? toSpanId(root.span) : undefined;
+    const rootId = root ? toSpanId(root.span, root.tenant) : undefined;
     const children = new Map<string, SpanDraft[]>();
     const tops: SpanDraft[] = [];
     for (const draft of spans) {
-      const parent = draft.parent ? toSpanId(draft.parent) : undefined;
+      const parent = draft.parent ? toSpanId(draft.parent, draft.tenant) : undefined;
       const under = parent !== undefined && ids.has(parent) ? parent : parent !== undefined ? rootId : undefined;
       if (under !== undefined) children.set(under, [...(children.get(under) ?? []), draft]);
       else tops.push(draft);
@@ -169,7 +169,7 @@ export function formatSpanTree(drafts: readonly SpanDraft[], options: Omit<Conso
         const last = i === sorted.length - 1;
         lines.push(`${indent}${last ? '└─ ' : '├─ '}${spanLine(draft, ids)}`);
         const inner = `${indent}${last ? '   ' : '│  '}`;
-        const kids = children.get(toSpanId(draft.span)) ?? [];
+        const kids = children.get(toSpanId(draft.span, draft.tenant)) ?? [];
         const attributeIndent = `${inner}${kids.length > 0 ? '│ ' : '  '}`;
         for (const [key, value] of Object.entries(draft.attributes).sort(([a], [b]) => (a < b ? -1 : 1))) {
           lines.push(`${attributeIndent}${key} = ${formatValue(value, limit, maxChars)}`);
@@ -186,9 +186,9 @@ function spanLine(draft: SpanDraft, shown: ReadonlySet<string>): string {
   const millis = Number((draft.endTimeUnixNano - draft.startTimeUnixNano) / 1000n) / 1000;
   const start = new Date(Number(draft.startTimeUnixNano / NANOS_PER_MILLI)).toISOString();
   const status = draft.status.code === 'ERROR' ? `  ERROR${draft.status.message ? `: ${draft.status.message}` : ''}` : '';
-  const parentId = draft.parent ? toSpanId(draft.parent) : undefined;
+  const parentId = draft.parent ? toSpanId(draft.parent, draft.tenant) : undefined;
   const parent = draft.parent ? `, parent ${parentId}${describeRef(draft.parent)}${shown.has(parentId!) ? '' : ', not sent'}` : '';
-  return `${draft.name}  [${draft.kind}]  ${start}  ${millis} ms  (span ${toSpanId(draft.span)}${parent})${status}`;
+  return `${draft.name}  [${draft.kind}]  ${start}  ${millis} ms  (span ${toSpanId(draft.span, draft.tenant)}${parent})${status}`;
 }
 
 function describeRef(ref: SpanRef): string {

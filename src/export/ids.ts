@@ -1,5 +1,8 @@
 // Deterministic OTel trace and span ids from Langfuse ids (DESIGN §4 "Ids"), so resends and
 // replays produce identical spans. Pure functions of their input; knows nothing of HTTP or OTLP.
+// With a tenant (the `tenants:` list is configured) every id is hashed with the tenant's name, so
+// that two tenants sending the same Langfuse ids get distinct traces in a shared backend; without
+// one, the ids are exactly those of before tenants existed.
 
 import { createHash } from 'node:crypto';
 
@@ -20,7 +23,8 @@ const SPAN_ID_BYTES = 8;
  * 16 bytes of SHA-256 of `"trace:" + id`. Never returns the all-zero id, which OTel treats
  * as invalid: an all-zero 32-hex id or nil UUID is hashed like any other string.
  */
-export function toTraceId(langfuseTraceId: string): string {
+export function toTraceId(langfuseTraceId: string, tenant?: string): string {
+  if (tenant !== undefined) return hashToHex(`trace@${tenant}:${langfuseTraceId}`, TRACE_ID_BYTES);
   const candidate = HEX_32.test(langfuseTraceId)
     ? langfuseTraceId
     : UUID.test(langfuseTraceId)
@@ -38,7 +42,12 @@ export function toTraceId(langfuseTraceId: string): string {
  * - score: SHA-256 of `"score:" + id`;
  * each cut to its first 8 bytes. Never returns the all-zero id.
  */
-export function toSpanId(ref: SpanRef): string {
+export function toSpanId(ref: SpanRef, tenant?: string): string {
+  if (tenant !== undefined) {
+    // Client-chosen hex ids collide across tenants as easily as any other: all are hashed.
+    const id = ref.type === 'root' ? ref.traceId : ref.id;
+    return hashToHex(`${ref.type === 'observation' ? 'span' : ref.type}@${tenant}:${id}`, SPAN_ID_BYTES);
+  }
   switch (ref.type) {
     case 'observation':
       if (HEX_16.test(ref.id) && !ALL_ZEROS.test(ref.id)) return ref.id.toLowerCase();

@@ -39,14 +39,15 @@ export interface LangfuseScorePayload {
  * The score as Langfuse v4 must receive it. Its timestamp cannot be sent (the endpoint has no such
  * field; Langfuse stamps the time it receives it). `captureContent: false` drops the comment.
  */
-export function toLangfuseScorePayload(score: MergedScore, options: { captureContent: boolean }): LangfuseScorePayload {
+export function toLangfuseScorePayload(score: MergedScore, options: { captureContent: boolean; tenant?: string }): LangfuseScorePayload {
+  const { tenant } = options;
   return {
     id: score.id,
     name: score.name,
     value: score.value,
     ...(score.dataType !== undefined ? { dataType: score.dataType } : {}),
-    ...(score.traceId !== undefined ? { traceId: toTraceId(score.traceId) } : {}),
-    ...(score.observationId !== undefined ? { observationId: toSpanId({ type: 'observation', id: score.observationId }) } : {}),
+    ...(score.traceId !== undefined ? { traceId: toTraceId(score.traceId, tenant) } : {}),
+    ...(score.observationId !== undefined ? { observationId: toSpanId({ type: 'observation', id: score.observationId }, tenant) } : {}),
     ...(score.sessionId !== undefined ? { sessionId: score.sessionId } : {}),
     ...(score.datasetRunId !== undefined ? { datasetRunId: score.datasetRunId } : {}),
     ...(score.comment !== undefined && options.captureContent ? { comment: score.comment } : {}),

@@ -1,5 +1,5 @@
 // One SpanDraft as a self-contained OTLP ExportTraceServiceRequest (protobuf or JSON): the resource
-// (OTEL_RESOURCE_ATTRIBUTES under the draft's own), the instrumentation scope (the bridge's, or the
+// (OTEL_RESOURCE_ATTRIBUTES under the draft's own, the tenant attribute over both), the instrumentation scope (the bridge's, or the
 // sender's for spans passed through) and the attribute limits. Shared by the OTLP/HTTP and OTLP/gRPC
 // sinks, which only send what this produces. Pure apart from its small caches.
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -17,6 +17,12 @@ export interface SpanEncoderOptions extends ReadableSpanOptions {
   resourceAttributes: Record<string, string>;
   /** OTEL_SERVICE_NAME: `service.name` of every span when set. */
   serviceNameOverride?: string;
+  /**
+   * The resource attribute naming a draft's tenant (`tenant_attribute`, default `langfuse.tenant`),
+   * set when tenants are configured; it wins over the sender's own resource, which could
+   * otherwise claim another tenant.
+   */
+  tenantAttribute?: string;
   bridgeVersion: string;
   /** The scope of the bridge's own spans; default `langfuse-otel-bridge` at `bridgeVersion`. */
   instrumentationScope?: { name: string; version?: string };
@@ -47,9 +53,11 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
     ...(options.attributeValueLengthLimit === undefined ? {} : { attributeValueLengthLimit: options.attributeValueLengthLimit }),
     ...(options.attributeCountLimit === undefined ? {} : { attributeCountLimit: options.attributeCountLimit }),
   };
+  const { tenantAttribute } = options;
   return (draft) => {
     const spanScope = draft.scope ? senderScope(draft.scope) : scope;
-    const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(draft.resource), spanScope, spanOptions)]);
+    const resource = draft.tenant !== undefined && tenantAttribute !== undefined ? { ...draft.resource, [tenantAttribute]: draft.tenant } : draft.resource;
+    const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(resource), spanScope, spanOptions)]);
     if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
     return encoded;
   };

@@ -56,6 +56,11 @@ export interface OtlpSinkOptions {
   resourceAttributes: Record<string, string>;
   /** OTEL_SERVICE_NAME: `service.name` of every span when set. */
   serviceNameOverride?: string;
+  /**
+   * The resource attribute naming a draft's tenant (`tenant_attribute`, default `langfuse.tenant`);
+   * it wins over the sender's own resource, which could otherwise claim another tenant.
+   */
+  tenantAttribute?: string;
   /** OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longest string attribute value, in characters. */
   attributeValueLengthLimit?: number;
   /** OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: most attributes per span. */

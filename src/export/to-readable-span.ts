@@ -67,10 +67,10 @@ export function toReadableSpan(
   scope: InstrumentationScope,
   options: ReadableSpanOptions = {},
 ): ReadableSpan {
-  const traceId = toTraceId(draft.traceId);
-  const context: SpanContext = { traceId, spanId: toSpanId(draft.span), traceFlags: TraceFlags.SAMPLED };
+  const traceId = toTraceId(draft.traceId, draft.tenant);
+  const context: SpanContext = { traceId, spanId: toSpanId(draft.span, draft.tenant), traceFlags: TraceFlags.SAMPLED };
   const parentSpanContext: SpanContext | undefined = draft.parent
-    ? { traceId, spanId: toSpanId(draft.parent), traceFlags: TraceFlags.SAMPLED, isRemote: false }
+    ? { traceId, spanId: toSpanId(draft.parent, draft.tenant), traceFlags: TraceFlags.SAMPLED, isRemote: false }
     : undefined;
 
   const startNanos = clampToEpoch(draft.startTimeUnixNano);

@@ -16,6 +16,7 @@
 // markers first, re-exports at most identical copies of what was exported but not yet committed,
 // and counts updates for marked entities as late.
 import { Assembler, type Collected, type CollectMode, type IngestResult } from '../assembly/assembler.js';
+import { entityKey } from '../assembly/entity-key.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { LogEntry } from '../spool/request-log.js';
 import { traceKeyOf, type GatewayRecord } from './gateway-record.js';
@@ -63,7 +64,7 @@ export class PartitionAssembly {
   private readonly entries = new Map<number, LogEntry>();
   /** Offsets not yet released, in offset order (Map keeps insertion order; offsets only grow). */
   private readonly holds = new Map<number, Hold>();
-  /** Trace id → offsets held for its root, since the trace was last taken. */
+  /** Trace entity key (tenant included) → offsets held for its root, since the trace was last taken. */
   private readonly traceHolds = new Map<string, number[]>();
   /** Tombstones of entities this owner queued (the assembler's view of "already exported"). */
   private readonly queued = new Map<string, ReadonlySet<string>>();
@@ -99,9 +100,11 @@ export class PartitionAssembly {
     this.heldBytes += sizeBytes;
     const result = this.assembler.ingest(entry, nowMillis);
     for (const traceId of new Set(record.events.map(traceKeyOf))) {
-      if (!this.assembler.holdsTrace(traceId)) continue;
-      let held = this.traceHolds.get(traceId);
-      if (!held) this.traceHolds.set(traceId, (held = []));
+      if (!this.assembler.holdsTrace(traceId, record.source.tenant)) continue;
+      // By the trace's entity key: with tenants, two tenants' equal trace ids are two traces.
+      const key = entityKey('trace', traceId, record.source.tenant);
+      let held = this.traceHolds.get(key);
+      if (!held) this.traceHolds.set(key, (held = []));
       held.push(offset);
       hold.traces++;
     }
@@ -130,12 +133,11 @@ export class PartitionAssembly {
     for (const t of collected.tombstones) this.queued.set(t.key, new Set(t.envelopeIds));
     const unpinOffsets: number[] = [];
     for (const key of collected.keys) {
-      if (!key.startsWith('trace:')) continue;
-      const traceId = key.slice('trace:'.length);
-      const held = this.traceHolds.get(traceId);
+      if (!key.startsWith('trace:') && !key.startsWith('trace@')) continue;
+      const held = this.traceHolds.get(key);
       if (held) {
         unpinOffsets.push(...held);
-        this.traceHolds.delete(traceId);
+        this.traceHolds.delete(key);
       }
     }
     const ticket: Ticket = {

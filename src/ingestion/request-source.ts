@@ -1,5 +1,7 @@
 // Who sent a batch: the SDK and integration named by the batch `metadata` and the
-// `x-langfuse-sdk-*` / `x_langfuse_sdk_*` headers. Plain data; knows nothing of HTTP objects.
+// `x-langfuse-sdk-*` / `x_langfuse_sdk_*` headers, and the tenant whose keys it carried. Plain
+// data; knows nothing of HTTP objects. Stored with each log entry (and carried by the gateway's
+// Kafka record): it holds the tenant's name, never a secret.
 
 export interface RequestSource {
   sdkName?: string;
@@ -7,6 +9,11 @@ export interface RequestSource {
   /** `litellm`, `DEFAULT` (JS SDK), … */
   sdkIntegration?: string;
   publicKey?: string;
+  /**
+   * The tenant (its name in the `tenants:` list) whose key pair authenticated the request. Only set
+   * when tenants are configured: then a tenant is a boundary (assembly, ids, export requests).
+   */
+  tenant?: string;
 }
 
 type Headers = Record<string, string | string[] | undefined>;

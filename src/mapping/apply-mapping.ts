@@ -141,8 +141,14 @@ function sameJson(a: unknown, b: unknown): boolean {
   }
 }
 
-/** The one entry point of the mapping stage: a completed record to its span draft. */
+/** The one entry point of the mapping stage: a completed record to its span draft (with its tenant, if any). */
 export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): SpanDraft {
+  if (record.kind === 'passthrough') return record.span;
+  const draft = mapEntity(mapping, record);
+  return record.source.tenant !== undefined ? { ...draft, tenant: record.source.tenant } : draft;
+}
+
+function mapEntity(mapping: CompiledMapping, record: Exclude<CompletedRecord, { kind: 'passthrough' }>): SpanDraft {
   switch (record.kind) {
     case 'observation': {
       const draft = toObservationDraft(mapping, record.observation, {
@@ -152,8 +158,6 @@ export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): Sp
       });
       return record.isClientRoot ? asClientRoot(mapping, draft, record) : draft;
     }
-    case 'passthrough':
-      return record.span;
     case 'root':
       return toRootDraft(mapping, {
         traceId: record.traceId,

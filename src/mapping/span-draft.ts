@@ -21,6 +21,11 @@ export interface DraftStatus {
 export interface SpanDraft {
   /** The Langfuse trace id (any string); hashed to an OTel trace id at export. */
   traceId: string;
+  /**
+   * The tenant whose keys sent it, when tenants are configured: part of every OTel id derived at
+   * export (two tenants' equal Langfuse ids give two traces), and a resource attribute.
+   */
+  tenant?: string;
   span: SpanRef;
   /** Absent for root spans. */
   parent?: SpanRef;

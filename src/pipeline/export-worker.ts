@@ -34,6 +34,8 @@ export interface ExportWorkerOptions {
   destination: string;
   /** The `destination` label of its metrics: the destination's name. @defaultValue destination */
   metricsDestination?: string;
+  /** The `tenant` label of the per-tenant exported counter. @defaultValue 'default' */
+  tenant?: string;
   /** What the queue holds, for the exported counter. @defaultValue 'spans' */
   items?: 'spans' | 'scores';
   sink: QueueSink;
@@ -83,6 +85,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
   // A Langfuse destination's scores queue is counted under the destination's own name.
   const labels = { destination: options.metricsDestination ?? destination };
   const exported = options.items === 'scores' ? metrics.scoresExported : metrics.spansExported;
+  const tenantLabels = { ...labels, tenant: options.tenant ?? 'default' };
   const lingerMillis = options.lingerMillis ?? 0;
   const failures = createExportFailureReport({
     destination,
@@ -185,6 +188,7 @@ export function createExportWorker(options: ExportWorkerOptions): ExportWorker {
         backoffMillis = 0;
         failures.succeeded();
         exported.inc(labels, spans.length - outcome.rejectedSpans);
+        metrics.tenantItemsExported.inc(tenantLabels, spans.length - outcome.rejectedSpans);
         if (outcome.rejectedSpans > 0) {
           metrics.spansRejectedByBackend.inc(labels, outcome.rejectedSpans);
           logger.warn({ destination, rejectedSpans: outcome.rejectedSpans, message: outcome.message }, 'backend accepted the export partially');

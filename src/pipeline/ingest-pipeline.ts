@@ -21,7 +21,7 @@ import type { SpanDraft } from '../mapping/span-draft.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { ExportQueue, NewDeadLetter, QueueCommit } from '../spool/export-queue.js';
 import { isUnreadable, type LogEntry, type RequestLog } from '../spool/request-log.js';
-import { mapAndEncode, type PipelineDestination } from './map-record.js';
+import { mapAndEncode, takesRecord, type PipelineDestination } from './map-record.js';
 
 /** A QueueCommit being built (its lists still growing). */
 interface OpenCommit extends QueueCommit {
@@ -36,6 +36,8 @@ export interface IngestRequest {
   metadata: unknown;
   /** Lower-case header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
+  /** The tenant whose keys authenticated it, when tenants are configured (a boundary: it goes on the source). */
+  tenant?: string;
 }
 
 export type RefusalReason = 'shutting_down' | 'replaying' | 'spool_full' | 'memory_limit' | 'disk_full' | 'log_unavailable';
@@ -61,7 +63,7 @@ export type StoreFailed = { kind: 'store_failed' };
 /** A Langfuse batch: the events stored, and the ones refused (each with its reason). */
 export type IngestOutcome = { kind: 'accepted'; accepted: IngestionEvent[]; rejected: EventRejection[] } | Refused | StoreFailed;
 /** An OTLP export: how many spans were refused, and why (OTLP's partial success). */
-export type OtlpOutcome = { kind: 'accepted'; rejectedSpans: number; errorMessage: string } | Refused | StoreFailed;
+export type OtlpOutcome = { kind: 'accepted'; acceptedSpans: number; rejectedSpans: number; errorMessage: string } | Refused | StoreFailed;
 /** One score of the score API: its id, or why it is invalid. */
 export type ScoreOutcome = { kind: 'accepted'; id: string } | { kind: 'invalid'; message: string; error: string } | Refused | StoreFailed;
 
@@ -69,9 +71,9 @@ export interface IngestPipeline {
   /** Validates, stores and assembles one Langfuse batch. */
   ingest(request: IngestRequest): Promise<IngestOutcome>;
   /** Converts a decoded OTLP export to events, stores them (one log entry per resource) and assembles them. */
-  ingestOtlp(request: OtlpTraceRequest, headers: IngestRequest['headers']): Promise<OtlpOutcome>;
+  ingestOtlp(request: OtlpTraceRequest, headers: IngestRequest['headers'], tenant?: string): Promise<OtlpOutcome>;
   /** Stores one score of the score API (the body of a score-create event) as a validated event. */
-  ingestScore(body: Record<string, unknown>, headers: IngestRequest['headers']): Promise<ScoreOutcome>;
+  ingestScore(body: Record<string, unknown>, headers: IngestRequest['headers'], tenant?: string): Promise<ScoreOutcome>;
   /** Why it is not accepting (spool or memory budget reached, replaying, shutting down), if so. */
   notAcceptingReason(): RefusalReason | undefined;
   /** A request arrives: refused now (counted), or undefined. Receivers ask before reading a body. */
@@ -247,7 +249,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     const commit: OpenCommit = { items: [], tombstones: collected.tombstones, deadLetters: [] };
     const drafts: SpanDraft[] = [];
     destinations.forEach((destination, index) => {
-      for (const record of collected.records) queueRecord(destination, record, commit, index === 0 && options.onDraftsQueued ? drafts : undefined);
+      // The first destination's drafts (all its tenants' lanes) feed the GenAI metrics.
+      const feedsMetrics = destination.feedsMetrics ?? index === 0;
+      for (const record of collected.records) queueRecord(destination, record, commit, feedsMetrics && options.onDraftsQueued ? drafts : undefined);
     });
     queue.commit(commit, clock.now());
     assembler.confirm(collected);
@@ -259,6 +263,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
 
   function queueRecord(destination: PipelineDestination, record: CompletedRecord, commit: OpenCommit, drafts: SpanDraft[] | undefined): void {
     try {
+      if (!takesRecord(destination, record)) return;
       const item = mapAndEncode(destination, record);
       commit.items.push({ queue: item.queue, payload: item.payload });
       if (drafts && item.draft) drafts.push(item.draft);
@@ -310,7 +315,14 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
    * entry is committed before it is assembled. A store error is an outcome: nothing of a request
    * is acknowledged unless all of it was stored (a resend is deduplicated by envelope id).
    */
-  async function store(groups: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>, what: string): Promise<StoreFailed | Refused | undefined> {
+  async function store(
+    given: ReadonlyArray<{ source: RequestSource; events: IngestionEvent[] }>,
+    what: string,
+    tenant: string | undefined,
+  ): Promise<StoreFailed | Refused | undefined> {
+    // The tenant's name (never its secret) is stored with each entry (and each Kafka record):
+    // assembly keys by it after a restart too.
+    const groups = tenant === undefined ? given : given.map((g) => ({ ...g, source: { ...g.source, tenant } }));
     if (sharedLog) {
       const nonEmpty = groups.filter((g) => g.events.length > 0);
       // Nothing acknowledged unless every record of the request was: the client sends it again.
@@ -415,7 +427,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       })();
       return stopping;
     },
-    async ingestOtlp(request, headers) {
+    async ingestOtlp(request, headers, tenant) {
       const conversion = convertOtlpRequest(request, { headers });
       if (conversion.rejectedSpans > 0) {
         metrics.eventsRejected.inc({ type: 'otlp-span' }, conversion.rejectedSpans);
@@ -424,9 +436,12 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       const refused = admit();
       if (refused) return refused;
       for (const group of conversion.groups) countAccepted(group.events);
-      return (await store(conversion.groups, 'an OTLP export')) ?? { kind: 'accepted', rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage };
+      const acceptedSpans = conversion.groups.reduce((n, g) => n + g.events.length, 0);
+      return (
+        (await store(conversion.groups, 'an OTLP export', tenant)) ?? { kind: 'accepted', acceptedSpans, rejectedSpans: conversion.rejectedSpans, errorMessage: conversion.errorMessage }
+      );
     },
-    async ingestScore(body, headers) {
+    async ingestScore(body, headers, tenant) {
       // The score API's body is a score-create event's body; an id is made when none is given.
       const given = body.id;
       const id = typeof given === 'string' && given !== '' ? given : randomUUID();
@@ -439,7 +454,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       const refused = admit();
       if (refused) return refused;
       countAccepted(validation.accepted);
-      return (await store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score')) ?? { kind: 'accepted', id };
+      return (await store([{ source: toRequestSource(undefined, headers), events: validation.accepted }], 'a score', tenant)) ?? { kind: 'accepted', id };
     },
     async ingest(request) {
       const refused = admit();
@@ -464,7 +479,10 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         metrics.eventsReceived.inc({ type: 'sdk-log' }, validation.sdkLogs);
         metrics.eventsDropped.inc({ reason: 'sdk_log' }, validation.sdkLogs);
       }
-      const failed = validation.accepted.length > 0 ? await store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch') : undefined;
+      const failed =
+        validation.accepted.length > 0
+          ? await store([{ source: toRequestSource(request.metadata, request.headers), events: validation.accepted }], 'an ingestion batch', request.tenant)
+          : undefined;
       return failed ?? { kind: 'accepted', accepted: validation.accepted, rejected: validation.rejected };
     },
   };

@@ -5,6 +5,7 @@
 // does not parse.
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Tenancy } from '../config/tenants-config.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
@@ -14,13 +15,18 @@ import { INGESTION_PATH, registerIngestionRoute } from './ingestion-route.js';
 import { OTLP_TRACES_PATH, registerOtlpTracesRoute } from './otlp-traces-route.js';
 import { refuseBeforeBody } from './refuse-before-body.js';
 import { registerScoresRoute, SCORES_PATH } from './scores-route.js';
+import { rateLimitsOf, setTenant } from './tenant-admission.js';
+import { createTenantRateLimiter } from './tenant-rate-limit.js';
 
 export interface AppOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
   logger: Logger;
   version: string;
-  auth: { publicKey: string; secretKey: string } | null;
+  /** Who may send (the tenants, the env pair, or open mode) and each tenant's event rate. */
+  tenancy: Tenancy;
+  /** The rate limits' time (tests drive it). @defaultValue Date.now */
+  now?: () => number;
   maxBodyBytes: number;
   /** A batch with more events is refused whole (413) before any is validated. */
   maxEventsPerRequest?: number;
@@ -33,7 +39,8 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/public/health', '/api/pub
 
 export function createApp(options: AppOptions): express.Express {
   const { pipeline, metrics, logger, version } = options;
-  const checkAuth = createAuthCheck(options.auth);
+  const checkAuth = createAuthCheck(options.tenancy);
+  const limiter = createTenantRateLimiter(rateLimitsOf(options.tenancy), options.now ?? Date.now);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,7 +58,10 @@ export function createApp(options: AppOptions): express.Express {
     // (google.rpc.Status) and accepts LiteLLM's URL-quoted `Basic%20…`.
     if (OPEN_PATHS.has(req.path) || req.path === OTLP_TRACES_PATH) return next();
     const auth = checkAuth(req.headers.authorization);
-    if (auth.ok) return next();
+    if (auth.ok) {
+      setTenant(res, auth);
+      return next();
+    }
     metrics.requestsRejected.inc({ reason: 'unauthorized' });
     // Langfuse answers the projects route's auth failures with `message` only.
     const body = req.path === '/api/public/projects' ? { message: auth.message } : { error: 'UnauthorizedError', message: auth.message };
@@ -100,12 +110,13 @@ export function createApp(options: AppOptions): express.Express {
   registerIngestionRoute(app, {
     pipeline,
     metrics,
+    limiter,
     maxBodyBytes: options.maxBodyBytes,
     maxEventsPerRequest: options.maxEventsPerRequest ?? Number.POSITIVE_INFINITY,
     maxErrorsPerResponse: options.maxErrorsPerResponse ?? Number.POSITIVE_INFINITY,
   });
-  registerOtlpTracesRoute(app, { pipeline, metrics, logger, checkAuth, maxBodyBytes: options.maxBodyBytes });
-  registerScoresRoute(app, { pipeline, metrics, checkAuth, maxBodyBytes: options.maxBodyBytes });
+  registerOtlpTracesRoute(app, { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
+  registerScoresRoute(app, { pipeline, metrics, checkAuth, limiter, maxBodyBytes: options.maxBodyBytes });
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'NotFoundError', message: 'Not found' });

@@ -7,12 +7,16 @@ import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { ingestionResponseBody, markUnavailable, unavailableBody } from './http-answers.js';
 import { capErrors, tooManyEventsBody } from './ingestion-limits.js';
 import { refuseBeforeBody } from './refuse-before-body.js';
+import { admitTenant, countTenantUnavailable, tenantOf, tooManyRequestsBody } from './tenant-admission.js';
+import type { TenantRateLimiter } from './tenant-rate-limit.js';
 
 export const INGESTION_PATH = '/api/public/ingestion';
 
 export interface IngestionRouteOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
+  /** Each tenant's max_events_per_second (429 past it). */
+  limiter: TenantRateLimiter;
   maxBodyBytes: number;
   /** A batch with more events is refused whole (413) before any is validated. */
   maxEventsPerRequest: number;
@@ -23,15 +27,22 @@ export interface IngestionRouteOptions {
 const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export function registerIngestionRoute(app: express.Express, options: IngestionRouteOptions): void {
-  const { pipeline, metrics } = options;
+  const { pipeline, metrics, limiter } = options;
   app.post(
     INGESTION_PATH,
     // Overloaded or stopping: refuse before reading and parsing a body that would be refused anyway.
     (req, res, next) => {
       const refused = pipeline.admit();
       if (!refused) return next();
+      countTenantUnavailable(metrics, res, refused);
       markUnavailable(res, refused);
       refuseBeforeBody(req, res, 503, unavailableBody(refused, 'batch'));
+    },
+    // Past its tenant's rate: 429 before the body is read (the SDKs and LiteLLM retry 429); the
+    // body is still read (not parsed) up to the limit, so that the client reads the 429.
+    (req, res, next) => {
+      if (admitTenant(limiter, metrics, res)) return next();
+      refuseBeforeBody(req, res, 429, tooManyRequestsBody(tenantOf(res).tenant), options.maxBodyBytes);
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req: Request, res: Response) => {
@@ -65,12 +76,16 @@ export function registerIngestionRoute(app: express.Express, options: IngestionR
         metrics.requestsRejected.inc({ reason: 'too_many_events' });
         return void res.status(413).json(tooManyEventsBody(batch.length, options.maxEventsPerRequest));
       }
+      const auth = tenantOf(res);
+      limiter.take(auth.tenant, batch.length);
       // The pipeline may validate a large batch in slices, yielding to other requests between them.
-      const outcome = await pipeline.ingest({ batch, metadata, headers: req.headers });
+      const outcome = await pipeline.ingest({ batch, metadata, headers: req.headers, ...(auth.scoped ? { tenant: auth.tenant } : {}) });
       if (outcome.kind !== 'accepted') {
+        countTenantUnavailable(metrics, res, outcome);
         markUnavailable(res, outcome);
         return void res.json(unavailableBody(outcome, 'batch'));
       }
+      metrics.tenantEventsAccepted.inc({ tenant: auth.tenant }, outcome.accepted.length);
       const answer = ingestionResponseBody(outcome.accepted, outcome.rejected);
       res.status(207).json({ ...answer, errors: capErrors(answer.errors, options.maxErrorsPerResponse) });
     },

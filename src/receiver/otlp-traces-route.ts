@@ -7,8 +7,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
-import type { AuthResult } from './basic-auth.js';
+import type { AuthCheck } from './basic-auth.js';
 import { markUnavailable, unavailableMessage } from './http-answers.js';
+import { admitTenant, countTenantUnavailable, setTenant, tenantOf, tooManyRequestsBody } from './tenant-admission.js';
+import type { TenantRateLimiter } from './tenant-rate-limit.js';
 import {
   decodeTraceRequest,
   encodeStatus,
@@ -25,7 +27,9 @@ export interface OtlpTracesRouteOptions {
   pipeline: IngestPipeline;
   metrics: BridgeMetrics;
   logger: Logger;
-  checkAuth: (header: string | undefined) => AuthResult;
+  checkAuth: AuthCheck;
+  /** Each tenant's max_events_per_second (429 past it). */
+  limiter: TenantRateLimiter;
   maxBodyBytes: number;
 }
 
@@ -49,7 +53,7 @@ function authorization(req: Request): string | undefined {
 }
 
 export function registerOtlpTracesRoute(app: express.Express, options: OtlpTracesRouteOptions): void {
-  const { pipeline, metrics, logger, checkAuth, maxBodyBytes } = options;
+  const { pipeline, metrics, logger, checkAuth, limiter, maxBodyBytes } = options;
   // A broken install fails at startup, not on the first export.
   loadOtlpSchema();
 
@@ -75,6 +79,11 @@ export function registerOtlpTracesRoute(app: express.Express, options: OtlpTrace
         metrics.requestsRejected.inc({ reason: 'unauthorized' });
         return void sendStatus(res, encoding, 401, RPC_CODE.UNAUTHENTICATED, auth.message);
       }
+      setTenant(res, auth);
+      // OTLP/HTTP: 429 with Retry-After is retryable; every OTLP exporter retries it.
+      if (!admitTenant(limiter, metrics, res)) {
+        return void sendStatus(res, encoding, 429, RPC_CODE.RESOURCE_EXHAUSTED, tooManyRequestsBody(auth.tenant).message);
+      }
       if (!encodingOf(req)) {
         metrics.requestsRejected.inc({ reason: 'content_type' });
         const actual = (req.headers['content-type'] ?? '').slice(0, 100);
@@ -95,12 +104,16 @@ export function registerOtlpTracesRoute(app: express.Express, options: OtlpTrace
         metrics.requestsRejected.inc({ reason: 'bad_body' });
         return void sendStatus(res, encoding, 400, RPC_CODE.INVALID_ARGUMENT, error.message.slice(0, 300));
       }
-      const outcome = await pipeline.ingestOtlp(request, req.headers);
+      const tenant = tenantOf(res);
+      limiter.take(tenant.tenant, request.resourceSpans.reduce((n, rs) => rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, n), 0));
+      const outcome = await pipeline.ingestOtlp(request, req.headers, tenant.scoped ? tenant.tenant : undefined);
       if (outcome.kind !== 'accepted') {
         // Nothing was acknowledged: the client may safely send the same request again.
+        countTenantUnavailable(metrics, res, outcome);
         markUnavailable(res, outcome);
         return void sendStatus(res, encoding, 503, RPC_CODE.UNAVAILABLE, unavailableMessage(outcome, 'spans'));
       }
+      metrics.tenantEventsAccepted.inc({ tenant: tenant.tenant }, outcome.acceptedSpans);
       send(res, encoding, 200, encodeTraceResponse(encoding, outcome.rejectedSpans, outcome.errorMessage));
     },
     // Body errors (too large, bad gzip, unknown Content-Encoding) as OTLP Status answers.

@@ -8,10 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  */
 export const DISCARD_BODY_MAX_BYTES = 64 * 1024;
 
-export function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+/**
+ * `discardMaxBytes`: a larger sized body is not read (the connection closes). A 429 raises it to the
+ * body limit: its client will send again on the same connection, and must read the 429 (a closed
+ * connection mid-upload reads as a reset, not as Retry-After); reading without parsing is cheap.
+ */
+export function refuseBeforeBody(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, discardMaxBytes = DISCARD_BODY_MAX_BYTES): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   const chunked = req.headers['transfer-encoding'] !== undefined;
-  if (chunked || !(declared <= DISCARD_BODY_MAX_BYTES)) {
+  if (chunked || !(declared <= discardMaxBytes)) {
     // Node ends the connection once the answer is written; the unread rest of the body is dropped.
     res.setHeader('Connection', 'close');
     res.once('finish', () => req.socket.destroySoon());

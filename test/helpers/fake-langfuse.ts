@@ -1,8 +1,9 @@
 // A fake Langfuse on 127.0.0.1 (port 0) for tests: its OTLP endpoint (/api/public/otel/v1/traces)
 // records path, headers, instrumentation scope and attributes per span, its scores API
 // (/api/public/scores) records each score call. It checks what the real one checks before it
-// accepts (Basic auth of its one key pair, content type, x-langfuse-ingestion-version ≤ 4) and
-// answers as told otherwise. The test that starts one must close() it.
+// accepts (Basic auth of one of its projects' key pairs, content type, x-langfuse-ingestion-version
+// ≤ 4) and answers as told otherwise; each request records the project (public key) it was
+// accepted as. The test that starts one must close() it.
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,8 @@ import { decodeJsonRequest, decodeProtobufRequest, type CollectedSpan } from './
 export interface LangfuseTraceRequest {
   path: string;
   headers: IncomingHttpHeaders;
+  /** The public key of the project whose pair the request carried (absent when refused). */
+  project?: string;
   spans: CollectedSpan[];
   /** The status the fake answered. */
   status: number;
@@ -20,6 +23,7 @@ export interface LangfuseTraceRequest {
 export interface LangfuseScoreRequest {
   path: string;
   headers: IncomingHttpHeaders;
+  project?: string;
   body: Record<string, unknown>;
   status: number;
 }
@@ -40,12 +44,15 @@ export interface FakeLangfuse {
   close(): Promise<void>;
 }
 
-export async function startFakeLangfuse(keys = { publicKey: 'pk-lf-fake', secretKey: 'sk-lf-fake' }): Promise<FakeLangfuse> {
+type KeyPair = { publicKey: string; secretKey: string };
+
+/** `keys`: the first project's pair; `otherProjects`: more projects on the same host (one per tenant). */
+export async function startFakeLangfuse(keys: KeyPair = { publicKey: 'pk-lf-fake', secretKey: 'sk-lf-fake' }, otherProjects: KeyPair[] = []): Promise<FakeLangfuse> {
   const traceRequests: LangfuseTraceRequest[] = [];
   const scoreRequests: LangfuseScoreRequest[] = [];
   let scoreStatus = 200;
   let traceStatus = 200;
-  const expectedAuth = `Basic ${Buffer.from(`${keys.publicKey}:${keys.secretKey}`).toString('base64')}`;
+  const projects = new Map([keys, ...otherProjects].map((k) => [`Basic ${Buffer.from(`${k.publicKey}:${k.secretKey}`).toString('base64')}`, k.publicKey]));
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -57,7 +64,8 @@ export async function startFakeLangfuse(keys = { publicKey: 'pk-lf-fake', secret
         res.end(JSON.stringify(body));
       };
       if (req.method !== 'POST') return reply(405, { message: 'Method not allowed' });
-      if (req.headers.authorization !== expectedAuth) {
+      const project = projects.get(req.headers.authorization ?? '');
+      if (project === undefined) {
         if (path.startsWith('/api/public/otel')) traceRequests.push({ path, headers: req.headers, spans: [], status: 401 });
         else scoreRequests.push({ path, headers: req.headers, body: {}, status: 401 });
         return reply(401, { message: 'Invalid credentials' });
@@ -77,7 +85,7 @@ export async function startFakeLangfuse(keys = { publicKey: 'pk-lf-fake', secret
           status = 400;
         }
         if (version !== undefined && !(Number(version) <= 4)) status = 400;
-        traceRequests.push({ path, headers: req.headers, spans, status });
+        traceRequests.push({ path, headers: req.headers, project, spans, status });
         return reply(status, status === 200 ? {} : { error: 'refused' });
       }
       if (path === '/api/public/scores') {
@@ -88,7 +96,7 @@ export async function startFakeLangfuse(keys = { publicKey: 'pk-lf-fake', secret
         } catch {
           status = 400;
         }
-        scoreRequests.push({ path, headers: req.headers, body, status });
+        scoreRequests.push({ path, headers: req.headers, project, body, status });
         return reply(status, status === 200 ? { id: body['id'] } : { message: 'refused' });
       }
       return reply(404, { message: 'Not found' });

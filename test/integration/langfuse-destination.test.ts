@@ -116,15 +116,15 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
   /** The destination as the pipeline's mapping stage takes it. */
   let mappedAs: Pick<PipelineDestination, 'mapping' | 'encodeScore'>;
   function asMapped(config: { name: string; mapping: string; captureContent: boolean }, dest: Destination): Pick<PipelineDestination, 'mapping' | 'encodeScore'> {
-    return { mapping: compileDestinationMapping(config), ...(dest.scores ? { encodeScore: dest.scores.encode } : {}) };
+    return { mapping: compileDestinationMapping(config), ...(dest.lanes[0]!.scores ? { encodeScore: dest.lanes[0]!.scores.encode } : {}) };
   }
 
   async function exportBatch(dest: Destination, body: Body) {
     const items = completedRecords(body).map((record) => toDestinationItem(mappedAs, record));
     const drafts = items.flatMap((i) => (i.kind === 'span' ? [i.draft] : []));
     const scores = items.flatMap((i) => (i.kind === 'score' ? [scorePayloadOf(dest, i.score)] : []));
-    const spanOutcome = await exportDrafts(dest.sink, drafts);
-    const scoreOutcomes = await Promise.all(scores.map((s) => dest.scores!.forwarder.send(s)));
+    const spanOutcome = await exportDrafts(dest.lanes[0]!.sink, drafts);
+    const scoreOutcomes = await Promise.all(scores.map((s) => dest.lanes[0]!.scores!.forwarder.send(s)));
     return { drafts, scores, spanOutcome, scoreOutcomes };
   }
 
@@ -236,13 +236,13 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
     if (item.kind !== 'score') throw new Error('expected a score item');
     const payload = scorePayloadOf(dest, item.score);
     langfuse.answerScoresWith(503);
-    expect(await dest.scores!.forwarder.send(payload)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toEqual({ kind: 'retryable', reason: 'HTTP 503' });
     langfuse.answerScoresWith(400);
-    expect(await dest.scores!.forwarder.send(payload)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toMatchObject({ kind: 'permanent', httpStatus: 400 });
     langfuse.answerScoresWith(200);
-    expect(await dest.scores!.forwarder.send(payload)).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(await dest.lanes[0]!.scores!.forwarder.send(payload)).toEqual({ kind: 'success', rejectedSpans: 0 });
     await langfuse.close();
-    expect((await dest.scores!.forwarder.send(payload)).kind).toBe('retryable');
+    expect((await dest.lanes[0]!.scores!.forwarder.send(payload)).kind).toBe('retryable');
     langfuse = await startFakeLangfuse();
   });
 
@@ -254,6 +254,6 @@ describe.skipIf(!hasSharedFixtures)('langfuse destination', () => {
       const item = toDestinationItem(mapped, r);
       return item.kind === 'span' ? [item.draft] : [];
     });
-    expect(await exportDrafts(destination.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
+    expect(await exportDrafts(destination.lanes[0]!.sink, drafts)).toMatchObject({ kind: 'permanent', httpStatus: 401 });
   });
 });

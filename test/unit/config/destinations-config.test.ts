@@ -1,22 +1,13 @@
 // The destinations: the BRIDGE_CONFIG file (strict, every problem at once, ${env:…} substitution)
 // and the env form without one (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_EXPORTER, BRIDGE_LANGFUSE_*).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
+import { configFiles } from '../../helpers/config-files.js';
 import { configIssuesOf } from '../../helpers/config-issues.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'bridge-destinations-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let fileCount = 0;
-function configFile(text: string): string {
-  const file = path.join(dir, `bridge-${++fileCount}.yaml`);
-  writeFileSync(file, text);
-  return file;
-}
-
+const configFile = configFiles('bridge-destinations-');
+const dir = configFile.dir;
 const issuesOf = configIssuesOf;
 
 describe('destinations without a file', () => {

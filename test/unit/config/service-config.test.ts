@@ -22,7 +22,7 @@ describe('loadServiceConfig', () => {
       storeOnCorrupt: 'refuse',
       storeReserveBytes: 16 * 1024 * 1024,
       shutdownTimeoutMillis: 10_000,
-      auth: null,
+      tenancy: { mode: 'open' },
       otlp: { url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', timeoutMillis: 10_000, compression: 'none', headers: {} },
     });
   });

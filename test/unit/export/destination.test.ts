@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { DestinationConfig } from '../../../src/config/destinations-config.js';
 import { loadServiceConfig } from '../../../src/config/service-config.js';
 import { createDestinations } from '../../../src/service.js';
-import { mapAndEncode, toDestinationItem } from '../../../src/pipeline/map-record.js';
+import { mapAndEncode, takesRecord, toDestinationItem } from '../../../src/pipeline/map-record.js';
 import { MappingError } from '../../../src/mapping/load-mapping.js';
 import { exportDrafts } from '../../helpers/export-drafts.js';
 import { observationRecord, scoreRecord } from '../../helpers/records.js';
@@ -75,7 +75,7 @@ describe('destinations', () => {
       ['console', 'console'],
     ]);
     const item = toDestinationItem(pipelineDestinations[1]!, observation);
-    expect(item.kind === 'span' && (await exportDrafts(destinations[1]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
+    expect(item.kind === 'span' && (await exportDrafts(destinations[1]!.lanes[0]!.sink, [item.draft]))).toEqual({ kind: 'success', rejectedSpans: 0 });
     // Held until its root arrives; printed at shutdown at the latest.
     await Promise.all(destinations.map((d) => d.shutdown()));
     expect(written.join('')).toContain('└─ chat gpt-4o  [CLIENT]');
@@ -97,5 +97,53 @@ describe('destinations', () => {
         expect.stringMatching(/^destination 'c': \.\/missing\.yaml: no such preset or file/),
       ]);
     }
+  });
+});
+
+describe('lanes per tenant', () => {
+  const tenancy = {
+    mode: 'multi' as const,
+    resourceAttribute: 'langfuse.tenant',
+    tenants: [
+      { name: 'team-a', publicKey: 'pk-a', secretKey: 'sk-a' },
+      { name: 'team-b', publicKey: 'pk-b', secretKey: 'sk-b' },
+    ],
+  };
+
+  it('one lane (and queue) per tenant served; a record goes to its tenant\'s lane only', async () => {
+    const built = createDestinations(
+      {
+        destinations: [
+          { type: 'otlp', name: 'tempo', mapping: 'genai', ...common, ...transport, headers: { 'X-Scope-OrgID': '${tenant}' } },
+          { type: 'console', name: 'b', mapping: 'genai', ...common, tenants: ['team-b'] },
+        ],
+        resourceAttributes: {},
+        estimateCost: true,
+        tenancy,
+      },
+      { writeConsole: () => {} },
+    );
+    expect(built.destinations.map((d) => d.lanes.map((l) => [l.queue, l.tenant]))).toEqual([
+      [['tempo@team-a', 'team-a'], ['tempo@team-b', 'team-b']],
+      [['b@team-b', 'team-b']],
+    ]);
+    expect(built.pipelineDestinations.map((d) => [d.name, d.scopedTo, d.feedsMetrics])).toEqual([
+      ['tempo@team-a', 'team-a', true],
+      ['tempo@team-b', 'team-b', true],
+      ['b@team-b', 'team-b', false],
+    ]);
+    const ofA = { ...observation, source: { tenant: 'team-a' } } as typeof observation;
+    expect(built.pipelineDestinations.filter((d) => takesRecord(d, ofA)).map((d) => d.name)).toEqual(['tempo@team-a']);
+    expect(mapAndEncode(built.pipelineDestinations[0]!, ofA).queue).toBe('tempo@team-a');
+    // A record stored before the tenants list existed belongs to no tenant: refused, never guessed.
+    expect(() => mapAndEncode(built.pipelineDestinations[0]!, observation)).toThrow(/no tenant/);
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
+  });
+
+  it('without a tenants list: one lane named after the destination, for every record', async () => {
+    const built = build([{ type: 'console', name: 'c', mapping: 'genai', ...common }]);
+    expect(built.destinations[0]!.lanes.map((l) => [l.queue, l.tenant])).toEqual([['c', 'default']]);
+    expect(takesRecord(built.pipelineDestinations[0]!, observation)).toBe(true);
+    await Promise.all(built.destinations.map((d) => d.shutdown()));
   });
 });

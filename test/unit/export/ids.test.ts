@@ -84,3 +84,21 @@ describe('toSpanId', () => {
     expect(toSpanId({ type: 'observation', id: ZERO_SPAN_ID })).toBe(sha256Hex(`span:${ZERO_SPAN_ID}`, 8));
   });
 });
+
+describe('ids with a tenant (a tenants list is configured)', () => {
+  const HEX_TRACE = '0af7651916cd43dd8448eb211c80319c';
+  const HEX_SPAN = 'b7ad6b7169203331';
+
+  it('hashes every id with the tenant, hex ones included, so two tenants never share a trace or a span', () => {
+    expect(toTraceId(HEX_TRACE, 'team-a')).toBe(sha256Hex(`trace@team-a:${HEX_TRACE}`, 16));
+    expect(toTraceId(HEX_TRACE, 'team-a')).not.toBe(toTraceId(HEX_TRACE, 'team-b'));
+    expect(toSpanId({ type: 'observation', id: HEX_SPAN }, 'team-a')).toBe(sha256Hex(`span@team-a:${HEX_SPAN}`, 8));
+    expect(toSpanId({ type: 'root', traceId: 't-1' }, 'team-a')).toBe(sha256Hex('root@team-a:t-1', 8));
+    expect(toSpanId({ type: 'score', id: 's-1' }, 'team-b')).toBe(sha256Hex('score@team-b:s-1', 8));
+  });
+
+  it('keeps the ids of before without a tenant', () => {
+    expect(toTraceId(HEX_TRACE, undefined)).toBe(HEX_TRACE);
+    expect(toSpanId({ type: 'observation', id: HEX_SPAN }, undefined)).toBe(HEX_SPAN);
+  });
+});

@@ -188,7 +188,7 @@ describe('ingest pipeline', () => {
     const h = setup();
     await h.pipeline.start();
     const otlp = await h.pipeline.ingestOtlp({ resourceSpans: [] }, {});
-    expect(otlp).toEqual({ kind: 'accepted', rejectedSpans: 0, errorMessage: '' });
+    expect(otlp).toEqual({ kind: 'accepted', acceptedSpans: 0, rejectedSpans: 0, errorMessage: '' });
     const score = await h.pipeline.ingestScore({ id: 'score-1', name: 'quality', value: 1, traceId: 'trace-a' }, {});
     expect(score).toEqual({ kind: 'accepted', id: 'score-1' });
     const invalid = await h.pipeline.ingestScore({ name: 'quality' }, {});
