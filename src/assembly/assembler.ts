@@ -462,10 +462,10 @@ export class Assembler {
       state.finished ??= finishTrace(state.fold);
       return state.finished;
     }
-    let finished = this.collectTraces.get(state.id);
+    let finished = this.collectTraces.get(state.key);
     if (!finished) {
       finished = finishTrace(this.fullFold(state, 'trace', state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e)));
-      this.collectTraces.set(state.id, finished);
+      this.collectTraces.set(state.key, finished);
     }
     return finished;
   }

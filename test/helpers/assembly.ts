@@ -21,8 +21,8 @@ export function createAssembler(traceIdleMillis: number, log: RequestLog, export
 export function createAssemblyHarness(traceIdleMillis: number) {
   const { log, queue, exported } = createMemoryStore();
   const assembler = createAssembler(traceIdleMillis, log, exported);
-  const feed = (events: IngestionEvent[], nowMillis: number) => {
-    const entry = log.append({ receivedAtMillis: nowMillis, source: {}, events });
+  const feed = (events: IngestionEvent[], nowMillis: number, tenant?: string) => {
+    const entry = log.append({ receivedAtMillis: nowMillis, source: tenant === undefined ? {} : { tenant }, events });
     const result = assembler.ingest(entry, nowMillis);
     if (result.releasable) log.release([entry.seq]);
     return { entry, result };

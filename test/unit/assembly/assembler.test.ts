@@ -21,7 +21,7 @@ function events(raw: unknown[]): IngestionEvent[] {
 
 function setup() {
   const h = createAssemblyHarness(IDLE);
-  return { ...h, feed: (raw: unknown[], now: number) => h.feed(events(raw), T0 + now), settle: (now: number) => h.settle(T0 + now) };
+  return { ...h, feed: (raw: unknown[], now: number, tenant?: string) => h.feed(events(raw), T0 + now, tenant), settle: (now: number) => h.settle(T0 + now) };
 }
 
 const trace = (id: string, ms: number, body: Record<string, unknown> = {}) => envelope('trace-create', { id, name: 'chat', ...body }, { id: `env-${id}-${ms}`, timestamp: at(ms) });
@@ -31,6 +31,23 @@ const genUpdate = (id: string, traceId: string, ms: number, body: Record<string,
   envelope('generation-update', { id, traceId, ...body }, { id: `env-${id}-upd-${ms}`, timestamp: at(ms) });
 
 describe('assembler', () => {
+  it('keeps tenants apart when both send the same ids, also for traces whose payloads were dropped while open', () => {
+    const h = setup();
+    // Both traces stay open after the first request (their generation has no end), so their folds
+    // drop payloads and are read back from the log at completion, one tenant's entries each.
+    for (const tenant of ['team-a', 'team-b']) {
+      h.feed([trace('same', 0, { name: `root-${tenant}`, input: `asked by ${tenant}` }), gen('g', 'same', 0, { input: `in-${tenant}` }, `env-${tenant}`)], 0, tenant);
+    }
+    for (const tenant of ['team-a', 'team-b']) {
+      h.feed([{ ...genUpdate('g', 'same', 5, { endTime: at(6), output: `out-${tenant}` }), id: `env-upd-${tenant}` }], 5, tenant);
+    }
+    const { records } = h.settle(5 + IDLE + 1);
+    const traces = records.flatMap((r) => (r.kind === 'root' ? [`${r.source.tenant}:${r.trace?.name}:${String(r.trace?.input)}`] : []));
+    expect(traces.sort()).toEqual(['team-a:root-team-a:asked by team-a', 'team-b:root-team-b:asked by team-b']);
+    const generations = records.flatMap((r) => (r.kind === 'observation' ? [`${r.source.tenant}:${String(r.observation.input)}:${String(r.observation.output)}`] : []));
+    expect(generations.sort()).toEqual(['team-a:in-team-a:out-team-a', 'team-b:in-team-b:out-team-b']);
+  });
+
   it('merges in Langfuse order across requests: an update that overtook its create is refolded from the log', () => {
     const h = setup();
     // The update (later timestamp) arrives first, then the create (earlier timestamp) in another request.
