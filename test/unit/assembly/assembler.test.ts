@@ -44,8 +44,8 @@ describe('assembler', () => {
     const { records } = h.settle(5 + IDLE + 1);
     const traces = records.flatMap((r) => (r.kind === 'root' ? [`${r.source.tenant}:${r.trace?.name}:${String(r.trace?.input)}`] : []));
     expect(traces.sort()).toEqual(['team-a:root-team-a:asked by team-a', 'team-b:root-team-b:asked by team-b']);
-    const generations = records.flatMap((r) => (r.kind === 'observation' ? [`${r.source.tenant}:${String(r.observation.input)}:${String(r.observation.output)}`] : []));
-    expect(generations.sort()).toEqual(['team-a:in-team-a:out-team-a', 'team-b:in-team-b:out-team-b']);
+    const generations = records.flatMap((r) => (r.kind === 'observation' ? [`${r.source.tenant}:${String(r.observation.input)}:${String(r.observation.output)}:${r.trace?.name}`] : []));
+    expect(generations.sort()).toEqual(['team-a:in-team-a:out-team-a:root-team-a', 'team-b:in-team-b:out-team-b:root-team-b']);
   });
 
   it('merges in Langfuse order across requests: an update that overtook its create is refolded from the log', () => {
