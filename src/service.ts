@@ -6,9 +6,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { createServiceDestinations, type Destination } from './export/destination.js';
 import { createGenAiMetricsRecorder } from './export/genai-metrics.js';
-import type { QueueSink, SpanSink } from './export/span-sink.js';
+import type { SpanSink } from './export/span-sink.js';
 import { compileDestinationMappings } from './mapping/destination-mappings.js';
-import type { SpanDraft } from './mapping/span-draft.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type BridgeMetrics } from './metrics.js';
 import { createExportWorker, type ExportQueueView, type ExportWorker } from './pipeline/export-worker.js';
@@ -93,7 +92,8 @@ export function createDestinations(
         ...(lane.scopedTo !== undefined ? { scopedTo: lane.scopedTo } : {}),
         feedsMetrics: index === 0,
         mapping: mappings[index]!,
-        encodeSpan: (draft) => lane.sink.encode(draft),
+        // Bound, not wrapped: the data path goes from the pipeline straight into the sink's encoder.
+        encodeSpan: lane.sink.encode.bind(lane.sink),
         ...(lane.scores ? { encodeScore: lane.scores.encode } : {}),
       }),
     ),
@@ -132,8 +132,9 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
   const assembler = new Assembler({
     traceIdleMillis: config.traceIdleMillis,
     observationTimeoutMillis: config.observationTimeoutMillis,
-    exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
-    readEntries: (seqs) => log.readEntries(seqs),
+    // The ports' own methods: assembly reads the log and the exported record without a hop back here.
+    exportedEnvelopeIds: exported.exportedEnvelopeIds.bind(exported),
+    readEntries: log.readEntries.bind(log),
   });
   const workers = createExportWorkers(config, { ...deps, clock, metrics, queue, destinations });
   const wake = () => {
@@ -146,7 +147,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     assembler,
     destinations: pipelineDestinations,
     onQueued: wake,
-    ...(recorder ? { onDraftsQueued: (drafts: readonly SpanDraft[]) => recorder.record(drafts) } : {}),
+    ...(recorder ? { onDraftsQueued: recorder.record.bind(recorder) } : {}),
     metrics,
     logger,
     clock,
