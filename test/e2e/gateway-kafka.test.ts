@@ -281,9 +281,16 @@ describe('gateway mode, destinations', () => {
     const traces = Array.from({ length: 200 }, (_, i) => splitTrace('pause', i, Date.now() - 60_000));
     const acknowledged = await sendRoundRobin(() => [a.url], traces, { concurrency: 20 });
     expect(acknowledged).toHaveLength(200);
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
-    const paused = Number(/bridge_kafka_fetch_paused_total\{reason="export_queue"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-    const lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{partition="\d+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    // The lag is read from the broker's log ends every 5 s: poll the metrics rather than read them once.
+    let paused = 0;
+    let lag = 0;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (paused === 0 || lag === 0)) {
+      const metrics = await (await fetch(`${a.url}/metrics`)).text();
+      paused = Number(/bridge_kafka_fetch_paused_total\{reason="export_queue"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{partition="\d+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      if (paused === 0 || lag === 0) await new Promise((r) => setTimeout(r, 500));
+    }
     expect(paused).toBeGreaterThan(0);
     expect(lag).toBeGreaterThan(0);
     const refused = collector.requests.length;
