@@ -10,7 +10,6 @@
 // its committed offset. Records fetched for a partition it does not own (now) are dropped.
 // Budgets: past the memory budget, or with a destination's queue at its bound, fetching pauses;
 // requests are never refused for it (the topic is the backlog).
-import { getHeapStatistics } from 'node:v8';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CollectMode } from '../assembly/assembler.js';
 import type { Clock } from '../clock.js';
@@ -18,7 +17,9 @@ import type { KafkaConfig } from '../config/kafka-config.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { SpanDraft } from '../mapping/span-draft.js';
+import { RECORDS_PER_SLICE, SLICE_MILLIS } from '../pipeline/ingest-pipeline.js';
 import { mapAndEncode, type PipelineDestination } from '../pipeline/map-record.js';
+import { exceedsMemoryBudget, processMemory } from '../pipeline/memory-budget.js';
 import type { ExportedMarkers } from './exported-markers.js';
 import { decodeRecordValue } from './gateway-record.js';
 import { DeliveryQueue } from './delivery-queue.js';
@@ -53,12 +54,9 @@ export interface GatewayConsumer {
   shutdown(deadlineMillis: number, drained: () => Promise<boolean>): Promise<void>;
 }
 
-const RECORDS_PER_SLICE = 64;
-const SLICE_MILLIS = 4;
 const COMMIT_EVERY_MILLIS = 500;
 /** The log ends are read from the broker this often too: a paused partition fetches none. */
 const LOG_END_EVERY_MILLIS = 5000;
-const HEAP_FULL_RATIO = 0.85;
 /** How long a gap in a partition's offsets (an old generation's batch) is waited out before it is accepted. */
 const GAP_GRACE_MILLIS = 5000;
 
@@ -96,8 +94,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   });
 
   function overMemory(): boolean {
-    const heap = getHeapStatistics();
-    return process.memoryUsage.rss() >= options.memoryLimitBytes || heap.used_heap_size >= heap.heap_size_limit * HEAP_FULL_RATIO;
+    return exceedsMemoryBudget(processMemory(), options.memoryLimitBytes);
   }
 
   function budgetReason(): string | undefined {

@@ -5,7 +5,6 @@
 // orders the stages; its entry points take decoded requests and return plain outcomes, store
 // failures included; it never sees a request object nor decides an HTTP status (the receiver does).
 import { randomUUID } from 'node:crypto';
-import { getHeapStatistics } from 'node:v8';
 import type { Assembler, CollectMode, IngestResult } from '../assembly/assembler.js';
 import type { CompletedRecord } from '../assembly/completed-record.js';
 import { encodeRecord } from '../assembly/record-codec.js';
@@ -22,6 +21,7 @@ import type { BridgeMetrics } from '../metrics.js';
 import type { ExportQueue, NewDeadLetter, QueueCommit } from '../spool/export-queue.js';
 import { isUnreadable, type LogEntry, type RequestLog } from '../spool/request-log.js';
 import { mapAndEncode, takesRecord, type PipelineDestination } from './map-record.js';
+import { exceedsMemoryBudget, processMemory, type MemoryReading } from './memory-budget.js';
 
 /** A QueueCommit being built (its lists still growing). */
 interface OpenCommit extends QueueCommit {
@@ -140,30 +140,12 @@ export interface IngestPipelineOptions {
  * already keep each hold under ~4 ms, so the simpler design was kept (the worker variant was not
  * built and measured end to end).
  */
-const RECORDS_PER_SLICE = 64;
-const SLICE_MILLIS = 4;
+export const RECORDS_PER_SLICE = 64;
+export const SLICE_MILLIS = 4;
 /** Memory is read at most this often (cheap, not free). */
 const MEMORY_SAMPLE_MILLIS = 50;
 
-export interface MemoryReading {
-  rssBytes: number;
-  /** V8 heap in use and its limit: under a cgroup limit V8 sizes its heap below the RSS budget. */
-  heapUsedBytes: number;
-  heapLimitBytes: number;
-}
-
-/** This process's memory. */
-export function processMemory(): MemoryReading {
-  const heap = getHeapStatistics();
-  return { rssBytes: process.memoryUsage.rss(), heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit };
-}
-
-/**
- * The heap's share that counts as full. Measured (bench:outage, 512 MiB cgroup): Node 20 sets a
- * 259 MiB heap limit there, so an RSS budget of 410 MiB alone let V8 abort first; 85% leaves the
- * garbage collector room to work before the limit.
- */
-const HEAP_FULL_RATIO = 0.85;
+export type { MemoryReading } from './memory-budget.js';
 
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
   const { log, queue, assembler, destinations, metrics, logger, clock, spoolMaxBytes, memoryLimitBytes } = options;
@@ -184,7 +166,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     const t = performance.now();
     if (t - sampledAt >= MEMORY_SAMPLE_MILLIS) {
       const m = readMemory();
-      over = m.rssBytes >= memoryLimitBytes || m.heapUsedBytes >= m.heapLimitBytes * HEAP_FULL_RATIO;
+      over = exceedsMemoryBudget(m, memoryLimitBytes);
       sampledAt = t;
     }
     return over;
