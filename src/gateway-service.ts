@@ -12,10 +12,8 @@ import { createKafkaRequestLog } from './gateway/kafka-request-log.js';
 import type { SpanDraft } from './mapping/span-draft.js';
 import { createMetrics } from './metrics.js';
 import { createIngestPipeline } from './pipeline/ingest-pipeline.js';
-import { createApp } from './receiver/app.js';
-import { createDestinations, createExportWorkers, createGenAiRecorder, settlesWithin, type Service, type ServiceDeps } from './service.js';
+import { createDestinations, createExportWorkers, createGenAiRecorder, createServiceApp, settlesWithin, type Service, type ServiceDeps } from './service.js';
 import { createMemoryStore } from './spool/memory-store.js';
-import { BRIDGE_VERSION } from './version.js';
 
 export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): Service {
   const kafkaConfig = config.kafka;
@@ -71,17 +69,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
     pendingEntities: () => gateway.pendingEntities(),
     queuedSpans: () => gateway.queue.queuedItems(),
   });
-  const app = createApp({
-    pipeline,
-    metrics,
-    logger,
-    version: BRIDGE_VERSION,
-    tenancy: config.tenancy,
-    now: () => clock.now(),
-    maxBodyBytes: config.maxBodyBytes,
-    maxEventsPerRequest: config.maxEventsPerRequest,
-    maxErrorsPerResponse: config.maxErrorsPerResponse,
-  });
+  const app = createServiceApp(config, { pipeline, metrics, logger, clock });
   let started: Promise<number> | undefined;
   let stopping: Promise<boolean> | undefined;
   let cancelPrune: (() => void) | undefined;

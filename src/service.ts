@@ -178,17 +178,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     }
     cancelPrune = clock.setTimer(prune, 60_000);
   };
-  const app = createApp({
-    pipeline,
-    metrics,
-    logger,
-    version: BRIDGE_VERSION,
-    tenancy: config.tenancy,
-    now: () => clock.now(),
-    maxBodyBytes: config.maxBodyBytes,
-    maxEventsPerRequest: config.maxEventsPerRequest,
-    maxErrorsPerResponse: config.maxErrorsPerResponse,
-  });
+  const app = createServiceApp(config, { pipeline, metrics, logger, clock });
   let started: Promise<number> | undefined;
   let stopping: Promise<boolean> | undefined;
   return {
@@ -311,5 +301,23 @@ export function settlesWithin(clock: Clock, promise: Promise<unknown>, millis: n
       resolve();
     };
     promise.then(done, done);
+  });
+}
+
+/** The HTTP app over a pipeline, with the config's limits and tenancy (both modes answer alike). */
+export function createServiceApp(
+  config: ServiceConfig,
+  parts: { pipeline: IngestPipeline; metrics: BridgeMetrics; logger: Logger; clock: Clock },
+): ReturnType<typeof createApp> {
+  return createApp({
+    pipeline: parts.pipeline,
+    metrics: parts.metrics,
+    logger: parts.logger,
+    version: BRIDGE_VERSION,
+    tenancy: config.tenancy,
+    now: () => parts.clock.now(),
+    maxBodyBytes: config.maxBodyBytes,
+    maxEventsPerRequest: config.maxEventsPerRequest,
+    maxErrorsPerResponse: config.maxErrorsPerResponse,
   });
 }
