@@ -3,6 +3,7 @@
 // `langfuse-otel-bridge` (serve), `langfuse-otel-bridge dead-letters [list|retry]`, `store check`; the
 // offline commands live in src/cli/, one file each, dispatched here.
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { runCheckMapping } from './cli/check-mapping.js';
 import { runConvert } from './cli/convert.js';
 import { listDeadLetters as listDeadLetterLines, retryDeadLetters as resendDeadLetters } from './cli/dead-letters.js';
@@ -79,7 +80,24 @@ function startupFailure(error: unknown): number {
   throw error;
 }
 
+/**
+ * V8 grows the old generation by up to 4× its live size after each full collection when the heap
+ * is allocated fast, and the bridge allocates fast: under a 200,000-event burst the live set
+ * stayed near 35 MB while the heap grew to 150 MB and ~65 MB of ArrayBuffers waited for the next
+ * full collection. Growing by 50% at most bounds that. Measured (npm run bench, one core, same
+ * load): burst peak RSS 291 → 190 MB, the 5,000 events/s run's peak 246 → 168 MB, for ~3 µs more
+ * GC per event (2.9 → 3.4 s of GC over the burst). Read at each full collection, so setting it
+ * at start works; a `--heap-growing-percent` given to node wins.
+ */
+const HEAP_GROWING_PERCENT = 50;
+
+function boundHeapGrowth(): void {
+  if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) return;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
+  boundHeapGrowth();
   let service;
   // One process per data directory; the OS drops the lock when this process ends, however it ends.
   let lock: DataDirLock | undefined;
