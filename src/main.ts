@@ -84,20 +84,21 @@ function startupFailure(error: unknown): number {
  * V8 grows the old generation by up to 4× its live size after each full collection when the heap
  * is allocated fast, and the bridge allocates fast: under a 200,000-event burst the live set
  * stayed near 35 MB while the heap grew to 150 MB and ~65 MB of ArrayBuffers waited for the next
- * full collection. Growing by 50% at most bounds that. Measured (npm run bench, one core, same
- * load): burst peak RSS 291 → 190 MB, the 5,000 events/s run's peak 246 → 168 MB, for ~3 µs more
- * GC per event (2.9 → 3.4 s of GC over the burst). Read at each full collection, so setting it
- * at start works; a `--heap-growing-percent` given to node wins.
+ * full collection. BRIDGE_HEAP_GROWING_PERCENT bounds that (V8 reads it at each full collection,
+ * so setting it at start works; a `--heap-growing-percent` given to node wins). Measured (npm run
+ * bench, one core; bench/README.md): V8's own choice 287 MB burst peak RSS, p99 of the 207 at
+ * 5,000 events/s 20.7 ms, 97 µs CPU/event; 100: 214 MB, 28.5 ms, 112 µs; 70: 188 MB, 35.4 ms,
+ * 117 µs; 50: 183–188 MB, 38–49 ms, 115–123 µs. More frequent full collections cost CPU (their
+ * concurrent marking shares the core) and pauses: a trade of memory for throughput and latency.
  */
-const HEAP_GROWING_PERCENT = 50;
-
-function boundHeapGrowth(): void {
+function boundHeapGrowth(percent: number): void {
+  if (percent === 0) return;
   if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) return;
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
 async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
-  boundHeapGrowth();
+  boundHeapGrowth(config.heapGrowingPercent);
   let service;
   // One process per data directory; the OS drops the lock when this process ends, however it ends.
   let lock: DataDirLock | undefined;
