@@ -11,6 +11,21 @@ const scope = bridgeInstrumentationScope('1.2.3');
 
 const draft = makeDraft;
 
+/** Attribute sets of every OTLP value type the bridge writes. */
+const arbitraryAttributes = fc.dictionary(
+  fc.string({ minLength: 1, maxLength: 20 }),
+  fc.oneof(
+    fc.string({ unit: 'grapheme' }),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.array(fc.string(), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.integer(), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+  ),
+  { maxKeys: 12 },
+);
+
 function bothEncodings(drafts: SpanDraft[]) {
   const resources = createResourceCache({ 'deployment.environment.name': 'test' });
   const spans = drafts.map((d) => toReadableSpan(d, resources.resourceFor(d.resource), scope));
@@ -60,16 +75,8 @@ describe('encodeTraceRequest', () => {
   });
 
   it('matches the official serializer for arbitrary attributes (property)', () => {
-    const value = fc.oneof(
-      fc.string({ unit: 'grapheme' }),
-      fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.boolean(),
-      fc.array(fc.string(), { minLength: 1, maxLength: 4 }),
-      fc.array(fc.integer(), { minLength: 1, maxLength: 4 }),
-    );
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), value, { maxKeys: 12 }), fc.string({ unit: 'grapheme' }), (attributes, name) => {
+      fc.property(arbitraryAttributes, fc.string({ unit: 'grapheme' }), (attributes, name) => {
         const { ours, official } = bothEncodings([draft({ attributes: attributes as DraftAttributes, name })]);
         expect(ours.equals(official)).toBe(true);
       }),
@@ -117,19 +124,10 @@ describe('createSpanEncoder (protobuf): one request per draft, straight from the
   });
 
   it('matches the official serializer for arbitrary drafts (property)', () => {
-    const value = fc.oneof(
-      fc.string({ unit: 'grapheme' }),
-      fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.boolean(),
-      fc.array(fc.string(), { minLength: 1, maxLength: 4 }),
-      fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
-    );
-    const attributes = fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), value, { maxKeys: 12 });
     const encode = createSpanEncoder({ ...encoderOptions, tenantAttribute: 'langfuse.tenant' });
     fc.assert(
       fc.property(
-        attributes,
+        arbitraryAttributes,
         fc.dictionary(fc.constantFrom('service.name', 'langfuse.sdk.name', 'deployment.environment.name'), fc.string(), { maxKeys: 3 }),
         fc.string({ unit: 'grapheme' }),
         fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }),
