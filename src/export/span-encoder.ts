@@ -73,14 +73,19 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
   // the mapping, so its JSON text is a cheap cache key (the Resource itself, and so the bytes, is
   // still the ResourceCache's, whose key ignores order).
   const encodedResources = new Map<string, RequestParts>();
+  // Consecutive drafts mostly come from one sender: the last resource is compared key by key
+  // before any key text is built.
+  let last: { resource: SpanDraft['resource']; parts: RequestParts } | undefined;
   const resourcePartsFor = (draft: SpanDraft): RequestParts => {
     const own = resourceOf(draft);
+    if (last && sameAttributes(last.resource, own)) return last.parts;
     const key = JSON.stringify(own);
     let parts = encodedResources.get(key);
     if (!parts) {
       if (encodedResources.size >= MAX_ENCODED_RESOURCES) encodedResources.delete(encodedResources.keys().next().value as string);
       encodedResources.set(key, (parts = encodeResourceParts(resources.resourceFor(own))));
     }
+    last = { resource: own, parts };
     return parts;
   };
   const encodedScopes = new WeakMap<InstrumentationScope, RequestParts>();
@@ -90,4 +95,18 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
     return parts;
   };
   return (draft) => encodeSpanRequest(resourcePartsFor(draft), scopePartsFor(draft.scope ? senderScope(draft.scope) : scope), toEncodableSpan(draft, spanOptions));
+}
+
+/** The same keys in the same order with the same values (array values compared element-wise). */
+function sameAttributes(a: SpanDraft['resource'], b: SpanDraft['resource']): boolean {
+  const keys = Object.keys(a);
+  let count = 0;
+  for (const key in b) {
+    if (keys[count++] !== key) return false;
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length || x.some((item, i) => item !== y[i])) return false;
+  }
+  return count === keys.length;
 }

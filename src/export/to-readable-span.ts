@@ -201,9 +201,11 @@ function toSpanStatus(status: DraftStatus): SpanStatus {
 }
 
 function limitAttributes(attributes: DraftAttributes, lengthLimit: number | undefined, countLimit: number | undefined): { attributes: Attributes; dropped: number } {
+  // Drafts are never changed once built, so without a limit the span shares their attributes
+  // (and no entry list is built per span).
+  if (lengthLimit === undefined && countLimit === undefined) return { attributes, dropped: 0 };
   const entries = Object.entries(attributes);
   const dropped = countLimit === undefined ? 0 : Math.max(0, entries.length - countLimit);
-  // Drafts are never changed once built, so without a limit the span can share their attributes.
   if (lengthLimit === undefined && dropped === 0) return { attributes, dropped };
   const kept = dropped > 0 ? keptByPriority(entries, countLimit!) : entries;
   const out: Attributes = {};
