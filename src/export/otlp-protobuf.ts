@@ -17,9 +17,9 @@
 // from the plain {@link EncodableSpan} (no ReadableSpan, HrTime arrays or grouping maps per span).
 // Attribute keys are encoded once, and short ASCII strings copied in JS rather than through
 // Buffer#write. Measured on the benchmark's LiteLLM spans (1,571 bytes, 24 attributes; CPU µs
-// per span, draft to request, ids included, Node 20): ReadableSpan + the grouping writer 10.2;
-// straight from the draft, no entry list for attribute limits 8.5; keys kept, short ASCII 6.7;
-// the last resource compared before its key text is built 6.2.
+// per span, draft to request, ids included, Node 20): straight from the draft 10.2; without an
+// entry list for absent attribute limits 8.5; keys kept, short ASCII copied 6.7; the last
+// resource compared before its key text is built 6.2.
 import type { AttributeValue, Attributes, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
