@@ -7,6 +7,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
+import { sameAttributes } from './same-attributes.js';
 import { encodeResourceParts, encodeScopeParts, encodeSpanRequest, type RequestParts } from './otlp-protobuf.js';
 import { bridgeInstrumentationScope, createResourceCache, toEncodableSpan, toReadableSpan, type ReadableSpanOptions } from './to-readable-span.js';
 
@@ -97,16 +98,3 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
   return (draft) => encodeSpanRequest(resourcePartsFor(draft), scopePartsFor(draft.scope ? senderScope(draft.scope) : scope), toEncodableSpan(draft, spanOptions));
 }
 
-/** The same keys in the same order with the same values (array values compared element-wise). */
-function sameAttributes(a: SpanDraft['resource'], b: SpanDraft['resource']): boolean {
-  const keys = Object.keys(a);
-  let count = 0;
-  for (const key in b) {
-    if (keys[count++] !== key) return false;
-    const x = a[key];
-    const y = b[key];
-    if (x === y) continue;
-    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length || x.some((item, i) => item !== y[i])) return false;
-  }
-  return count === keys.length;
-}
