@@ -87,13 +87,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     // Gateway mode (Kafka) only.
     kafkaPartitionLag: new Gauge({
       name: 'bridge_kafka_partition_lag',
-      help: "Records of an owned partition past its committed offset (log end minus committed): what a new owner would replay.",
-      labelNames: ['partition'],
+      help: "Records of an owned partition past its destination group's committed offset (log end minus committed): what a new owner would replay.",
+      labelNames: ['destination', 'partition'],
       registers: [registry],
     }),
-    kafkaRecordsSkipped: counter('bridge_kafka_records_skipped_total', 'Fetched records not assembled, by reason (not_owned: the partition was revoked; unreadable).', ['reason']),
-    kafkaRebalances: counter('bridge_kafka_rebalances_total', 'Partition assignments this replica received (each drops open state and replays from the committed offsets).'),
-    kafkaFetchPaused: counter('bridge_kafka_fetch_paused_total', 'Times fetching paused at a budget, by reason (memory, export_queue).', ['reason']),
+    kafkaRecordsSkipped: counter('bridge_kafka_records_skipped_total', 'Fetched records not assembled, by destination consumer and reason (not_owned: the partition was revoked; unreadable).', ['destination', 'reason']),
+    kafkaRebalances: counter('bridge_kafka_rebalances_total', "Partition assignments this replica's destination consumers received (each drops open state and replays from the committed offsets).", ['destination']),
+    kafkaFetchPaused: counter('bridge_kafka_fetch_paused_total', "Times a destination's consumer paused fetching at a budget, by reason (memory, export_queue).", ['destination', 'reason']),
+    kafkaConsumerPaused: new Gauge({
+      name: 'bridge_kafka_consumer_paused',
+      help: "1 while a destination's consumer has paused fetching at a budget (its queue full: the destination is slow or down), else 0.",
+      labelNames: ['destination'],
+      registers: [registry],
+    }),
     /** Wires the gauges to the live components, once they exist. */
     observe(from: Partial<GaugeSources>) {
       Object.assign(sources, from);

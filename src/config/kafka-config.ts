@@ -12,7 +12,7 @@ export interface KafkaConfig {
   topic: string;
   /** `<topic>-exported`: compacted, same partition count; the record of exported entities. */
   exportedTopic: string;
-  /** The consumer group the replicas share. */
+  /** The prefix of the consumer groups the replicas share: one per destination, `<group>.<destination>`. */
   group: string;
   clientId: string;
   /** Partitions of the topics when the bridge creates them (over-partition: adding later re-maps keys). */

@@ -1,4 +1,5 @@
-// The gateway's export queue: encoded payloads per queue (a destination's spans or scores), in this replica's memory,
+// One destination's export queue in the gateway: encoded payloads per lane (its spans, a tenant's,
+// or its scores), in this replica's memory,
 // bounded (BRIDGE_KAFKA_MAX_QUEUED_SPANS per queue; past it the consumer pauses fetching). Each
 // span belongs to a ticket (partition-assembly.ts); a ticket settles when every span of it was
 // acknowledged or dead-lettered by its destination, which is what lets the partition's offset be

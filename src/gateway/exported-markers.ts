@@ -1,7 +1,8 @@
 // The record of exported entities in gateway mode: markers in the compacted `<topic>-exported`
-// companion topic, one per exported entity (key: entity key, value: the envelope ids merged into
-// its span), in the partition number of its trace. The owner of a partition writes a marker once
-// every destination acknowledged the span, before the partition's offset may pass its records;
+// companion topic, one per exported entity and destination (key: `<destination>/<entity key>`,
+// value: the envelope ids merged into its span), in the partition number of its trace. The owner
+// of a partition in a destination's group writes a marker once that destination acknowledged the
+// span, before the group's offset may pass its records;
 // every replica reads the companion topic continuously, so that a new owner knows what the
 // previous one exported before it replays (a resend is a duplicate, anything else a late update).
 // Markers older than the retention are forgotten, as tombstones are in the embedded store.

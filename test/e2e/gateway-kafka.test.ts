@@ -233,17 +233,27 @@ describe('gateway mode, rebalancing', () => {
   }, 240_000);
 });
 
+/**
+ * Two destinations, `up` (the shared collector) and `down` (answers 503), with a delivery-queue
+ * bound of 40 spans; two replicas in a stable group.
+ */
+async function upAndDown() {
+  collector = await startFakeCollector();
+  const down = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-config-'));
+  const config = path.join(dir, 'destinations.yaml');
+  writeFileSync(config, `destinations:\n  - { name: up, type: otlp, traces_endpoint: '${collector.url}' }\n  - { name: down, type: otlp, traces_endpoint: '${down.url}' }\n`);
+  const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: 'http://127.0.0.1:9/v1/traces', env: { BRIDGE_CONFIG: config, BRIDGE_KAFKA_MAX_QUEUED_SPANS: '40' } };
+  const replicas = [await startReplica(options), await startReplica(options)];
+  await waitForStableGroup(replicas, 8);
+  return { down, options, replicas };
+}
+
 describe('gateway mode, destinations', () => {
   it('a rebalance while one of two destinations is down: the other gets every generation meanwhile; once back, both have every generation whole, copies identical', async () => {
-    collector = await startFakeCollector();
-    const down = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-config-'));
-    const config = path.join(dir, 'destinations.yaml');
-    writeFileSync(config, `destinations:\n  - { name: up, type: otlp, traces_endpoint: '${collector.url}' }\n  - { name: down, type: otlp, traces_endpoint: '${down.url}' }\n`);
+    // A small queue bound: the rebalance happens while the dead destination's consumers are paused.
+    const { down, options, replicas } = await upAndDown();
     try {
-      const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: 'http://127.0.0.1:9/v1/traces', env: { BRIDGE_CONFIG: config } };
-      const replicas = [await startReplica(options), await startReplica(options)];
-      await waitForStableGroup(replicas, 8);
       const urls = () => replicas.filter((r) => r.isRunning()).map((r) => r.url);
       const first = Array.from({ length: 100 }, (_, i) => splitTrace('dd1', i, Date.now() - 60_000));
       expect(await sendRoundRobin(urls, first, { concurrency: 10 })).toHaveLength(100);
@@ -256,6 +266,8 @@ describe('gateway mode, destinations', () => {
       expect(await sendRoundRobin(urls, second, { concurrency: 10 })).toHaveLength(100);
       const all = [...first, ...second];
       await waitUntil(() => checkExports(collector.spans(), all).missing === 0, 60_000, 'the healthy destination to get every trace');
+      // Markers are per destination: what the healthy one acknowledged is still owed to the dead one after the rebalance.
+      expect(replicas.some((r) => r.logs.some((l) => l['destination'] === 'down' && l.msg === 'a budget is reached: fetching pauses (requests are still accepted)'))).toBe(true);
       const refusedRequests = down.requests.length;
       down.setBehaviour({ kind: 'ok' });
       const accepted = () => down.requests.slice(refusedRequests).flatMap((r) => r.spans);
@@ -274,6 +286,58 @@ describe('gateway mode, destinations', () => {
     }
   }, 300_000);
 
+  it('one of two destinations down past its queue bound: only its consumer pauses; the other gets every span once and whole meanwhile; once back, the first gets everything once', async () => {
+    const { down, replicas } = await upAndDown();
+    try {
+      const traces = Array.from({ length: 200 }, (_, i) => splitTrace('indep', i, Date.now() - 60_000));
+      expect(await sendRoundRobin(() => replicas.map((r) => r.url), traces, { concurrency: 10 })).toHaveLength(200);
+      // 400 spans for a destination whose consumers hold at most 40 each: the dead one's consumers pause.
+      await waitUntil(() => {
+        const r = checkExports(collector.spans(), traces);
+        return r.missing === 0 && r.tracesWithOneRoot === 200;
+      }, 60_000, 'the healthy destination to get every trace while the other is down');
+      const up = checkExports(collector.spans(), traces);
+      expect(up).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 200, tracesWithOneRoot: 200 });
+      expect(collector.spans()).toHaveLength(400);
+      // Per destination: the dead one's consumer is paused and its group lags; the healthy one's committed everything.
+      const sum = (text: string, re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+      let seen = { downPaused: 0, upPaused: 0, downLag: 0, upLag: -1 };
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const texts = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
+        const all = texts.join('\n');
+        seen = {
+          downPaused: sum(all, /^bridge_kafka_consumer_paused\{destination="down"\} (\d+)/gm),
+          upPaused: sum(all, /^bridge_kafka_consumer_paused\{destination="up"\} (\d+)/gm),
+          downLag: sum(all, /^bridge_kafka_partition_lag\{destination="down",partition="\d+"\} (\d+)/gm),
+          upLag: sum(all, /^bridge_kafka_partition_lag\{destination="up",partition="\d+"\} (\d+)/gm),
+        };
+        if (seen.downPaused > 0 && seen.downLag > 0 && seen.upLag === 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(seen.downPaused).toBeGreaterThan(0);
+      expect(seen.upPaused).toBe(0);
+      expect(seen.downLag).toBeGreaterThan(0);
+      expect(seen.upLag).toBe(0);
+      const refused = down.requests.length;
+      expect(refused).toBeGreaterThan(0);
+      down.setBehaviour({ kind: 'ok' });
+      const accepted = () => down.requests.slice(refused).flatMap((r) => r.spans);
+      await waitUntil(() => {
+        const r = checkExports(accepted(), traces);
+        return r.missing === 0 && r.tracesWithOneRoot === 200;
+      }, 120_000, 'the destination back up to get every trace');
+      await new Promise((r) => setTimeout(r, 2000));
+      const back = checkExports(accepted(), traces);
+      process.stderr.write(`[gateway independent destinations] healthy while down ${JSON.stringify(up)}; metrics ${JSON.stringify(seen)}; back up ${JSON.stringify(back)}; ${refused} sends refused while down\n`);
+      // No rebalance here: the dead destination gets every span once too.
+      expect(back).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 200, tracesWithOneRoot: 200 });
+      expect(collector.spans()).toHaveLength(400);
+    } finally {
+      await down.close();
+    }
+  }, 300_000);
+
   it('a destination down past the queue bound: fetching pauses, requests are still accepted, the lag shows; once back, everything is exported', async () => {
     collector = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
     const a = await startReplica({ brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url, env: { BRIDGE_KAFKA_MAX_QUEUED_SPANS: '40' } });
@@ -287,8 +351,8 @@ describe('gateway mode, destinations', () => {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && (paused === 0 || lag === 0)) {
       const metrics = await (await fetch(`${a.url}/metrics`)).text();
-      paused = Number(/bridge_kafka_fetch_paused_total\{reason="export_queue"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{partition="\d+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      paused = Number(/bridge_kafka_fetch_paused_total\{[^}]*reason="export_queue"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{[^}]*partition="\d+"[^}]*\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
       if (paused === 0 || lag === 0) await new Promise((r) => setTimeout(r, 500));
     }
     expect(paused).toBeGreaterThan(0);
