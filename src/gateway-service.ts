@@ -28,7 +28,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
   });
   const kafka = createKafka(kafkaConfig, logger);
   const requestLog = createKafkaRequestLog(kafka, kafkaConfig, logger);
-  const markers = createExportedMarkers(kafka, kafkaConfig.exportedTopic, kafkaConfig.group, logger);
+  const markers = createExportedMarkers(kafka, kafkaConfig.exportedTopic, kafkaConfig.group, logger, kafkaConfig.maxMarkers);
   const recorder = createGenAiRecorder(config, logger);
   // One consumer (own group, queue, pause state, commits, markers) and its workers per destination:
   // a dead destination holds back only its own consumer (issue 15, scope 4).
@@ -81,13 +81,22 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
   metrics.observe({
     pendingEntities: () => consumers.reduce((n, c) => n + c.consumer.pendingEntities(), 0),
     queuedSpans: () => consumers.reduce((n, c) => n + c.consumer.queue.queuedItems(), 0),
+    kafkaMarkers: () => markers.size(),
   });
   const app = createServiceApp(config, { pipeline, metrics, logger, clock });
   let started: Promise<number> | undefined;
   let stopping: Promise<boolean> | undefined;
   let cancelPrune: (() => void) | undefined;
+  let evictedReported = 0;
   const prune = () => {
     markers.prune(clock.now() - config.tombstoneRetentionMillis);
+    // Evictions at the cap: counted and said once per interval.
+    const evicted = markers.evicted() - evictedReported;
+    if (evicted > 0) {
+      evictedReported += evicted;
+      metrics.kafkaMarkersEvicted.inc(evicted);
+      logger.warn({ evicted, held: markers.size(), maxMarkers: kafkaConfig.maxMarkers }, 'exported-entity markers were evicted at BRIDGE_KAFKA_MAX_MARKERS (oldest first): a late update for such an entity is exported as its own span');
+    }
     cancelPrune = clock.setTimer(prune, 60_000);
   };
   return {

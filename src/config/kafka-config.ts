@@ -26,6 +26,8 @@ export interface KafkaConfig {
   produceTimeoutMillis: number;
   /** Spans waiting per destination in this replica's memory; past it fetching pauses. */
   maxQueuedSpansPerDestination: number;
+  /** Exported-entity markers held in this replica's memory; past it the oldest are evicted. */
+  maxMarkers: number;
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,200}$/;
@@ -76,6 +78,8 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
   if (replicationFactor === 0) bad('BRIDGE_KAFKA_REPLICATION_FACTOR', 'a whole number from 1 to 100, or -1 for the broker default');
   const produceTimeoutMillis = number('BRIDGE_KAFKA_PRODUCE_TIMEOUT_MS', 10_000, 100, 600_000);
   const maxQueuedSpansPerDestination = number('BRIDGE_KAFKA_MAX_QUEUED_SPANS', 20_000, 1, 10_000_000);
+  // About 120 bytes a marker (bench/markers-memory.mjs): the default holds at most about 120 MB.
+  const maxMarkers = number('BRIDGE_KAFKA_MAX_MARKERS', 1_000_000, 1000, 100_000_000);
 
   let tls: KafkaConfig['tls'];
   const tlsText = get('BRIDGE_KAFKA_TLS');
@@ -120,5 +124,6 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
     ...(sasl ? { sasl } : {}),
     produceTimeoutMillis,
     maxQueuedSpansPerDestination,
+    maxMarkers,
   };
 }

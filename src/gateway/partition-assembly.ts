@@ -15,7 +15,7 @@
 // the replica and its disk are gone, the new owner replays from the committed offset, reads the
 // markers first, re-exports at most identical copies of what was exported but not yet committed,
 // and counts updates for marked entities as late.
-import { Assembler, type Collected, type CollectMode, type IngestResult } from '../assembly/assembler.js';
+import { Assembler, type Collected, type CollectMode, type EnvelopeIds, type IngestResult } from '../assembly/assembler.js';
 import { entityKey } from '../assembly/entity-key.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { LogEntry } from '../spool/request-log.js';
@@ -28,7 +28,7 @@ export interface PartitionAssemblyOptions {
   traceIdleMillis: number;
   observationTimeoutMillis: number;
   /** Envelope ids of an entity a previous owner exported (the companion topic's markers). */
-  markedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
+  markedEnvelopeIds: (key: string) => EnvelopeIds | undefined;
 }
 
 /** A collection on its way out: settles once every span of it was acknowledged. */

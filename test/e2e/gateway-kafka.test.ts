@@ -107,6 +107,8 @@ describe('gateway mode, failures', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(await metric('bridge_late_updates_total')).toBe(late.length);
     expect(await metric('bridge_duplicate_events_total')).toBeGreaterThanOrEqual(1);
+    // The markers the killed owner wrote are held (hashed) by the survivor.
+    expect(await metric('bridge_kafka_markers')).toBeGreaterThanOrEqual(40);
     const result = checkExports(collector.spans(), traces);
     expect(result).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0 });
   }, 240_000);
