@@ -9,6 +9,7 @@ import type { ServiceConfig } from './config/service-config.js';
 import { createExportedMarkers } from './gateway/exported-markers.js';
 import { createGatewayConsumer } from './gateway/gateway-consumer.js';
 import { createKafka, ensureTopics } from './gateway/kafka-client.js';
+import { createKafkaDeadLetters } from './gateway/kafka-dead-letters.js';
 import { createKafkaRequestLog } from './gateway/kafka-request-log.js';
 import type { SpanDraft } from './mapping/span-draft.js';
 import { createMetrics } from './metrics.js';
@@ -29,6 +30,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
   const kafka = createKafka(kafkaConfig, logger);
   const requestLog = createKafkaRequestLog(kafka, kafkaConfig, logger);
   const markers = createExportedMarkers(kafka, kafkaConfig.exportedTopic, kafkaConfig.group, logger, kafkaConfig.maxMarkers);
+  const deadLetters = createKafkaDeadLetters(kafka, kafkaConfig.deadLetterTopic, logger);
   const recorder = createGenAiRecorder(config, logger);
   // One consumer (own group, queue, pause state, commits, markers) and its workers per destination:
   // a dead destination holds back only its own consumer (issue 15, scope 4).
@@ -40,6 +42,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
       kafka,
       config: kafkaConfig,
       markers,
+      deadLetters,
       destination: destination.name,
       destinations: lanes,
       onQueued: () => {
@@ -128,6 +131,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
         // The producer also connects on the first request: a broker gone again now is the receiver's 503, not a failed start.
         await requestLog.start().catch((error: unknown) => logger.warn({ err: error }, 'the Kafka producer could not connect yet'));
         await markers.start();
+        await deadLetters.start();
         for (const worker of workers) worker.start();
         await Promise.all(consumers.map((c) => c.consumer.start()));
         cancelPrune = clock.setTimer(prune, 60_000);
@@ -161,6 +165,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
           await settlesWithin(clock, flushed, Math.max(0, deadlineMillis - clock.now()));
         }
         await markers.shutdown();
+        await deadLetters.shutdown();
         store.close();
         return drained;
       })();

@@ -12,6 +12,8 @@ export interface KafkaConfig {
   topic: string;
   /** `<topic>-exported`: compacted, same partition count; the record of exported entities. */
   exportedTopic: string;
+  /** `<topic>-dead-letters`: spans refused for good and records that could not be mapped. */
+  deadLetterTopic: string;
   /** The prefix of the consumer groups the replicas share: one per destination, `<group>.<destination>`. */
   group: string;
   clientId: string;
@@ -116,6 +118,7 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
     brokers,
     topic,
     exportedTopic: `${topic}-exported`,
+    deadLetterTopic: `${topic}-dead-letters`,
     group,
     clientId,
     partitions,

@@ -18,8 +18,11 @@
 // its committed offset. Records fetched for a partition it does not own (now) are dropped.
 // Budgets: past the memory budget, or with one of its lanes' queues at its bound, this consumer
 // pauses fetching; requests are never refused for it (the topic is the backlog).
+// Dead letters (a record that cannot be mapped, spans refused for good) go to the
+// `<topic>-dead-letters` topic; their ticket settles once the broker acknowledged the letter.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CollectMode } from '../assembly/assembler.js';
+import { encodeRecord } from '../assembly/record-codec.js';
 import type { Clock } from '../clock.js';
 import type { KafkaConfig } from '../config/kafka-config.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +32,8 @@ import { RECORDS_PER_SLICE, SLICE_MILLIS } from '../pipeline/ingest-pipeline.js'
 import { mapAndEncode, type PipelineDestination } from '../pipeline/map-record.js';
 import { exceedsMemoryBudget, processMemory } from '../pipeline/memory-budget.js';
 import type { ExportedMarkers } from './exported-markers.js';
+import type { KafkaDeadLetters } from './kafka-dead-letters.js';
+import type { NewDeadLetter } from '../spool/export-queue.js';
 import { decodeRecordValue } from './gateway-record.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { PartitionAssembly, type Ticket } from './partition-assembly.js';
@@ -37,6 +42,8 @@ export interface GatewayConsumerOptions {
   kafka: Kafka;
   config: KafkaConfig;
   markers: ExportedMarkers;
+  /** The `<topic>-dead-letters` writer. */
+  deadLetters: Pick<KafkaDeadLetters, 'write'>;
   /** The destination this consumer delivers to: its group is `<config.group>.<destination>`. */
   destination: string;
   /** The destination's lanes (one, or one per tenant). */
@@ -115,10 +122,14 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   let sliceScheduled = false;
   let marking = false;
 
-  const queue = new DeliveryQueue(config.maxQueuedSpansPerDestination, (ticket) => {
-    toMark.add(ticket);
-    void markSettled();
-  });
+  const queue = new DeliveryQueue(
+    config.maxQueuedSpansPerDestination,
+    (ticket) => {
+      toMark.add(ticket);
+      void markSettled();
+    },
+    (letter, atMillis) => options.deadLetters.write(letter, atMillis),
+  );
 
   function overMemory(): boolean {
     return exceedsMemoryBudget(processMemory(), options.memoryLimitBytes);
@@ -232,6 +243,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     const collected = state.collect(clock.now(), RECORDS_PER_SLICE, mode);
     if (collected.keys.length === 0) return 0;
     const spans: Array<{ queue: string; payload: Uint8Array }> = [];
+    const letters: NewDeadLetter[] = [];
     const drafts: SpanDraft[] = [];
     for (const [index, lane] of destinations.entries()) {
       const feedsMetrics = (lane.feedsMetrics ?? index === 0) && options.onDraftsQueued !== undefined;
@@ -241,16 +253,20 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
           spans.push(item);
           if (feedsMetrics && item.draft) drafts.push(item.draft);
         } catch (error) {
-          // The same record fails the same way on every owner: counted and logged, never retried.
+          // The same record fails the same way on every owner: kept aside as a dead letter (its
+          // JSON, as the embedded store keeps it), never retried in a loop.
+          const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
+          letters.push({ destination: lane.name, holds: 'record', reason, payloads: [Buffer.from(encodeRecord(record))], spanCount: 1 });
           metrics.deadLettered.inc({ destination });
-          logger.error({ lane: lane.name, reason: error instanceof Error ? error.message : String(error) }, 'a completed record could not be mapped or encoded; dropped');
+          logger.error({ lane: lane.name, reason }, 'a completed record could not be exported; moved to dead letters');
         }
       }
     }
-    const ticket = state.confirm(collected, spans.length);
+    const ticket = state.confirm(collected, spans.length + letters.length);
     for (const span of spans) queue.add(span.queue, span.payload, ticket);
+    for (const letter of letters) queue.deadLetterRecord(letter, clock.now(), ticket);
     if (drafts.length > 0) options.onDraftsQueued?.(drafts);
-    if (spans.length === 0) toMark.add(ticket);
+    if (spans.length + letters.length === 0) toMark.add(ticket);
     else options.onQueued();
     return collected.keys.length;
   }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import type { CollectedSpan } from '../../helpers/fake-collector.js';
-import { spawnBridge, type RunningBridge } from '../../helpers/bridge-process.js';
+import { spawnBridge, type BridgeOptions, type RunningBridge } from '../../helpers/bridge-process.js';
 
 export interface GatewayOptions {
   brokers: string;
@@ -18,8 +18,9 @@ export interface GatewayOptions {
   env?: Record<string, string>;
 }
 
-export async function startReplica(options: GatewayOptions, readyTimeoutMillis = 15_000): Promise<RunningBridge> {
-  const bridge = spawnBridge({
+/** The settings of a replica (also for `node dist/main.js <command>` in gateway mode). */
+export function replicaOptions(options: GatewayOptions): BridgeOptions {
+  return {
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-')),
     collectorUrl: options.collectorUrl,
     env: {
@@ -33,7 +34,11 @@ export async function startReplica(options: GatewayOptions, readyTimeoutMillis =
       BRIDGE_SHUTDOWN_TIMEOUT_MS: '5000',
       ...options.env,
     },
-  });
+  };
+}
+
+export async function startReplica(options: GatewayOptions, readyTimeoutMillis = 15_000): Promise<RunningBridge> {
+  const bridge = spawnBridge(replicaOptions(options));
   try {
     const url = await bridge.listening;
     await bridge.waitForLog((log) => log.msg === 'ready', readyTimeoutMillis);

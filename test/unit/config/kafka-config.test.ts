@@ -16,6 +16,7 @@ describe('Kafka settings', () => {
       brokers: ['k1:9092', 'k2:9092'],
       topic: 'langfuse-otel-bridge',
       exportedTopic: 'langfuse-otel-bridge-exported',
+      deadLetterTopic: 'langfuse-otel-bridge-dead-letters',
       group: 'langfuse-otel-bridge',
       clientId: 'langfuse-otel-bridge',
       partitions: 64,
