@@ -80,8 +80,11 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
   if (replicationFactor === 0) bad('BRIDGE_KAFKA_REPLICATION_FACTOR', 'a whole number from 1 to 100, or -1 for the broker default');
   const produceTimeoutMillis = number('BRIDGE_KAFKA_PRODUCE_TIMEOUT_MS', 10_000, 100, 600_000);
   const maxQueuedSpansPerDestination = number('BRIDGE_KAFKA_MAX_QUEUED_SPANS', 20_000, 1, 10_000_000);
-  // About 120 bytes a marker (bench/markers-memory.mjs): the default holds at most about 120 MB.
-  const maxMarkers = number('BRIDGE_KAFKA_MAX_MARKERS', 1_000_000, 1000, 100_000_000);
+  // About 120 bytes a marker (bench/markers-memory.mjs): the default holds at most about 30 MB, a
+  // small share of the default 512 MiB memory budget (a larger default would let markers alone keep
+  // the consumers paused at that budget). 250,000 covers minutes of traffic at 1,000 entities/s,
+  // which is what a replay after a rebalance and late updates need.
+  const maxMarkers = number('BRIDGE_KAFKA_MAX_MARKERS', 250_000, 1000, 100_000_000);
 
   let tls: KafkaConfig['tls'];
   const tlsText = get('BRIDGE_KAFKA_TLS');

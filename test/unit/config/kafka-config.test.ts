@@ -20,7 +20,7 @@ describe('Kafka settings', () => {
       group: 'langfuse-otel-bridge',
       clientId: 'langfuse-otel-bridge',
       partitions: 64,
-      maxMarkers: 1_000_000,
+      maxMarkers: 250_000,
     });
   });
 
