@@ -4,11 +4,13 @@
 // jars from scripts/provision-e2e.sh), beside the single-process SQLite figure from the same run
 // and the same load: --events LiteLLM-shaped events (trace-create + generation-create pairs) in
 // requests of --batch, --concurrency clients (split evenly over the replicas), every span checked
-// at a local OTLP sink. Nothing is pinned: the broker (a JVM) shares the 2 cores with the bridges,
+// at a local OTLP sink; and the gateway with one replica and TWO destinations (each its own sink):
+// every destination has its own consumer group that assembles the topic itself, so this run shows
+// what that independence costs (the bridges' CPU per event, from /proc, beside the rates). Nothing is pinned: the broker (a JVM) shares the 2 cores with the bridges,
 // the load and the sink, so the figures compare the modes on this machine, not a deployment.
 // Then one JSON line with every figure. Exit code 1 when a span is missing.
 // Flags: node bench/gateway.mjs --help
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge } from './lib/bridge-process.mjs';
@@ -23,7 +25,7 @@ const FLAGS = {
   batch: { type: 'string', default: '20', help: 'events per request' },
   concurrency: { type: 'string', default: '8', help: 'clients (split over the replicas)' },
   partitions: { type: 'string', default: '16', help: 'partitions of the gateway topic' },
-  skip: { type: 'string', multiple: true, default: [], help: 'skip a run: sqlite, gateway1, gateway2 (repeatable)' },
+  skip: { type: 'string', multiple: true, default: [], help: 'skip a run: sqlite, gateway1, gateway2, gateway1x2dest (repeatable)' },
   ...COMMON_FLAGS,
 };
 const flags = parseFlags('npm run bench:gateway -- [flags]   (or: node bench/gateway.mjs [flags] after npm run build)', FLAGS);
@@ -32,13 +34,25 @@ const extraEnv = envPairs(flags.env);
 let failed = false;
 
 const sink = await startSinkProcess();
+const sink2 = flags.skip.includes('gateway1x2dest') ? undefined : await startSinkProcess();
 const broker = await startKafkaBroker();
 const results = { bench: 'gateway', settings: { ...flags, help: undefined }, loadAverage: loadavg() };
 let topicSeq = 0;
 
-/** Runs the load over `bridges` (each its share of clients and events), waits for every span. */
-async function run(label, bridges) {
-  await sink.reset();
+/** CPU seconds (user + system) a process used so far, from /proc (clock ticks of 10 ms). */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs the load over `bridges` (each its share of clients and events), waits for every span at every sink. */
+async function run(label, bridges, sinks = [sink]) {
+  await Promise.all(sinks.map((s) => s.reset()));
+  const cpuBefore = bridges.map((b) => cpuSecondsOf(b.pid));
   const stream = createBodyStream();
   const events = num('events');
   const perBridge = Math.floor(events / bridges.length);
@@ -48,21 +62,28 @@ async function run(label, bridges) {
   const accepted = loads.reduce((n, l) => n + l.accepted, 0);
   const lastAck = Math.max(...loads.map((l) => l.lastAnsweredAt));
   // One span per event: a generation, or the root span of its trace.
-  const done = await sink.waitForSpans(accepted, num('drain-timeout-seconds') * 1000);
+  const waits = await Promise.all(sinks.map((s) => s.waitForSpans(accepted, num('drain-timeout-seconds') * 1000)));
+  const cpuSeconds = bridges.reduce((n, b, i) => n + cpuSecondsOf(b.pid) - cpuBefore[i], 0);
+  const done = {
+    at: waits.some((w) => w.at === undefined) ? undefined : Math.max(...waits.map((w) => w.at)),
+    check: { missing: waits.reduce((n, w) => n + w.check.missing, 0), duplicates: waits.reduce((n, w) => n + w.check.duplicates, 0) },
+  };
   if (done.check.missing > 0) failed = true;
   const seconds = done.at === undefined ? undefined : (done.at - firstSentAt) / 1000;
   const result = {
     replicas: bridges.length,
+    destinations: sinks.length,
     events: accepted,
+    bridgeCpuMicrosPerEvent: Math.round((cpuSeconds * 1e6) / accepted),
     acksPerSecond: Math.round(accepted / ((lastAck - firstSentAt) / 1000)),
     endToEndEventsPerSecond: seconds === undefined ? undefined : Math.round(accepted / seconds),
     requestLatencyMs: latencySummary(loads.flatMap((l) => l.latencies)),
     refused503: loads.reduce((n, l) => n + l.refused503, 0),
     peakRssMb: bridges.map((b) => +b.peakRssMb().toFixed(1)),
-    spans: done.check,
+    spans: waits.map((w) => w.check),
   };
   console.log(
-    `${label}: ${accepted} events, ${result.acksPerSecond} acks/s, ${result.endToEndEventsPerSecond ?? 'TIMEOUT'} events/s end to end; 207 p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; 503s ${result.refused503}; peak RSS ${result.peakRssMb.join(', ')} MB; ${done.check.missing} missing, ${done.check.duplicates} duplicates`,
+    `${label}: ${accepted} events, ${result.acksPerSecond} acks/s, ${result.endToEndEventsPerSecond ?? 'TIMEOUT'} events/s end to end; 207 p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; bridge CPU ${result.bridgeCpuMicrosPerEvent} µs/event; 503s ${result.refused503}; peak RSS ${result.peakRssMb.join(', ')} MB; ${done.check.missing} missing, ${done.check.duplicates} duplicates`,
   );
   return result;
 }
@@ -94,8 +115,19 @@ try {
   if (!flags.skip.includes('sqlite')) results.sqlite = await withBridges(1, {}, (b) => run('single process, SQLite', b));
   if (!flags.skip.includes('gateway1')) results.gateway1 = await withBridges(1, gatewayEnv(), (b) => run('gateway, 1 replica', b));
   if (!flags.skip.includes('gateway2')) results.gateway2 = await withBridges(2, gatewayEnv(), (b) => run('gateway, 2 replicas', b));
+  if (sink2) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-gw-config-'));
+    const config = path.join(dir, 'destinations.yaml');
+    writeFileSync(config, `destinations:\n  - { name: one, type: otlp, traces_endpoint: '${sink.tracesUrl}' }\n  - { name: two, type: otlp, traces_endpoint: '${sink2.tracesUrl}' }\n`);
+    try {
+      results.gateway1x2dest = await withBridges(1, { ...gatewayEnv(), BRIDGE_CONFIG: config }, (b) => run('gateway, 1 replica, 2 destinations', b, [sink, sink2]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 } finally {
   await sink.stop();
+  await sink2?.stop();
   await broker.stop();
 }
 console.log(JSON.stringify(results));

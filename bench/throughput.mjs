@@ -79,10 +79,15 @@ function endToEnd() {
     await sink.capture(num('relay-megabytes') * 1048576);
     const stream = createBodyStream();
     const runtimeBefore = await runtimeFigures(bridge.url);
+    const cpuBefore = bridge.cpuSeconds();
     const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
     const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
     // One span per event: a generation, or the root span of its trace.
     const done = await spansArrived(load.accepted);
+    // The bridge's CPU from the first request until the sink held every span: the cost per event
+    // whatever else the machine was doing (a wall-clock rate also counts waiting for the core).
+    const cpuAfter = bridge.cpuSeconds();
+    const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
     const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
     const runtime = runtimeBetween(runtimeBefore, await runtimeFigures(bridge.url), load.accepted);
     const result = {
@@ -98,6 +103,8 @@ function endToEnd() {
       endToEndSeconds: e2eSeconds === undefined ? undefined : +e2eSeconds.toFixed(2),
       endToEndEventsPerSecond: e2eSeconds === undefined ? undefined : Math.round(load.accepted / e2eSeconds),
       requestLatencyMs: latencySummary(load.latencies),
+      bridgeCpuSeconds: cpuSeconds === undefined ? undefined : +cpuSeconds.toFixed(2),
+      cpuMicrosPerEvent: cpuSeconds === undefined ? undefined : +((cpuSeconds * 1e6) / Math.max(1, load.accepted)).toFixed(1),
       baseRssMb: +baseRssMb.toFixed(1),
       burstPeakRssMb: +bridge.peakRssMb().toFixed(1),
       bridgeRuntime: runtime,
@@ -105,6 +112,7 @@ function endToEnd() {
       spans: done.check,
     };
     console.log(`end to end: ${result.events} events (${result.bytesPerEvent} B/event, ${result.eventsPerRequest}/request, ${result.concurrency} clients) acknowledged in ${result.acksSeconds} s = ${result.acksPerSecond} acks/s; all exported after ${result.endToEndSeconds ?? 'TIMEOUT'} s = ${result.endToEndEventsPerSecond ?? '-'} events/s end to end`);
+    console.log(`  bridge CPU: ${result.bridgeCpuSeconds ?? '-'} s for the burst = ${result.cpuMicrosPerEvent ?? '-'} µs per event (user + system, all threads, first request to last span exported)`);
     console.log(`  spans: ${result.spans.distinctExported}/${result.spans.expected} distinct exported, ${result.spans.missing} missing, ${result.spans.duplicates} duplicates; OTLP ${result.otlp.requests} requests, ${result.otlp.megabytes} MB, ${result.otlp.bytesPerSpan} B/span`);
     console.log(`  burst: peak RSS ${result.burstPeakRssMb} MB (idle ${result.baseRssMb} MB); request latency p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; 503s ${result.refused503}`);
     if (runtime) console.log(`  bridge: ${describeRuntime(runtime)}`);

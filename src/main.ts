@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './logger.js';
 import { MappingError } from './mapping/load-mapping.js';
 import { configureHttpServer } from './receiver/http-server.js';
 import { createGatewayService } from './gateway-service.js';
+import { createKafka } from './gateway/kafka-client.js';
+import { readKafkaDeadLetters } from './gateway/kafka-dead-letters.js';
 import { createDestinations, createService, openStore } from './service.js';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError, type DataDirLock } from './spool/data-dir-lock.js';
 import { StoreDamagedError } from './spool/open-database.js';
@@ -63,7 +65,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (command === 'serve') return serve(config, logger);
   if (command === 'store' && sub === 'check') return runStoreCheck(config.dataDir, process.stdout, process.stderr);
   try {
-    if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return listDeadLetters(config);
+    if (command === 'dead-letters' && (sub === 'list' || sub === undefined)) return await listDeadLetters(config, logger);
     if (command === 'dead-letters' && sub === 'retry') return await retryDeadLetters(config, logger);
   } catch (error) {
     return startupFailure(error);
@@ -181,7 +183,13 @@ async function serve(config: ServiceConfig, logger: Logger): Promise<number> {
   });
 }
 
-function listDeadLetters(config: ServiceConfig): number {
+async function listDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
+  if (config.kafka) {
+    // Gateway mode: the letters are in the `<topic>-dead-letters` topic, not in a local store.
+    const count = await readKafkaDeadLetters(createKafka(config.kafka, logger), config.kafka.deadLetterTopic, (line) => void process.stdout.write(`${JSON.stringify(line)}\n`));
+    process.stderr.write(`${count} dead letter(s) in ${config.kafka.deadLetterTopic}\n`);
+    return 0;
+  }
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
   const store = openStore(config, { onCorrupt: 'refuse' });
   try {
@@ -194,6 +202,10 @@ function listDeadLetters(config: ServiceConfig): number {
 }
 
 async function retryDeadLetters(config: ServiceConfig, logger: Logger): Promise<number> {
+  if (config.kafka) {
+    process.stderr.write(`dead-letters retry is not available in gateway mode: \`dead-letters list\` lists the letters of ${config.kafka.deadLetterTopic} (see the README, "Scale out")\n`);
+    return 2;
+  }
   // A command never sets a damaged store aside, whatever BRIDGE_STORE_ON_CORRUPT says: only serve does.
   const store = openStore(config, { onCorrupt: 'refuse' });
   try {

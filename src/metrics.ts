@@ -10,6 +10,7 @@ export interface GaugeSources {
   queuedSpans: () => number;
   deadLetters: () => number;
   storeWritable: () => number;
+  kafkaMarkers: () => number;
 }
 
 export type BridgeMetrics = ReturnType<typeof createMetrics>;
@@ -87,13 +88,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     // Gateway mode (Kafka) only.
     kafkaPartitionLag: new Gauge({
       name: 'bridge_kafka_partition_lag',
-      help: "Records of an owned partition past its committed offset (log end minus committed): what a new owner would replay.",
-      labelNames: ['partition'],
+      help: "Records of an owned partition past its destination group's committed offset (log end minus committed): what a new owner would replay.",
+      labelNames: ['destination', 'partition'],
       registers: [registry],
     }),
-    kafkaRecordsSkipped: counter('bridge_kafka_records_skipped_total', 'Fetched records not assembled, by reason (not_owned: the partition was revoked; unreadable).', ['reason']),
-    kafkaRebalances: counter('bridge_kafka_rebalances_total', 'Partition assignments this replica received (each drops open state and replays from the committed offsets).'),
-    kafkaFetchPaused: counter('bridge_kafka_fetch_paused_total', 'Times fetching paused at a budget, by reason (memory, export_queue).', ['reason']),
+    kafkaRecordsSkipped: counter('bridge_kafka_records_skipped_total', 'Fetched records not assembled, by destination consumer and reason (not_owned: the partition was revoked; unreadable).', ['destination', 'reason']),
+    kafkaRebalances: counter('bridge_kafka_rebalances_total', "Partition assignments this replica's destination consumers received (each drops open state and replays from the committed offsets).", ['destination']),
+    kafkaFetchPaused: counter('bridge_kafka_fetch_paused_total', "Times a destination's consumer paused fetching at a budget, by reason (memory, export_queue).", ['destination', 'reason']),
+    kafkaMarkers: gauge('bridge_kafka_markers', 'Exported-entity markers held in memory (gateway mode; capped by BRIDGE_KAFKA_MAX_MARKERS).', 'kafkaMarkers'),
+    kafkaMarkersEvicted: counter('bridge_kafka_markers_evicted_total', 'Markers evicted at BRIDGE_KAFKA_MAX_MARKERS, oldest first (a late update for such an entity is exported as its own span).'),
+    kafkaConsumerPaused: new Gauge({
+      name: 'bridge_kafka_consumer_paused',
+      help: "1 while a destination's consumer has paused fetching at a budget (its queue full: the destination is slow or down), else 0.",
+      labelNames: ['destination'],
+      registers: [registry],
+    }),
     /** Wires the gauges to the live components, once they exist. */
     observe(from: Partial<GaugeSources>) {
       Object.assign(sources, from);

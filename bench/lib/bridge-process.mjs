@@ -46,6 +46,25 @@ export function processMemory(pid) {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (`getconf CLK_TCK`; 100 on Linux unless told otherwise). */
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/**
+ * CPU seconds the process has used so far, user plus system (utime + stime of /proc/<pid>/stat, all
+ * its threads: V8's GC helpers and libuv's pool included); undefined when it cannot be read.
+ * Resolution: one clock tick (10 ms).
+ */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Bytes under `dir` (the store on disk). */
 export function diskBytes(dir) {
   let total = 0;
@@ -198,6 +217,8 @@ export async function startBridge({ dataDir, otlpUrl, env = {}, cpu, limit, logL
       return exit;
     },
     memory,
+    /** CPU seconds the bridge used so far (taskset execs node, so the pid is node's). */
+    cpuSeconds: () => processCpuSeconds(child.pid),
     peakRssMb: () => (memory(), peakKb / 1024),
     /**
      * Polls until `pathname` answers `status` (or any answer when status is 0); resolves the

@@ -108,11 +108,14 @@ interface TraceState extends Tracked {
   clientRootIds?: Set<string>;
 }
 
+/** The envelope ids that made up an exported span: only membership is asked (a Set, or hashes of them). */
+export type EnvelopeIds = Pick<ReadonlySet<string>, 'has'>;
+
 export interface AssemblerOptions {
   traceIdleMillis: number;
   observationTimeoutMillis: number;
   /** Is this entity already queued? Returns the envelope ids that made up its span. */
-  exportedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
+  exportedEnvelopeIds: (key: string) => EnvelopeIds | undefined;
   /** The stored entries with these seqs (to refold an entity after an out-of-order event). */
   readEntries: (seqs: readonly number[]) => LogEntry[];
 }

@@ -305,6 +305,7 @@ const kafkaSchema = z.strictObject({
   replication_factor: z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)], 'a whole number (-1: the broker default)').optional(),
   produce_timeout: durationSchema.optional(),
   max_queued_spans: positiveIntSchema.optional(),
+  max_markers: positiveIntSchema.optional(),
   tls: z.strictObject({ enabled: booleanSchema.optional(), ca_file: z.string('a PEM file path').optional(), insecure: booleanSchema.optional() }).optional(),
   sasl: z
     .strictObject({
@@ -328,6 +329,7 @@ function kafkaSectionAsEnv(kafka: z.output<typeof kafkaSchema>, file: string): R
   set('BRIDGE_KAFKA_REPLICATION_FACTOR', kafka.replication_factor);
   set('BRIDGE_KAFKA_PRODUCE_TIMEOUT_MS', kafka.produce_timeout === undefined ? undefined : toMillis(kafka.produce_timeout));
   set('BRIDGE_KAFKA_MAX_QUEUED_SPANS', kafka.max_queued_spans);
+  set('BRIDGE_KAFKA_MAX_MARKERS', kafka.max_markers);
   set('BRIDGE_KAFKA_TLS', kafka.tls?.enabled ?? (kafka.tls ? true : undefined));
   set('BRIDGE_KAFKA_TLS_CA_FILE', kafka.tls?.ca_file === undefined ? undefined : path.resolve(path.dirname(file), kafka.tls.ca_file));
   set('BRIDGE_KAFKA_TLS_INSECURE', kafka.tls?.insecure);

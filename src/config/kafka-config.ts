@@ -12,7 +12,9 @@ export interface KafkaConfig {
   topic: string;
   /** `<topic>-exported`: compacted, same partition count; the record of exported entities. */
   exportedTopic: string;
-  /** The consumer group the replicas share. */
+  /** `<topic>-dead-letters`: spans refused for good and records that could not be mapped. */
+  deadLetterTopic: string;
+  /** The prefix of the consumer groups the replicas share: one per destination, `<group>.<destination>`. */
   group: string;
   clientId: string;
   /** Partitions of the topics when the bridge creates them (over-partition: adding later re-maps keys). */
@@ -26,6 +28,8 @@ export interface KafkaConfig {
   produceTimeoutMillis: number;
   /** Spans waiting per destination in this replica's memory; past it fetching pauses. */
   maxQueuedSpansPerDestination: number;
+  /** Exported-entity markers held in this replica's memory; past it the oldest are evicted. */
+  maxMarkers: number;
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,200}$/;
@@ -76,6 +80,11 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
   if (replicationFactor === 0) bad('BRIDGE_KAFKA_REPLICATION_FACTOR', 'a whole number from 1 to 100, or -1 for the broker default');
   const produceTimeoutMillis = number('BRIDGE_KAFKA_PRODUCE_TIMEOUT_MS', 10_000, 100, 600_000);
   const maxQueuedSpansPerDestination = number('BRIDGE_KAFKA_MAX_QUEUED_SPANS', 20_000, 1, 10_000_000);
+  // About 120 bytes a marker (bench/markers-memory.mjs): the default holds at most about 30 MB, a
+  // small share of the default 512 MiB memory budget (a larger default would let markers alone keep
+  // the consumers paused at that budget). 250,000 covers minutes of traffic at 1,000 entities/s,
+  // which is what a replay after a rebalance and late updates need.
+  const maxMarkers = number('BRIDGE_KAFKA_MAX_MARKERS', 250_000, 1000, 100_000_000);
 
   let tls: KafkaConfig['tls'];
   const tlsText = get('BRIDGE_KAFKA_TLS');
@@ -112,6 +121,7 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
     brokers,
     topic,
     exportedTopic: `${topic}-exported`,
+    deadLetterTopic: `${topic}-dead-letters`,
     group,
     clientId,
     partitions,
@@ -120,5 +130,6 @@ export function resolveKafkaConfig(env: Record<string, string | undefined>, issu
     ...(sasl ? { sasl } : {}),
     produceTimeoutMillis,
     maxQueuedSpansPerDestination,
+    maxMarkers,
   };
 }

@@ -22,6 +22,7 @@ import type { TlsMaterial } from '../config/tls-config.js';
 import type { DraftAttributes, SpanDraft } from '../mapping/span-draft.js';
 import { grpcCredentials } from './grpc-credentials.js';
 import { describeTlsFailure, tlsAgentOptions } from './tls-options.js';
+import { sameAttributes } from './same-attributes.js';
 import { createResourceCache } from './to-readable-span.js';
 
 /** Semconv advice for gen_ai.client.token.usage ({token}). */
@@ -172,7 +173,15 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
   // Built now: whatever the SDK refuses in these settings, it refuses at start.
   let firstSet: ReturnType<typeof newReaders> | undefined = newReaders();
 
+  // Consecutive drafts mostly come from one sender: the last resource is compared first.
+  let last: { resource: DraftAttributes; instruments: Instruments } | undefined;
   const instrumentsFor = (draftResource: DraftAttributes): Instruments | undefined => {
+    if (last && sameAttributes(last.resource, draftResource)) return last.instruments;
+    const found = findInstruments(draftResource);
+    if (found) last = { resource: draftResource, instruments: found };
+    return found;
+  };
+  const findInstruments = (draftResource: DraftAttributes): Instruments | undefined => {
     const key = JSON.stringify(Object.entries(draftResource).sort(([a], [b]) => (a < b ? -1 : 1)));
     const known = providers.get(key);
     if (known) return known;
@@ -267,6 +276,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       firstSet = undefined;
       await Promise.all([...[...providers.values()].map((i) => i.provider.shutdown()), ...unused.map((e) => e.shutdown())]);
       providers.clear();
+      last = undefined;
     },
   };
 }

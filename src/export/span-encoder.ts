@@ -7,8 +7,9 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
-import { encodeTraceRequest } from './otlp-protobuf.js';
-import { bridgeInstrumentationScope, createResourceCache, toReadableSpan, type ReadableSpanOptions } from './to-readable-span.js';
+import { sameAttributes } from './same-attributes.js';
+import { encodeResourceParts, encodeScopeParts, encodeSpanRequest, type RequestParts } from './otlp-protobuf.js';
+import { bridgeInstrumentationScope, createResourceCache, toEncodableSpan, toReadableSpan, type ReadableSpanOptions } from './to-readable-span.js';
 
 export interface SpanEncoderOptions extends ReadableSpanOptions {
   /** `protobuf` payloads concatenate into one request; `json` ones are joined by their lists. */
@@ -31,10 +32,10 @@ export interface SpanEncoderOptions extends ReadableSpanOptions {
 /** Throws when the draft cannot be encoded (the same draft would fail again). */
 export type SpanEncoder = (draft: SpanDraft) => Uint8Array;
 
+/** Distinct resources whose encoded bytes are kept; past it, the oldest is encoded again when seen. */
+const MAX_ENCODED_RESOURCES = 256;
+
 export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
-  // Protobuf requests are written by our encoder (the same bytes, natively copied strings);
-  // JSON requests go through the official serializer.
-  const encodeSpans = options.encoding === 'json' ? (spans: ReadableSpan[]) => JsonTraceSerializer.serializeRequest(spans) : encodeTraceRequest;
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
   const scope = options.instrumentationScope ?? bridgeInstrumentationScope(options.bridgeVersion);
   // Spans passed through from OTLP keep their sender's scope; one object per scope, because the
@@ -54,11 +55,46 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
     ...(options.attributeCountLimit === undefined ? {} : { attributeCountLimit: options.attributeCountLimit }),
   };
   const { tenantAttribute } = options;
-  return (draft) => {
-    const spanScope = draft.scope ? senderScope(draft.scope) : scope;
-    const resource = draft.tenant !== undefined && tenantAttribute !== undefined ? { ...draft.resource, [tenantAttribute]: draft.tenant } : draft.resource;
-    const encoded = encodeSpans([toReadableSpan(draft, resources.resourceFor(resource), spanScope, spanOptions)]);
-    if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
-    return encoded;
+  const resourceOf = (draft: SpanDraft) =>
+    draft.tenant !== undefined && tenantAttribute !== undefined ? { ...draft.resource, [tenantAttribute]: draft.tenant } : draft.resource;
+
+  if (options.encoding === 'json') {
+    // JSON requests go through the official serializer.
+    return (draft) => {
+      const spanScope = draft.scope ? senderScope(draft.scope) : scope;
+      const encoded = JsonTraceSerializer.serializeRequest([toReadableSpan(draft, resources.resourceFor(resourceOf(draft)), spanScope, spanOptions)]);
+      if (encoded === undefined) throw new Error('the OTLP serializer produced no request');
+      return encoded;
+    };
+  }
+
+  // Protobuf requests are written by our encoder (the same bytes as the official serializer),
+  // straight from the draft: each request holds one span, so the resource and scope messages are
+  // encoded once and kept as bytes. A draft's resource is a handful of keys built in one order by
+  // the mapping, so its JSON text is a cheap cache key (the Resource itself, and so the bytes, is
+  // still the ResourceCache's, whose key ignores order).
+  const encodedResources = new Map<string, RequestParts>();
+  // Consecutive drafts mostly come from one sender: the last resource is compared key by key
+  // before any key text is built.
+  let last: { resource: SpanDraft['resource']; parts: RequestParts } | undefined;
+  const resourcePartsFor = (draft: SpanDraft): RequestParts => {
+    const own = resourceOf(draft);
+    if (last && sameAttributes(last.resource, own)) return last.parts;
+    const key = JSON.stringify(own);
+    let parts = encodedResources.get(key);
+    if (!parts) {
+      if (encodedResources.size >= MAX_ENCODED_RESOURCES) encodedResources.delete(encodedResources.keys().next().value as string);
+      encodedResources.set(key, (parts = encodeResourceParts(resources.resourceFor(own))));
+    }
+    last = { resource: own, parts };
+    return parts;
   };
+  const encodedScopes = new WeakMap<InstrumentationScope, RequestParts>();
+  const scopePartsFor = (spanScope: InstrumentationScope): RequestParts => {
+    let parts = encodedScopes.get(spanScope);
+    if (!parts) encodedScopes.set(spanScope, (parts = encodeScopeParts(spanScope)));
+    return parts;
+  };
+  return (draft) => encodeSpanRequest(resourcePartsFor(draft), scopePartsFor(draft.scope ? senderScope(draft.scope) : scope), toEncodableSpan(draft, spanOptions));
 }
+

@@ -1,5 +1,7 @@
-// Turns a SpanDraft into the sdk-trace-base ReadableSpan the OTLP serializers read, and caches
-// Resources so equal attribute sets share one object. Pure; no network, no environment reads.
+// Turns a SpanDraft into its OTel values: the EncodableSpan the protobuf writer takes (ids,
+// clamped times, limited attributes, status), and from it the sdk-trace-base ReadableSpan the
+// official serializers read (JSON, console); caches Resources so equal attribute sets share one
+// object. Pure; no network, no environment reads.
 
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, HrTime, SpanContext, SpanStatus } from '@opentelemetry/api';
@@ -16,6 +18,7 @@ import type {
   SpanDraft,
 } from '../mapping/span-draft.js';
 import { toSpanId, toTraceId } from './ids.js';
+import { spanFlags, type EncodableSpan } from './otlp-protobuf.js';
 
 /** The instrumentation scope name of every span the bridge emits. */
 export const INSTRUMENTATION_SCOPE_NAME = 'langfuse-otel-bridge';
@@ -57,9 +60,39 @@ const STATUS_CODES: Record<DraftStatus['code'], SpanStatusCode> = {
 };
 
 /**
- * Builds a finished, sampled ReadableSpan from a draft. Ids come from ids.ts; times keep every
- * nanosecond. `resource` should come from a {@link ResourceCache} so spans of one resource share
- * the object (the OTLP transformer groups by identity). Never throws for a well-typed draft.
+ * A draft's OTel values, as the protobuf writer takes them: ids from ids.ts, times clamped into
+ * OTLP's range (every nanosecond kept), attributes limited, a finished, sampled span. Never
+ * throws for a well-typed draft.
+ */
+export function toEncodableSpan(draft: SpanDraft, options: ReadableSpanOptions = {}): EncodableSpan {
+  const startNanos = clampToEpoch(draft.startTimeUnixNano);
+  // Like the SDK's Span.end(): an end before the start (clock skew in client data) becomes the
+  // start, so the duration is never negative.
+  const endNanos = maxBigInt(clampToEpoch(draft.endTimeUnixNano), startNanos);
+  const { attributes, dropped } = limitAttributes(draft.attributes, options.attributeValueLengthLimit, options.attributeCountLimit);
+  const status = toSpanStatus(draft.status);
+  return {
+    traceId: toTraceId(draft.traceId, draft.tenant),
+    spanId: toSpanId(draft.span, draft.tenant),
+    parentSpanId: draft.parent ? toSpanId(draft.parent, draft.tenant) : undefined,
+    name: draft.name,
+    kind: SPAN_KINDS[draft.kind] + 1,
+    startNanos,
+    endNanos,
+    attributes,
+    droppedAttributesCount: dropped,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+    statusCode: status.code,
+    statusMessage: status.message,
+    flags: spanFlags(TraceFlags.SAMPLED, false),
+  };
+}
+
+/**
+ * Builds a finished, sampled ReadableSpan from a draft, with the values of {@link toEncodableSpan}.
+ * `resource` should come from a {@link ResourceCache} so spans of one resource share the object
+ * (the OTLP transformer groups by identity). Never throws for a well-typed draft.
  */
 export function toReadableSpan(
   draft: SpanDraft,
@@ -67,34 +100,27 @@ export function toReadableSpan(
   scope: InstrumentationScope,
   options: ReadableSpanOptions = {},
 ): ReadableSpan {
-  const traceId = toTraceId(draft.traceId, draft.tenant);
-  const context: SpanContext = { traceId, spanId: toSpanId(draft.span, draft.tenant), traceFlags: TraceFlags.SAMPLED };
-  const parentSpanContext: SpanContext | undefined = draft.parent
-    ? { traceId, spanId: toSpanId(draft.parent, draft.tenant), traceFlags: TraceFlags.SAMPLED, isRemote: false }
-    : undefined;
-
-  const startNanos = clampToEpoch(draft.startTimeUnixNano);
-  // Like the SDK's Span.end(): an end before the start (clock skew in client data) becomes the
-  // start, so the duration is never negative.
-  const endNanos = maxBigInt(clampToEpoch(draft.endTimeUnixNano), startNanos);
-  const { attributes, dropped } = limitAttributes(draft.attributes, options.attributeValueLengthLimit, options.attributeCountLimit);
-
+  const span = toEncodableSpan(draft, options);
+  const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
+  const parentSpanContext: SpanContext | undefined =
+    span.parentSpanId !== undefined ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: false } : undefined;
+  const code = span.statusCode as SpanStatusCode;
   return {
-    name: draft.name,
-    kind: SPAN_KINDS[draft.kind],
+    name: span.name,
+    kind: (span.kind - 1) as SpanKind,
     spanContext: () => context,
     parentSpanContext,
-    startTime: nanosToHrTime(startNanos),
-    endTime: nanosToHrTime(endNanos),
-    duration: nanosToHrTime(endNanos - startNanos),
-    status: toSpanStatus(draft.status),
-    attributes,
+    startTime: nanosToHrTime(span.startNanos),
+    endTime: nanosToHrTime(span.endNanos),
+    duration: nanosToHrTime(span.endNanos - span.startNanos),
+    status: span.statusMessage !== undefined ? { code, message: span.statusMessage } : { code },
+    attributes: span.attributes,
     links: [],
     events: [],
     ended: true,
     resource,
     instrumentationScope: scope,
-    droppedAttributesCount: dropped,
+    droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
   };
@@ -175,9 +201,11 @@ function toSpanStatus(status: DraftStatus): SpanStatus {
 }
 
 function limitAttributes(attributes: DraftAttributes, lengthLimit: number | undefined, countLimit: number | undefined): { attributes: Attributes; dropped: number } {
+  // Drafts are never changed once built, so without a limit the span shares their attributes
+  // (and no entry list is built per span).
+  if (lengthLimit === undefined && countLimit === undefined) return { attributes, dropped: 0 };
   const entries = Object.entries(attributes);
   const dropped = countLimit === undefined ? 0 : Math.max(0, entries.length - countLimit);
-  // Drafts are never changed once built, so without a limit the span can share their attributes.
   if (lengthLimit === undefined && dropped === 0) return { attributes, dropped };
   const kept = dropped > 0 ? keptByPriority(entries, countLimit!) : entries;
   const out: Attributes = {};

@@ -1,32 +1,42 @@
 // The record of exported entities in gateway mode: markers in the compacted `<topic>-exported`
-// companion topic, one per exported entity (key: entity key, value: the envelope ids merged into
-// its span), in the partition number of its trace. The owner of a partition writes a marker once
-// every destination acknowledged the span, before the partition's offset may pass its records;
+// companion topic, one per exported entity and destination (key: `<destination>/<entity key>`,
+// value: the envelope ids merged into its span), in the partition number of its trace. The owner
+// of a partition in a destination's group writes a marker once that destination acknowledged the
+// span, before the group's offset may pass its records;
 // every replica reads the companion topic continuously, so that a new owner knows what the
 // previous one exported before it replays (a resend is a duplicate, anything else a late update).
-// Markers older than the retention are forgotten, as tombstones are in the embedded store.
-// Knows kafkajs and nothing of assembly.
+// Markers older than the retention are forgotten, as tombstones are in the embedded store; in
+// memory they are hashed and capped (marker-store.ts: BRIDGE_KAFKA_MAX_MARKERS, oldest evicted
+// first). The topic itself is `compact,delete` with the retention, so it does not grow forever
+// either (no null-valued deletes are needed). Knows kafkajs and nothing of assembly.
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import type { EnvelopeIds } from '../assembly/assembler.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { Logger } from '../logger.js';
+import { MarkerStore } from './marker-store.js';
 
 export interface ExportedMarkers {
   start(): Promise<void>;
   /** Envelope ids of a marked entity of `partition`. */
-  get(partition: number, key: string): ReadonlySet<string> | undefined;
+  get(partition: number, key: string): EnvelopeIds | undefined;
   /** Writes markers to `partition`; resolves with the offset of the last one. */
   write(partition: number, tombstones: readonly Tombstone[]): Promise<number>;
   /** Next offset the reader will read in `partition` (what it has read is below it). */
   position(partition: number): number;
   /** Resolves once every marker written before this call (per `endOffsets`) was read, or after `maxWaitMillis`. */
   caughtUp(endOffsets: ReadonlyMap<number, number>, maxWaitMillis: number): Promise<boolean>;
-  prune(beforeMillis: number): void;
+  /** Forgets markers written before `beforeMillis`; returns how many. */
+  prune(beforeMillis: number): number;
+  /** Markers held in memory. */
+  size(): number;
+  /** Markers evicted at the cap so far. */
+  evicted(): number;
   shutdown(): Promise<void>;
 }
 
-export function createExportedMarkers(kafka: Kafka, topic: string, group: string, logger: Logger): ExportedMarkers {
-  const markers = new Map<number, Map<string, { ids: ReadonlySet<string>; atMillis: number }>>();
+export function createExportedMarkers(kafka: Kafka, topic: string, group: string, logger: Logger, maxMarkers: number): ExportedMarkers {
+  const markers = new MarkerStore(maxMarkers);
   const positions = new Map<number, number>();
   let waiters: Array<() => void> = [];
   let producer: Producer | undefined;
@@ -49,16 +59,14 @@ export function createExportedMarkers(kafka: Kafka, topic: string, group: string
       void reader.run({
         autoCommit: false,
         eachBatch: async ({ batch, resolveOffset }) => {
-          let byKey = markers.get(batch.partition);
-          if (!byKey) markers.set(batch.partition, (byKey = new Map()));
           for (const message of batch.messages) {
             const key = message.key?.toString('utf8');
             if (key) {
-              if (!message.value) byKey.delete(key);
+              if (!message.value) markers.delete(batch.partition, key);
               else {
                 try {
                   const ids = (JSON.parse(message.value.toString('utf8')) as { ids?: unknown }).ids;
-                  if (Array.isArray(ids)) byKey.set(key, { ids: new Set(ids.map(String)), atMillis: Number(message.timestamp) });
+                  if (Array.isArray(ids)) markers.set(batch.partition, key, ids.map(String), Number(message.timestamp));
                 } catch (error) {
                   logger.warn({ err: error, partition: batch.partition, offset: message.offset }, 'an exported-entity marker could not be read; skipped');
                 }
@@ -71,9 +79,7 @@ export function createExportedMarkers(kafka: Kafka, topic: string, group: string
         },
       }).catch((error: unknown) => logger.error({ err: error }, 'the exported-entity markers reader stopped'));
     },
-    get(partition, key) {
-      return markers.get(partition)?.get(key)?.ids;
-    },
+    get: (partition, key) => markers.get(partition, key),
     async write(partition, tombstones) {
       if (!producer) throw new Error('markers not started');
       const result = await producer.send({
@@ -102,9 +108,9 @@ export function createExportedMarkers(kafka: Kafka, topic: string, group: string
         waiters.push(check);
       });
     },
-    prune(beforeMillis) {
-      for (const byKey of markers.values()) for (const [key, m] of byKey) if (m.atMillis < beforeMillis) byKey.delete(key);
-    },
+    prune: (beforeMillis) => markers.prune(beforeMillis),
+    size: () => markers.size,
+    evicted: () => markers.evicted,
     async shutdown() {
       await Promise.all([reader.disconnect().catch(() => undefined), producer?.disconnect().catch(() => undefined)]);
     },

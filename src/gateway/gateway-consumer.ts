@@ -1,17 +1,28 @@
-// The assembling side of the gateway mode: this replica's membership in the consumer group.
-// Assembles the partitions it owns (one PartitionAssembly each), queues what completes into the
-// in-memory export queue, writes the markers of what every destination acknowledged and commits
-// each partition's offset by the rule in partition-assembly.ts. Knows kafkajs; leaves merging to
-// assembly, mapping and encoding to the destinations it is given, sending to the export workers.
+// The assembling side of the gateway mode for ONE destination: this replica's membership in that
+// destination's consumer group (`<BRIDGE_KAFKA_GROUP>.<destination>`). Assembles the partitions it
+// owns (one PartitionAssembly each), queues what completes for the destination's lanes (its
+// tenants' lanes and its scores queue) into its own in-memory delivery queue, writes the markers
+// of what the destination acknowledged (keys prefixed `<destination>/`) and commits each
+// partition's offset by the rule in partition-assembly.ts. Knows kafkajs; leaves merging to
+// assembly, mapping and encoding to the lanes it is given, sending to the export workers.
+//
+// Why one group per destination (issue 15, scope 4): each destination has its own committed
+// position, queue bound and pause state, so a dead backend pauses only its own consumer and holds
+// back only its own offsets; the healthy ones keep fetching, delivering and committing. The cost
+// is that every destination's consumer reads and assembles the topic itself (measured in the
+// README, "Scale out").
 //
 // Membership: kafkajs rebalances eagerly: every assignment revokes everything first. On each
-// assignment this replica drops the open state of every partition it held (and the queued spans
+// assignment this consumer drops the open state of every partition it held (and the queued spans
 // not yet sent), reads the markers up to their end, and replays each partition it now owns from
 // its committed offset. Records fetched for a partition it does not own (now) are dropped.
-// Budgets: past the memory budget, or with a destination's queue at its bound, fetching pauses;
-// requests are never refused for it (the topic is the backlog).
+// Budgets: past the memory budget, or with one of its lanes' queues at its bound, this consumer
+// pauses fetching; requests are never refused for it (the topic is the backlog).
+// Dead letters (a record that cannot be mapped, spans refused for good) go to the
+// `<topic>-dead-letters` topic; their ticket settles once the broker acknowledged the letter.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CollectMode } from '../assembly/assembler.js';
+import { encodeRecord } from '../assembly/record-codec.js';
 import type { Clock } from '../clock.js';
 import type { KafkaConfig } from '../config/kafka-config.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +32,8 @@ import { RECORDS_PER_SLICE, SLICE_MILLIS } from '../pipeline/ingest-pipeline.js'
 import { mapAndEncode, type PipelineDestination } from '../pipeline/map-record.js';
 import { exceedsMemoryBudget, processMemory } from '../pipeline/memory-budget.js';
 import type { ExportedMarkers } from './exported-markers.js';
+import type { KafkaDeadLetters } from './kafka-dead-letters.js';
+import type { NewDeadLetter } from '../spool/export-queue.js';
 import { decodeRecordValue } from './gateway-record.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { PartitionAssembly, type Ticket } from './partition-assembly.js';
@@ -29,10 +42,15 @@ export interface GatewayConsumerOptions {
   kafka: Kafka;
   config: KafkaConfig;
   markers: ExportedMarkers;
+  /** The `<topic>-dead-letters` writer. */
+  deadLetters: Pick<KafkaDeadLetters, 'write'>;
+  /** The destination this consumer delivers to: its group is `<config.group>.<destination>`. */
+  destination: string;
+  /** The destination's lanes (one, or one per tenant). */
   destinations: readonly PipelineDestination[];
   /** Spans were queued (wake the workers). */
   onQueued: () => void;
-  /** The span drafts queued for the first destination (GenAI metrics are derived from them). */
+  /** The span drafts queued for lanes that feed the GenAI metrics (`feedsMetrics`). */
   onDraftsQueued?: (drafts: readonly SpanDraft[]) => void;
   metrics: BridgeMetrics;
   logger: Logger;
@@ -46,6 +64,8 @@ export interface GatewayConsumerOptions {
 
 export interface GatewayConsumer {
   readonly queue: DeliveryQueue;
+  readonly destination: string;
+  readonly groupId: string;
   start(): Promise<void>;
   /** Partitions owned now. */
   ownedPartitions(): number[];
@@ -60,12 +80,26 @@ const LOG_END_EVERY_MILLIS = 5000;
 /** How long a gap in a partition's offsets (an old generation's batch) is waited out before it is accepted. */
 const GAP_GRACE_MILLIS = 5000;
 
+/** The consumer group of one destination's consumers. */
+export function destinationGroupId(group: string, destination: string): string {
+  return `${group}.${destination}`;
+}
+
+/** A destination's marker key for an entity (destination names never contain `/`). */
+export function markerKeyOf(destination: string, entityKey: string): string {
+  return `${destination}/${entityKey}`;
+}
+
 export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayConsumer {
-  const { kafka, config, markers, destinations, metrics, logger, clock } = options;
+  const { kafka, config, markers, destinations, metrics, clock, destination } = options;
+  const logger = options.logger.child({ destination });
+  const labels = { destination };
   const topic = config.topic;
+  const groupId = destinationGroupId(config.group, destination);
+  const markerPrefix = markerKeyOf(destination, '');
   const tickMillis = options.tickMillis ?? 100;
   const consumer: Consumer = kafka.consumer({
-    groupId: config.group,
+    groupId,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1000,
@@ -88,10 +122,14 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   let sliceScheduled = false;
   let marking = false;
 
-  const queue = new DeliveryQueue(config.maxQueuedSpansPerDestination, (ticket) => {
-    toMark.add(ticket);
-    void markSettled();
-  });
+  const queue = new DeliveryQueue(
+    config.maxQueuedSpansPerDestination,
+    (ticket) => {
+      toMark.add(ticket);
+      void markSettled();
+    },
+    (letter, atMillis) => options.deadLetters.write(letter, atMillis),
+  );
 
   function overMemory(): boolean {
     return exceedsMemoryBudget(processMemory(), options.memoryLimitBytes);
@@ -108,7 +146,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     for (const [partition, state] of states) {
       state.drop();
       queue.dropPartition(partition);
-      metrics.kafkaPartitionLag.remove({ partition: String(partition) });
+      metrics.kafkaPartitionLag.remove({ ...labels, partition: String(partition) });
     }
     states = new Map();
     committed.clear();
@@ -118,7 +156,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
   function assign(partitions: number[]): void {
     const gen = ++generation;
     revokeAll();
-    metrics.kafkaRebalances.inc();
+    metrics.kafkaRebalances.inc(labels);
     const startedAt = clock.now();
     ready = (async () => {
       // Where each owned partition starts: its committed offset, or the log start; and the end of
@@ -128,7 +166,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
       for (let attempt = 1; ; attempt++) {
         try {
           reads = await Promise.all([
-            admin.fetchOffsets({ groupId: config.group, topics: [topic] }),
+            admin.fetchOffsets({ groupId, topics: [topic] }),
             admin.fetchTopicOffsets(topic),
             admin.fetchTopicOffsets(config.exportedTopic),
           ]);
@@ -159,7 +197,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
             startOffset,
             traceIdleMillis: options.traceIdleMillis,
             observationTimeoutMillis: options.observationTimeoutMillis,
-            markedEnvelopeIds: (key) => markers.get(partition, key),
+            markedEnvelopeIds: (key) => markers.get(partition, markerPrefix + key),
           }),
         );
       }
@@ -205,24 +243,30 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     const collected = state.collect(clock.now(), RECORDS_PER_SLICE, mode);
     if (collected.keys.length === 0) return 0;
     const spans: Array<{ queue: string; payload: Uint8Array }> = [];
+    const letters: NewDeadLetter[] = [];
     const drafts: SpanDraft[] = [];
-    for (const [index, destination] of destinations.entries()) {
+    for (const [index, lane] of destinations.entries()) {
+      const feedsMetrics = (lane.feedsMetrics ?? index === 0) && options.onDraftsQueued !== undefined;
       for (const record of collected.records) {
         try {
-          const item = mapAndEncode(destination, record);
+          const item = mapAndEncode(lane, record);
           spans.push(item);
-          if (index === 0 && item.draft) drafts.push(item.draft);
+          if (feedsMetrics && item.draft) drafts.push(item.draft);
         } catch (error) {
-          // The same record fails the same way on every owner: counted and logged, never retried.
-          metrics.deadLettered.inc({ destination: destination.name });
-          logger.error({ destination: destination.name, reason: error instanceof Error ? error.message : String(error) }, 'a completed record could not be mapped or encoded; dropped');
+          // The same record fails the same way on every owner: kept aside as a dead letter (its
+          // JSON, as the embedded store keeps it), never retried in a loop.
+          const reason = `could not map or encode the span: ${error instanceof Error ? error.message : String(error)}`;
+          letters.push({ destination: lane.name, holds: 'record', reason, payloads: [Buffer.from(encodeRecord(record))], spanCount: 1 });
+          metrics.deadLettered.inc({ destination });
+          logger.error({ lane: lane.name, reason }, 'a completed record could not be exported; moved to dead letters');
         }
       }
     }
-    const ticket = state.confirm(collected, spans.length);
+    const ticket = state.confirm(collected, spans.length + letters.length);
     for (const span of spans) queue.add(span.queue, span.payload, ticket);
+    for (const letter of letters) queue.deadLetterRecord(letter, clock.now(), ticket);
     if (drafts.length > 0) options.onDraftsQueued?.(drafts);
-    if (spans.length === 0) toMark.add(ticket);
+    if (spans.length + letters.length === 0) toMark.add(ticket);
     else options.onQueued();
     return collected.keys.length;
   }
@@ -235,7 +279,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
       while (toMark.size > 0) {
         const ticket = toMark.values().next().value!;
         const state = states.get(ticket.partition);
-        const last = ticket.tombstones.length > 0 ? await markers.write(ticket.partition, ticket.tombstones) : -1;
+        const last = ticket.tombstones.length > 0 ? await markers.write(ticket.partition, ticket.tombstones.map((t) => ({ ...t, key: markerPrefix + t.key }))) : -1;
         toMark.delete(ticket);
         // A dropped partition's markers still help its new owner; its offsets are not ours to commit.
         if (!ticket.dropped && state && !state.dropped) {
@@ -255,7 +299,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     for (const [partition, state] of states) {
       const offset = state.committableOffset();
       const high = highWatermarks.get(partition);
-      if (high !== undefined) metrics.kafkaPartitionLag.set({ partition: String(partition) }, Math.max(0, high - (committed.get(partition) ?? 0)));
+      if (high !== undefined) metrics.kafkaPartitionLag.set({ ...labels, partition: String(partition) }, Math.max(0, high - (committed.get(partition) ?? 0)));
       if (offset > (committed.get(partition) ?? -1)) topicPartitions.push({ topic, partition, offset: String(offset) });
     }
     if (topicPartitions.length === 0) return;
@@ -290,6 +334,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
     if (paused && budgetReason() === undefined) {
       logger.info({ reason: paused }, 'budget back under its limit; fetching resumes');
       paused = undefined;
+      metrics.kafkaConsumerPaused.set(labels, 0);
       consumer.resume([{ topic }]);
     }
     tickTimer = clock.setTimer(tick, tickMillis);
@@ -297,9 +342,12 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
 
   return {
     queue,
+    destination,
+    groupId,
     ownedPartitions: () => [...states.keys()],
     pendingEntities: () => [...states.values()].reduce((n, s) => n + s.assembler.pendingEntities(), 0),
     async start() {
+      metrics.kafkaConsumerPaused.set(labels, 0);
       await admin.connect();
       consumer.on(consumer.events.REBALANCING, () => {
         generation++;
@@ -322,7 +370,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
           await ready.catch(() => undefined);
           const state = gen === generation ? states.get(batch.partition) : undefined;
           if (!state) {
-            metrics.kafkaRecordsSkipped.inc({ reason: 'not_owned' }, batch.messages.length);
+            metrics.kafkaRecordsSkipped.inc({ ...labels, reason: 'not_owned' }, batch.messages.length);
             return;
           }
           highWatermarks.set(batch.partition, Number(batch.highWatermark));
@@ -346,7 +394,8 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
             if (reason) {
               if (!paused) {
                 paused = reason;
-                metrics.kafkaFetchPaused.inc({ reason });
+                metrics.kafkaFetchPaused.inc({ ...labels, reason });
+                metrics.kafkaConsumerPaused.set(labels, 1);
                 logger.warn({ reason }, 'a budget is reached: fetching pauses (requests are still accepted)');
                 consumer.pause([{ topic }]);
               }
@@ -355,7 +404,7 @@ export function createGatewayConsumer(options: GatewayConsumerOptions): GatewayC
             const record = decodeRecordValue(message.key?.toString('utf8') ?? '', message.value);
             const size = message.value?.length ?? 0;
             if ('unreadable' in record) {
-              metrics.kafkaRecordsSkipped.inc({ reason: 'unreadable' });
+              metrics.kafkaRecordsSkipped.inc({ ...labels, reason: 'unreadable' });
               logger.error({ partition: batch.partition, offset, reason: record.unreadable }, 'a record could not be read; skipped');
               state.skip(offset);
             } else {

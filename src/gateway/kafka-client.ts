@@ -36,8 +36,10 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
   });
 }
 
+export const DEAD_LETTER_RETENTION_MILLIS = 30 * 24 * 3600 * 1000;
+
 /**
- * Creates the topic and its `-exported` companion when missing, with the same partition count
+ * Creates the topic, its `-exported` companion and its `-dead-letters` topic when missing, with the same partition count
  * (a marker must land in the partition number of its trace). An existing topic is used as it is;
  * a companion whose partition count differs is refused, as markers would land elsewhere.
  */
@@ -59,6 +61,11 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, markerRete
     });
   } else if (existing.get(config.exportedTopic) !== partitions) {
     throw new Error(`topic ${config.exportedTopic} has ${existing.get(config.exportedTopic)} partitions, ${config.topic} has ${partitions}: they must be equal`);
+  }
+  if (!existing.has(config.deadLetterTopic)) {
+    // Dead letters are rare and read by people: one partition, kept 30 days (the embedded store
+    // keeps them until retried; change the topic's retention.ms to keep them longer).
+    wanted.push({ topic: config.deadLetterTopic, numPartitions: 1, replicationFactor: config.replicationFactor, configEntries: [{ name: 'retention.ms', value: String(DEAD_LETTER_RETENTION_MILLIS) }] });
   }
   if (wanted.length > 0) {
     try {

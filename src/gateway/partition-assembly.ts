@@ -1,13 +1,13 @@
-// One owned partition of the gateway topic: its assembly state and THE COMMIT RULE. Plain data in
-// (offsets and decoded records), plain data out (collections to queue, the offset that may be
-// committed); knows neither kafkajs nor mapping nor HTTP. Dropped whole when the partition is
-// revoked, so the assembler never needs to know partitions.
+// One owned partition of the gateway topic, for one destination's consumer group: its assembly
+// state and THE COMMIT RULE. Plain data in (offsets and decoded records), plain data out
+// (collections to queue, the offset that may be committed); knows neither kafkajs nor mapping nor
+// HTTP. Dropped whole when the partition is revoked, so the assembler never needs to know partitions.
 //
-// The commit rule: a partition's offset is committed only up to its oldest record still needed,
-// where a record is needed until
-//   1. every entity with events in it was acknowledged by EVERY destination (not merely queued in
-//      this replica's memory), and the marker of each exported entity was written to the
-//      `<topic>-exported` companion partition; and
+// The commit rule: a partition's offset (in the destination's group) is committed only up to its
+// oldest record still needed, where a record is needed until
+//   1. every entity with events in it was acknowledged by the destination (every lane of it; not
+//      merely queued in this replica's memory), and the destination's marker of each exported
+//      entity was written to the `<topic>-exported` companion partition; and
 //   2. the root of every trace it touched was acknowledged likewise (a root spans its
 //      observations' times, so their records stay until the root is out).
 // Collections settle in the order they were made (a record released by a later collection may
@@ -15,7 +15,7 @@
 // the replica and its disk are gone, the new owner replays from the committed offset, reads the
 // markers first, re-exports at most identical copies of what was exported but not yet committed,
 // and counts updates for marked entities as late.
-import { Assembler, type Collected, type CollectMode, type IngestResult } from '../assembly/assembler.js';
+import { Assembler, type Collected, type CollectMode, type EnvelopeIds, type IngestResult } from '../assembly/assembler.js';
 import { entityKey } from '../assembly/entity-key.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { LogEntry } from '../spool/request-log.js';
@@ -28,7 +28,7 @@ export interface PartitionAssemblyOptions {
   traceIdleMillis: number;
   observationTimeoutMillis: number;
   /** Envelope ids of an entity a previous owner exported (the companion topic's markers). */
-  markedEnvelopeIds: (key: string) => ReadonlySet<string> | undefined;
+  markedEnvelopeIds: (key: string) => EnvelopeIds | undefined;
 }
 
 /** A collection on its way out: settles once every span of it was acknowledged. */

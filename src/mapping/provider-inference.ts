@@ -21,8 +21,18 @@ export function compileProviderInference(tables: ResolvedMapping['providers']): 
   const hosts = Object.entries(tables?.api_base_hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
   const families = (tables?.model_families ?? []).map((f) => ({ re: new RegExp(f.match, 'i'), provider: f.provider }));
 
+  // A client sends the same few endpoints over and over: parsing a URL costs more than the rest
+  // of the inference, so each endpoint's answer is kept (a bounded table, cleared when full).
+  const byApiBase = new Map<string, string | undefined>();
   const fromHost = (apiBase: unknown): string | undefined => {
     if (typeof apiBase !== 'string' || apiBase === '') return undefined;
+    if (byApiBase.has(apiBase)) return byApiBase.get(apiBase);
+    if (byApiBase.size >= 256) byApiBase.clear();
+    const provider = parseHost(apiBase);
+    byApiBase.set(apiBase, provider);
+    return provider;
+  };
+  const parseHost = (apiBase: string): string | undefined => {
     let host: string;
     try {
       host = new URL(apiBase.includes('://') ? apiBase : `https://${apiBase}`).hostname.toLowerCase();

@@ -30,7 +30,9 @@ export class Derived<C> {
   }
 
   get<T = unknown>(key: string): T {
-    if (this.memo.has(key)) return this.memo.get(key) as T;
+    // One lookup for a value already computed; `has` only for one computed as undefined.
+    const known = this.memo.get(key);
+    if (known !== undefined || this.memo.has(key)) return known as T;
     const getter = this.getters[key];
     const value = getter ? getter(this.ctx, this) : undefined;
     this.memo.set(key, value);

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCollector, type FakeCollector } from '../helpers/fake-collector.js';
-import { stopAllBridges, stopBridge } from '../helpers/bridge-process.js';
+import { runBridgeCommand, stopAllBridges, stopBridge } from '../helpers/bridge-process.js';
 import { startKafka, type KafkaBroker } from './helpers/kafka.js';
-import { checkExports, ownership, partitionOf, postBatch, sendRoundRobin, splitTrace, startReplica, waitForStableGroup, waitUntil } from './helpers/gateway.js';
+import { checkExports, ownership, partitionOf, postBatch, replicaOptions, sendRoundRobin, splitTrace, startReplica, waitForStableGroup, waitUntil } from './helpers/gateway.js';
 
 let broker: KafkaBroker;
 let collector: FakeCollector;
@@ -107,6 +107,8 @@ describe('gateway mode, failures', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(await metric('bridge_late_updates_total')).toBe(late.length);
     expect(await metric('bridge_duplicate_events_total')).toBeGreaterThanOrEqual(1);
+    // The markers the killed owner wrote are held (hashed) by the survivor.
+    expect(await metric('bridge_kafka_markers')).toBeGreaterThanOrEqual(40);
     const result = checkExports(collector.spans(), traces);
     expect(result).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0 });
   }, 240_000);
@@ -233,17 +235,27 @@ describe('gateway mode, rebalancing', () => {
   }, 240_000);
 });
 
+/**
+ * Two destinations, `up` (the shared collector) and `down` (answers 503), with a delivery-queue
+ * bound of 40 spans; two replicas in a stable group.
+ */
+async function upAndDown() {
+  collector = await startFakeCollector();
+  const down = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-config-'));
+  const config = path.join(dir, 'destinations.yaml');
+  writeFileSync(config, `destinations:\n  - { name: up, type: otlp, traces_endpoint: '${collector.url}' }\n  - { name: down, type: otlp, traces_endpoint: '${down.url}' }\n`);
+  const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: 'http://127.0.0.1:9/v1/traces', env: { BRIDGE_CONFIG: config, BRIDGE_KAFKA_MAX_QUEUED_SPANS: '40' } };
+  const replicas = [await startReplica(options), await startReplica(options)];
+  await waitForStableGroup(replicas, 8);
+  return { down, options, replicas };
+}
+
 describe('gateway mode, destinations', () => {
   it('a rebalance while one of two destinations is down: the other gets every generation meanwhile; once back, both have every generation whole, copies identical', async () => {
-    collector = await startFakeCollector();
-    const down = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-config-'));
-    const config = path.join(dir, 'destinations.yaml');
-    writeFileSync(config, `destinations:\n  - { name: up, type: otlp, traces_endpoint: '${collector.url}' }\n  - { name: down, type: otlp, traces_endpoint: '${down.url}' }\n`);
+    // A small queue bound: the rebalance happens while the dead destination's consumers are paused.
+    const { down, options, replicas } = await upAndDown();
     try {
-      const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: 'http://127.0.0.1:9/v1/traces', env: { BRIDGE_CONFIG: config } };
-      const replicas = [await startReplica(options), await startReplica(options)];
-      await waitForStableGroup(replicas, 8);
       const urls = () => replicas.filter((r) => r.isRunning()).map((r) => r.url);
       const first = Array.from({ length: 100 }, (_, i) => splitTrace('dd1', i, Date.now() - 60_000));
       expect(await sendRoundRobin(urls, first, { concurrency: 10 })).toHaveLength(100);
@@ -256,6 +268,8 @@ describe('gateway mode, destinations', () => {
       expect(await sendRoundRobin(urls, second, { concurrency: 10 })).toHaveLength(100);
       const all = [...first, ...second];
       await waitUntil(() => checkExports(collector.spans(), all).missing === 0, 60_000, 'the healthy destination to get every trace');
+      // Markers are per destination: what the healthy one acknowledged is still owed to the dead one after the rebalance.
+      expect(replicas.some((r) => r.logs.some((l) => l['destination'] === 'down' && l.msg === 'a budget is reached: fetching pauses (requests are still accepted)'))).toBe(true);
       const refusedRequests = down.requests.length;
       down.setBehaviour({ kind: 'ok' });
       const accepted = () => down.requests.slice(refusedRequests).flatMap((r) => r.spans);
@@ -274,6 +288,58 @@ describe('gateway mode, destinations', () => {
     }
   }, 300_000);
 
+  it('one of two destinations down past its queue bound: only its consumer pauses; the other gets every span once and whole meanwhile; once back, the first gets everything once', async () => {
+    const { down, replicas } = await upAndDown();
+    try {
+      const traces = Array.from({ length: 200 }, (_, i) => splitTrace('indep', i, Date.now() - 60_000));
+      expect(await sendRoundRobin(() => replicas.map((r) => r.url), traces, { concurrency: 10 })).toHaveLength(200);
+      // 400 spans for a destination whose consumers hold at most 40 each: the dead one's consumers pause.
+      await waitUntil(() => {
+        const r = checkExports(collector.spans(), traces);
+        return r.missing === 0 && r.tracesWithOneRoot === 200;
+      }, 60_000, 'the healthy destination to get every trace while the other is down');
+      const up = checkExports(collector.spans(), traces);
+      expect(up).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 200, tracesWithOneRoot: 200 });
+      expect(collector.spans()).toHaveLength(400);
+      // Per destination: the dead one's consumer is paused and its group lags; the healthy one's committed everything.
+      const sum = (text: string, re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+      let seen = { downPaused: 0, upPaused: 0, downLag: 0, upLag: -1 };
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const texts = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
+        const all = texts.join('\n');
+        seen = {
+          downPaused: sum(all, /^bridge_kafka_consumer_paused\{destination="down"\} (\d+)/gm),
+          upPaused: sum(all, /^bridge_kafka_consumer_paused\{destination="up"\} (\d+)/gm),
+          downLag: sum(all, /^bridge_kafka_partition_lag\{destination="down",partition="\d+"\} (\d+)/gm),
+          upLag: sum(all, /^bridge_kafka_partition_lag\{destination="up",partition="\d+"\} (\d+)/gm),
+        };
+        if (seen.downPaused > 0 && seen.downLag > 0 && seen.upLag === 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(seen.downPaused).toBeGreaterThan(0);
+      expect(seen.upPaused).toBe(0);
+      expect(seen.downLag).toBeGreaterThan(0);
+      expect(seen.upLag).toBe(0);
+      const refused = down.requests.length;
+      expect(refused).toBeGreaterThan(0);
+      down.setBehaviour({ kind: 'ok' });
+      const accepted = () => down.requests.slice(refused).flatMap((r) => r.spans);
+      await waitUntil(() => {
+        const r = checkExports(accepted(), traces);
+        return r.missing === 0 && r.tracesWithOneRoot === 200;
+      }, 120_000, 'the destination back up to get every trace');
+      await new Promise((r) => setTimeout(r, 2000));
+      const back = checkExports(accepted(), traces);
+      process.stderr.write(`[gateway independent destinations] healthy while down ${JSON.stringify(up)}; metrics ${JSON.stringify(seen)}; back up ${JSON.stringify(back)}; ${refused} sends refused while down\n`);
+      // No rebalance here: the dead destination gets every span once too.
+      expect(back).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 200, tracesWithOneRoot: 200 });
+      expect(collector.spans()).toHaveLength(400);
+    } finally {
+      await down.close();
+    }
+  }, 300_000);
+
   it('a destination down past the queue bound: fetching pauses, requests are still accepted, the lag shows; once back, everything is exported', async () => {
     collector = await startFakeCollector({ kind: 'status', status: 503, headers: { 'Retry-After': '1' }, body: 'down' });
     const a = await startReplica({ brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url, env: { BRIDGE_KAFKA_MAX_QUEUED_SPANS: '40' } });
@@ -287,8 +353,8 @@ describe('gateway mode, destinations', () => {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && (paused === 0 || lag === 0)) {
       const metrics = await (await fetch(`${a.url}/metrics`)).text();
-      paused = Number(/bridge_kafka_fetch_paused_total\{reason="export_queue"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{partition="\d+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      paused = Number(/bridge_kafka_fetch_paused_total\{[^}]*reason="export_queue"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      lag = [...metrics.matchAll(/bridge_kafka_partition_lag\{[^}]*partition="\d+"[^}]*\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
       if (paused === 0 || lag === 0) await new Promise((r) => setTimeout(r, 500));
     }
     expect(paused).toBeGreaterThan(0);
@@ -317,5 +383,42 @@ describe('gateway mode, destinations', () => {
     await waitUntil(() => checkExports(collector.spans(), traces).tracesWithOneRoot === 400, 60_000, 'every root');
     await new Promise((r) => setTimeout(r, 1500));
     expect(checkExports(collector.spans(), traces)).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, generationSpans: 400, tracesWithOneRoot: 400 });
+  }, 180_000);
+});
+
+describe('gateway mode, dead letters', () => {
+  it('spans the destination refuses for good go to <topic>-dead-letters, the offsets pass them, and `dead-letters list` lists them', async () => {
+    collector = await startFakeCollector({ kind: 'status', status: 400, body: 'bad span' });
+    const options = { brokers: broker.bootstrap, topic: topic(), collectorUrl: collector.url };
+    const a = await startReplica(options);
+    await waitForStableGroup([a], 8);
+    const traces = Array.from({ length: 30 }, (_, i) => splitTrace('dead', i, Date.now() - 60_000));
+    expect(await sendRoundRobin(() => [a.url], traces, { concurrency: 10 })).toHaveLength(30);
+    // 60 spans refused (HTTP 400, halved down to one span each); once their letters are written,
+    // their offsets are committed: the lag comes back to 0 (read from the broker every 5 s).
+    let dead = 0;
+    let lag = -1;
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const metrics = await (await fetch(`${a.url}/metrics`)).text();
+      dead = [...metrics.matchAll(/^bridge_dead_lettered_spans_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      const lags = [...metrics.matchAll(/^bridge_kafka_partition_lag\{[^}]*\} (\d+)/gm)];
+      lag = lags.length === 0 ? -1 : lags.reduce((n, m) => n + Number(m[1]), 0);
+      if (dead === 60 && lag === 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(dead).toBe(60);
+    expect(lag).toBe(0);
+    const list = await runBridgeCommand(replicaOptions(options), ['dead-letters', 'list'], 60_000);
+    expect(list.code).toBe(0);
+    const letters = list.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; destination: string; holds: string; spans: number; bytes: number; reason: string });
+    expect(letters.reduce((n, l) => n + l.spans, 0)).toBe(60);
+    for (const letter of letters) expect(letter).toMatchObject({ destination: 'otlp', holds: 'payloads', reason: 'HTTP 400: bad span' });
+    expect(letters.every((l) => l.bytes > 0)).toBe(true);
+    expect(list.stderr).toContain(`${letters.length} dead letter(s) in ${options.topic}-dead-letters`);
+    // Resending is the embedded store's: in gateway mode the command says so.
+    const retry = await runBridgeCommand(replicaOptions(options), ['dead-letters', 'retry'], 60_000);
+    expect(retry.code).toBe(2);
+    expect(retry.stderr).toContain('not available in gateway mode');
   }, 180_000);
 });

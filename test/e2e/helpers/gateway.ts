@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import type { CollectedSpan } from '../../helpers/fake-collector.js';
-import { spawnBridge, type RunningBridge } from '../../helpers/bridge-process.js';
+import { spawnBridge, type BridgeOptions, type RunningBridge } from '../../helpers/bridge-process.js';
 
 export interface GatewayOptions {
   brokers: string;
@@ -18,8 +18,9 @@ export interface GatewayOptions {
   env?: Record<string, string>;
 }
 
-export async function startReplica(options: GatewayOptions, readyTimeoutMillis = 15_000): Promise<RunningBridge> {
-  const bridge = spawnBridge({
+/** The settings of a replica (also for `node dist/main.js <command>` in gateway mode). */
+export function replicaOptions(options: GatewayOptions): BridgeOptions {
+  return {
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'bridge-gw-')),
     collectorUrl: options.collectorUrl,
     env: {
@@ -33,7 +34,11 @@ export async function startReplica(options: GatewayOptions, readyTimeoutMillis =
       BRIDGE_SHUTDOWN_TIMEOUT_MS: '5000',
       ...options.env,
     },
-  });
+  };
+}
+
+export async function startReplica(options: GatewayOptions, readyTimeoutMillis = 15_000): Promise<RunningBridge> {
+  const bridge = spawnBridge(replicaOptions(options));
   try {
     const url = await bridge.listening;
     await bridge.waitForLog((log) => log.msg === 'ready', readyTimeoutMillis);
@@ -44,18 +49,26 @@ export async function startReplica(options: GatewayOptions, readyTimeoutMillis =
   }
 }
 
-/** Partitions each replica owns per its last assignment log line. */
-export function assignedPartitions(bridge: RunningBridge): number | undefined {
-  const last = [...bridge.logs].reverse().find((l) => l.msg === 'partitions assigned; replaying them from their committed offsets');
+const ASSIGNED = 'partitions assigned; replaying them from their committed offsets';
+
+/** Partitions a replica owns per its last assignment log line (of `destination`'s consumer, when given). */
+export function assignedPartitions(bridge: RunningBridge, destination?: string): number | undefined {
+  const last = [...bridge.logs].reverse().find((l) => l.msg === ASSIGNED && (destination === undefined || l['destination'] === destination));
   return last ? Number(last['partitions']) : undefined;
 }
 
-/** Waits until the replicas' last assignments cover `partitions` together (stable membership). */
+/** The destinations whose consumers logged an assignment (one consumer group each). */
+function destinationsOf(replicas: RunningBridge[]): string[] {
+  return [...new Set(replicas.flatMap((r) => r.logs.filter((l) => l.msg === ASSIGNED).map((l) => String(l['destination']))))];
+}
+
+/** Waits until, in every destination's group, the replicas' last assignments cover `partitions` together (stable membership). */
 export async function waitForStableGroup(replicas: RunningBridge[], partitions: number, timeoutMillis = 60_000): Promise<void> {
   const until = Date.now() + timeoutMillis;
   for (;;) {
-    const owned = replicas.map(assignedPartitions);
-    if (owned.every((n) => n !== undefined && n > 0) && owned.reduce((a, b) => a! + b!, 0) === partitions) return;
+    const destinations = destinationsOf(replicas);
+    const owned = destinations.map((d) => replicas.map((r) => assignedPartitions(r, d)));
+    if (destinations.length > 0 && owned.every((o) => o.every((n) => n !== undefined && n > 0) && o.reduce((a, b) => a! + b!, 0) === partitions)) return;
     if (Date.now() > until) {
       const tails = replicas.map((r) => r.logs.slice(-25).map((l) => `${String(l['time'])} ${l.msg} ${l['err'] ? JSON.stringify(l['err']).slice(0, 300) : ''}`).join('\n'));
       throw new Error(`group not stable: ${JSON.stringify(owned)}\n${tails.join('\n---\n')}`);
@@ -226,7 +239,7 @@ export function partitionOf(key: string, partitions: number): number {
 }
 
 /** When a replica owned which partitions, from its log lines: [from, to) per partition. */
-export function ownership(bridge: RunningBridge): Array<{ partition: number; fromMillis: number; toMillis: number }> {
+export function ownership(bridge: RunningBridge, destination?: string): Array<{ partition: number; fromMillis: number; toMillis: number }> {
   const spans: Array<{ partition: number; fromMillis: number; toMillis: number }> = [];
   let open = new Map<number, number>();
   const close = (at: number) => {
@@ -234,9 +247,10 @@ export function ownership(bridge: RunningBridge): Array<{ partition: number; fro
     open = new Map();
   };
   for (const log of bridge.logs) {
+    if (destination !== undefined && log['destination'] !== destination) continue;
     const at = Date.parse(String(log['time']));
     if (log.msg === 'partitions revoked: the group is rebalancing') close(at);
-    if (log.msg === 'partitions assigned; replaying them from their committed offsets') {
+    if (log.msg === ASSIGNED) {
       close(at);
       for (const p of log['owned'] as number[]) open.set(p, at);
     }

@@ -16,10 +16,17 @@ describe('Kafka settings', () => {
       brokers: ['k1:9092', 'k2:9092'],
       topic: 'langfuse-otel-bridge',
       exportedTopic: 'langfuse-otel-bridge-exported',
+      deadLetterTopic: 'langfuse-otel-bridge-dead-letters',
       group: 'langfuse-otel-bridge',
       clientId: 'langfuse-otel-bridge',
       partitions: 64,
+      maxMarkers: 250_000,
     });
+  });
+
+  it('the markers cap: a whole number from 1000, from the environment or the file', () => {
+    expect(load({ BRIDGE_KAFKA_BROKERS: 'k1:9092', BRIDGE_KAFKA_MAX_MARKERS: '5000' }).kafka?.maxMarkers).toBe(5000);
+    expect(() => load({ BRIDGE_KAFKA_BROKERS: 'k1:9092', BRIDGE_KAFKA_MAX_MARKERS: '10' })).toThrow("BRIDGE_KAFKA_MAX_MARKERS is invalid: expected a whole number from 1000 to 100000000 (actual: '10')");
   });
 
   it('SASL SCRAM and TLS', () => {
@@ -71,11 +78,11 @@ describe('the kafka: section of the BRIDGE_CONFIG file', () => {
 
   it('turns the gateway mode on; the environment wins over the file', () => {
     const config = load({
-      BRIDGE_CONFIG: file(`kafka:\n  brokers: [k1:9092, k2:9092]\n  topic: from-file\n  partitions: 32\n  produce_timeout: 3s\n  sasl: { mechanism: scram-sha-256, username: u, password: "\${env:KAFKA_PASSWORD}" }\n${DESTINATIONS}`),
+      BRIDGE_CONFIG: file(`kafka:\n  brokers: [k1:9092, k2:9092]\n  topic: from-file\n  partitions: 32\n  produce_timeout: 3s\n  max_markers: 50000\n  sasl: { mechanism: scram-sha-256, username: u, password: "\${env:KAFKA_PASSWORD}" }\n${DESTINATIONS}`),
       KAFKA_PASSWORD: 'p',
       BRIDGE_KAFKA_TOPIC: 'from-env',
     });
-    expect(config.kafka).toMatchObject({ brokers: ['k1:9092', 'k2:9092'], topic: 'from-env', partitions: 32, produceTimeoutMillis: 3000, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
+    expect(config.kafka).toMatchObject({ brokers: ['k1:9092', 'k2:9092'], topic: 'from-env', partitions: 32, produceTimeoutMillis: 3000, maxMarkers: 50_000, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
   });
 
   it('a bad section names the file and the path', () => {

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { daysFromCivil, isLangfuseDatetime, parseTimestampNanos } from '../../../src/ingestion/timestamp.js';
+import { daysFromCivil, isLangfuseDatetime, parseTimestampNanos, timestampNanosByPattern, validatedTimestampNanos } from '../../../src/ingestion/timestamp.js';
 
 describe('isLangfuseDatetime', () => {
   it.each([
@@ -103,5 +103,39 @@ describe('parseTimestampNanos', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('validatedTimestampNanos', () => {
+  it('reads the SDKs’ UTC shape digit by digit exactly as the pattern does (property)', () => {
+    const utc = fc
+      .tuple(
+        fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+        fc.option(fc.stringMatching(/^[0-9]{1,12}$/), { nil: undefined }),
+      )
+      .map(([date, fraction]) => `${date.toISOString().slice(0, 19)}${fraction === undefined ? '' : `.${fraction}`}Z`);
+    fc.assert(
+      fc.property(utc, (s) => {
+        expect(isLangfuseDatetime(s)).toBe(true);
+        expect(validatedTimestampNanos(s)).toBe(timestampNanosByPattern(s));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    '2025-01-22T17:19:10.957072Z',
+    '2025-01-22T17:19:10Z',
+    '2025-01-22T17:19Z',
+    '2025-01-22T17:19:10.957072+01:00',
+    '2025-01-22T17:19:10.1234567891234Z',
+    '2024-02-29T23:59:59.999999999-08:00',
+  ])('gives the pattern’s value for %s', (s) => {
+    expect(validatedTimestampNanos(s)).toBe(timestampNanosByPattern(s));
+    expect(validatedTimestampNanos(s)).toBe(parseTimestampNanos(s));
+  });
+
+  it.each(['2025-01-22T17:19:1x.957Z', '2025-01-22T17:19:10.Z', '2025-01-22 17:19:10Z', 'not a time at all, but long enough'])('refuses %s as the pattern does', (s) => {
+    expect(() => validatedTimestampNanos(s)).toThrow(RangeError);
   });
 });
