@@ -95,7 +95,9 @@ function startupFailure(error: unknown): number {
  */
 function boundHeapGrowth(percent: number): void {
   if (percent === 0) return;
-  if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) return;
+  const given = (arg: string) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent');
+  // A flag given to node wins, on the command line or in NODE_OPTIONS (which execArgv does not list).
+  if (process.execArgv.some(given) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).some(given)) return;
   setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
