@@ -69,7 +69,7 @@ export interface GenAiMetricsRecorder {
 
 interface Instruments {
   provider: MeterProvider;
-  /** Adds the draft's measurements to `batch`; `sharedKey` is `shared`'s attributeSetKey. */
+  /** Adds the draft's measurements to `batch`; `sharedKey` names `shared`'s values (valueKey per SHARED_KEYS). */
   record(draft: SpanDraft, shared: Attributes, sharedKey: string, batch: MeasurementBatch): void;
 }
 
