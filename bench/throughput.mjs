@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { hasTaskset, pinCores, ROOT, startBridge } from './lib/bridge-process.mjs';
+import { hasTaskset, pinCores, ROOT, runtimeBetween, runtimeFigures, startBridge } from './lib/bridge-process.mjs';
 import { createBodyStream } from './lib/litellm-bodies.mjs';
 import { COMMON_FLAGS, envPairs, parseFlags } from './lib/flags.mjs';
 import { closedLoop, latencySummary, openLoop } from './lib/load.mjs';
@@ -78,6 +78,7 @@ function endToEnd() {
     // The bridge's own output, kept for the Collector comparison.
     await sink.capture(num('relay-megabytes') * 1048576);
     const stream = createBodyStream();
+    const runtimeBefore = await runtimeFigures(bridge.url);
     const cpuBefore = bridge.cpuSeconds();
     const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
     const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
@@ -88,6 +89,7 @@ function endToEnd() {
     const cpuAfter = bridge.cpuSeconds();
     const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
     const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
+    const runtime = runtimeBetween(runtimeBefore, await runtimeFigures(bridge.url), load.accepted);
     const result = {
       events: load.accepted,
       bytesPerEvent: Math.round(load.acceptedBytes / Math.max(1, load.accepted)),
@@ -105,6 +107,7 @@ function endToEnd() {
       cpuMicrosPerEvent: cpuSeconds === undefined ? undefined : +((cpuSeconds * 1e6) / Math.max(1, load.accepted)).toFixed(1),
       baseRssMb: +baseRssMb.toFixed(1),
       burstPeakRssMb: +bridge.peakRssMb().toFixed(1),
+      bridgeRuntime: runtime,
       otlp: { requests: done.stats.requests, megabytes: mb(done.stats.bytes), bytesPerSpan: Math.round(done.stats.bytes / Math.max(1, done.stats.spans)) },
       spans: done.check,
     };
@@ -112,6 +115,7 @@ function endToEnd() {
     console.log(`  bridge CPU: ${result.bridgeCpuSeconds ?? '-'} s for the burst = ${result.cpuMicrosPerEvent ?? '-'} µs per event (user + system, all threads, first request to last span exported)`);
     console.log(`  spans: ${result.spans.distinctExported}/${result.spans.expected} distinct exported, ${result.spans.missing} missing, ${result.spans.duplicates} duplicates; OTLP ${result.otlp.requests} requests, ${result.otlp.megabytes} MB, ${result.otlp.bytesPerSpan} B/span`);
     console.log(`  burst: peak RSS ${result.burstPeakRssMb} MB (idle ${result.baseRssMb} MB); request latency p50 ${result.requestLatencyMs.p50} ms, p99 ${result.requestLatencyMs.p99} ms; 503s ${result.refused503}`);
+    if (runtime) console.log(`  bridge: ${describeRuntime(runtime)}`);
     return result;
   });
 }
@@ -184,8 +188,18 @@ async function collector() {
   return result;
 }
 
+/** CPU per event, GC time and event-loop delay: what a latency or memory figure comes from. */
+function describeRuntime(runtime) {
+  const kinds = Object.entries(runtime.gcMillis)
+    .filter(([kind, ms]) => kind !== 'total' && ms > 0)
+    .map(([kind, ms]) => `${kind} ${ms}`)
+    .join(', ');
+  return `CPU ${runtime.cpuMicrosPerEvent} µs/event; GC ${runtime.gcMillis.total} ms (${kinds}); event-loop delay p99 ${runtime.eventLoopDelayMs.p99} ms, max ${runtime.eventLoopDelayMs.max} ms`;
+}
+
 function latency() {
   return withFreshBridge('bridge-bench-latency-', async (bridge) => {
+    const runtimeBefore = await runtimeFigures(bridge.url);
     const load = await openLoop({
       baseUrl: bridge.url,
       stream: createBodyStream(),
@@ -194,7 +208,10 @@ function latency() {
       seconds: num('latency-seconds'),
       warmupSeconds: num('latency-warmup-seconds'),
     });
+    // Before the drain: the event-loop delay is that of the run at the given rate.
+    const runtimeAfter = await runtimeFigures(bridge.url);
     const done = await spansArrived(load.accepted);
+    const runtime = runtimeBetween(runtimeBefore, runtimeAfter, load.accepted);
     const result = {
       eventsPerSecond: num('latency-rate'),
       eventsPerRequest: num('latency-batch'),
@@ -206,9 +223,11 @@ function latency() {
       latencyMs: latencySummary(load.latencies),
       serviceLatencyMs: latencySummary(load.serviceLatencies),
       peakRssMb: +bridge.peakRssMb().toFixed(1),
+      bridgeRuntime: runtime,
       spans: done.check,
     };
     console.log(`latency at ${result.eventsPerSecond} events/s in batches of ${result.eventsPerRequest} for ${result.seconds} s (open loop, from the scheduled send): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms over ${result.latencyMs.count} requests; non-207 ${result.non207}, failed ${result.failed}${result.failed ? ` ${JSON.stringify(result.failures)}` : ''}; peak RSS ${result.peakRssMb} MB; ${result.spans.missing} spans missing`);
+    if (runtime) console.log(`  bridge: ${describeRuntime(runtime)}`);
     return result;
   });
 }

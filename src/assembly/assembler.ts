@@ -230,6 +230,10 @@ export class Assembler {
     }
     for (const entity of touched) this.trackObservation(entity, nowMillis);
     this.elideOpen(entry.events, entry.source.tenant);
+    // What stays open here reads its payloads back from this entry when it completes (a trace's
+    // root, once idle, included): the entry stays parsed meanwhile, within the cache's bound (the
+    // bound keeps memory per open entity independent of payload size).
+    if (this.seqRefs.has(entry.seq)) this.remember(entry);
     result.releasable = !this.seqRefs.has(entry.seq);
     return result;
   }
@@ -330,23 +334,27 @@ export class Assembler {
   /** The log entries with these seqs (ascending), through the cache. */
   private entries(seqs: readonly number[]): LogEntry[] {
     const missing = seqs.filter((seq) => !this.entryCache.has(seq));
-    if (missing.length > 0) {
-      for (const entry of this.options.readEntries(missing)) {
-        this.entryCache.set(entry.seq, entry);
-        this.entryCacheBytes += entry.bytes;
-      }
-      for (const [seq, entry] of this.entryCache) {
-        if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
-        this.entryCache.delete(seq);
-        this.entryCacheBytes -= entry.bytes;
-      }
-    }
+    const read = missing.length > 0 ? new Map(this.options.readEntries(missing).map((entry) => [entry.seq, entry])) : undefined;
+    // Taken before the new entries go in: remembering them may evict some of those asked for.
     const out: LogEntry[] = [];
     for (const seq of seqs) {
-      const entry = this.entryCache.get(seq);
+      const entry = this.entryCache.get(seq) ?? read?.get(seq);
       if (entry) out.push(entry);
     }
+    if (read) for (const entry of read.values()) this.remember(entry);
     return out;
+  }
+
+  /** Keeps an entry parsed for read-backs, the oldest going first past ENTRY_CACHE_BYTES. */
+  private remember(entry: LogEntry): void {
+    if (this.entryCache.has(entry.seq)) return;
+    this.entryCache.set(entry.seq, entry);
+    this.entryCacheBytes += entry.bytes;
+    for (const [seq, cached] of this.entryCache) {
+      if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
+      this.entryCache.delete(seq);
+      this.entryCacheBytes -= cached.bytes;
+    }
   }
 
   /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */

@@ -52,6 +52,7 @@ const SETTINGS = {
   store: { env: 'BRIDGE_STORE', schema: z.enum(['sqlite', 'memory'], 'sqlite or memory'), default: 'sqlite' },
   spoolMaxBytes: { env: 'BRIDGE_SPOOL_MAX_BYTES', schema: intFrom(1), default: String(1024 ** 3) },
   memoryLimitMib: { env: 'BRIDGE_MEMORY_LIMIT_MIB', schema: intFrom(16), default: '' },
+  heapGrowingPercent: { env: 'BRIDGE_HEAP_GROWING_PERCENT', schema: intFrom(0, 1000), default: '70' },
   maxBodyBytes: { env: 'BRIDGE_MAX_BODY_BYTES', schema: intFrom(1), default: String(4.5 * 1024 * 1024) },
   maxEventsPerRequest: { env: 'BRIDGE_MAX_EVENTS_PER_REQUEST', schema: intFrom(1), default: '10000' },
   maxErrorsPerResponse: { env: 'BRIDGE_MAX_ERRORS_PER_RESPONSE', schema: intFrom(1), default: '100' },
@@ -161,6 +162,11 @@ export interface ServiceConfig {
   exportLingerMillis: number;
   /** Failing exports are logged once, then summed up in one line per this interval. */
   exportFailureSummaryMillis: number;
+  /**
+   * How much V8 lets the old generation grow past its live size after a full collection, in
+   * percent (`--heap-growing-percent`, set by `serve`); 0: V8's own choice (up to 4×).
+   */
+  heapGrowingPercent: number;
   logLevel: z.output<typeof logLevel>;
   /**
    * Who may send: the file's `tenants:` list, the env pair LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY
@@ -353,6 +359,7 @@ export function loadServiceConfig(env: Env, overrides: Env = {}, host: HostFacts
     exportBatchSize: r.exportBatchSize!,
     exportLingerMillis: r.exportLingerMillis!,
     exportFailureSummaryMillis: r.exportFailureSummaryMillis!,
+    heapGrowingPercent: r.heapGrowingPercent!,
     logLevel: r.logLevel!,
     tenancy,
     ...(r.serviceName ? { serviceName: r.serviceName } : {}),

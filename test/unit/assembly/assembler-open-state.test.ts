@@ -114,3 +114,51 @@ it('completed records carry the payloads read back from the log, merged in Langf
   const root = roots.records.find((r) => r.kind === 'root') as Extract<CompletedRecord, { kind: 'root' }>;
   expect(root.trace).toMatchObject({ input: 'question', output: 'reply', metadata: { a: 1, nested: { x: 1, y: 2 } } });
 });
+
+it('a root that completes soon after its request takes its payloads from the entry kept parsed, without reading the log', () => {
+  const { assembler, log, feed } = setup();
+  feed(valid([
+    { id: 'e1', type: 'trace-create', timestamp: at(0), body: { id: 'tr', name: 'chat', input: 'question', output: 'reply' } },
+    { id: 'e2', type: 'generation-create', timestamp: at(1), body: { id: 'g', traceId: 'tr', startTime: at(1), endTime: at(2), input: 'prompt', output: 'answer' } },
+  ]));
+  const ready = assembler.collect(0, 10, 'ready');
+  expect(ready.records).toHaveLength(1);
+  assembler.confirm(ready);
+  const roots = assembler.collect(10_000, 10, 'due');
+  const root = roots.records.find((r) => r.kind === 'root') as Extract<CompletedRecord, { kind: 'root' }>;
+  expect(root.trace).toMatchObject({ input: 'question', output: 'reply' });
+  expect(log.reads).toBe(0);
+});
+
+it('entries past the cache bound are read back from the log, and none asked for is lost to eviction', () => {
+  const { assembler, log, feed } = setup();
+  // 24 entries of ~200 KB: far past the bound, so the first ones are read back.
+  const count = 24;
+  for (let i = 0; i < count; i++) feed(openGeneration(i, 50_000));
+  // Each generation ends in a later request (a small entry); both entries are needed to finish it.
+  for (let i = 0; i < count; i++) {
+    feed(valid([{ id: `u-${i}`, type: 'generation-update', timestamp: at(2), body: { id: `gen-${i}`, traceId: `trace-${i}`, endTime: at(2), output: `out-${i}` } }]));
+  }
+  const done = assembler.collect(0, 100, 'ready');
+  const generations = done.records.filter((r): r is Extract<CompletedRecord, { kind: 'observation' }> => r.kind === 'observation');
+  expect(generations).toHaveLength(count);
+  for (const g of generations) {
+    const i = Number(g.observation.id.slice('gen-'.length));
+    expect(g.observation.output).toBe(`out-${i}`);
+    expect((g.observation.input as Array<{ content: string }>)[0]!.content.startsWith(`${i}:`)).toBe(true);
+    expect((g.observation.metadata as { note: string }).note.length).toBe(50_000);
+  }
+  expect(log.reads).toBeGreaterThan(0);
+});
+
+it('an entry larger than the whole cache is still read back whole, with the cached entries asked for along with it', () => {
+  const { assembler, log, feed } = setup();
+  // ~3 MB: never stays in the cache; the small update after it does, until this one is read.
+  feed(openGeneration(0, 750_000));
+  feed(valid([{ id: 'u-0', type: 'generation-update', timestamp: at(2), body: { id: 'gen-0', traceId: 'trace-0', endTime: at(2), output: 'out-0' } }]));
+  const done = assembler.collect(0, 10, 'ready');
+  const generation = done.records.find((r): r is Extract<CompletedRecord, { kind: 'observation' }> => r.kind === 'observation')!;
+  expect(generation.observation.output).toBe('out-0');
+  expect((generation.observation.metadata as { note: string }).note.length).toBe(750_000);
+  expect(log.reads).toBeGreaterThan(0);
+});

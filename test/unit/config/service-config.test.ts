@@ -34,6 +34,12 @@ describe('loadServiceConfig', () => {
     );
   });
 
+  it('bounds the heap growth at 70% unless told (0: V8 decides), and refuses what is not a percent', () => {
+    expect(loadServiceConfig({}).heapGrowingPercent).toBe(70);
+    expect(loadServiceConfig({ BRIDGE_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(() => loadServiceConfig({ BRIDGE_HEAP_GROWING_PERCENT: '-5' })).toThrow(/BRIDGE_HEAP_GROWING_PERCENT is invalid: expected a whole number from 0 to 1000/);
+  });
+
   it('follows the OTLP endpoint rules: signal endpoint as is, generic one + /v1/traces, signal protocol first', () => {
     expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).otlp.url).toBe('http://c:4318/v1/traces');
     expect(loadServiceConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/x' }).otlp.url).toBe('http://t/x');
