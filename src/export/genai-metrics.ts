@@ -69,8 +69,54 @@ export interface GenAiMetricsRecorder {
 
 interface Instruments {
   provider: MeterProvider;
-  record(draft: SpanDraft, shared: Attributes): void;
+  /** Adds the draft's measurements to `batch`; `sharedKey` names `shared`'s values (valueKey per SHARED_KEYS). */
+  record(draft: SpanDraft, shared: Attributes, sharedKey: string, batch: MeasurementBatch): void;
 }
+
+/**
+ * The measurements of one record() call, grouped per instrument and attribute set before they
+ * reach the SDK, whose every record/add call hashes its attributes (sorts the keys and
+ * stringifies them): 5.2% of the bridge's busy time under `npm run bench` when called per span.
+ * A counter gets one add per set with the set's sum; a histogram gets its values in their
+ * original order with one attributes object per set, so its buckets, count, sum, min and max are
+ * those of per-span calls. Counter sums of integers are exact; a cost sum may differ from
+ * per-span adds in the last bits, as it already does with where the export intervals fall.
+ */
+class MeasurementBatch {
+  private readonly sums = new Map<Counter, Map<string, { attributes: Attributes; sum: number }>>();
+  private readonly values = new Map<Histogram, Map<string, { attributes: Attributes; values: number[] }>>();
+
+  /** `attributes` is called only for the first measurement of its set (`key`). */
+  add(counter: Counter, key: string, attributes: () => Attributes, value: number): void {
+    let sets = this.sums.get(counter);
+    if (!sets) this.sums.set(counter, (sets = new Map()));
+    const set = sets.get(key);
+    if (set) set.sum += value;
+    else sets.set(key, { attributes: attributes(), sum: value });
+  }
+
+  record(histogram: Histogram, key: string, attributes: () => Attributes, value: number): void {
+    let sets = this.values.get(histogram);
+    if (!sets) this.values.set(histogram, (sets = new Map()));
+    const set = sets.get(key);
+    if (set) set.values.push(value);
+    else sets.set(key, { attributes: attributes(), values: [value] });
+  }
+
+  flush(): void {
+    for (const [counter, sets] of this.sums) for (const set of sets.values()) counter.add(set.sum, set.attributes);
+    for (const [histogram, sets] of this.values) for (const set of sets.values()) for (const value of set.values) histogram.record(value, set.attributes);
+  }
+}
+
+/** A key naming an attribute value without collisions (type tag and length prefix), cheaper than the SDK's hash. */
+const valueKey = (value: unknown): string => {
+  if (value === undefined) return 'u';
+  if (typeof value === 'string') return `s${value.length}:${value}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value === 'number' ? 'n' : 'b'}${String(value)};`;
+  const text = JSON.stringify(value);
+  return `j${text.length}:${text}`;
+};
 
 /** Operations whose duration is gen_ai.client.inference.duration in the development names. */
 const INFERENCE_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
@@ -195,23 +241,23 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     const meter = provider.getMeter('langfuse-otel-bridge', options.bridgeVersion);
     // Not in the semconv (it has no cost metric): named after the span attribute it sums.
     const cost = meter.createCounter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' });
-    const recordCost = (a: DraftAttributes, shared: Attributes) => {
+    const recordCost = (a: DraftAttributes, shared: Attributes, sharedKey: string, batch: MeasurementBatch) => {
       const value = a['gen_ai.usage.cost'];
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) return;
-      const costAttributes: Attributes = { ...shared };
-      if (a['langfuse.observation.cost_estimated'] === true) costAttributes['langfuse.observation.cost_estimated'] = true;
-      cost.add(value, costAttributes);
+      const estimated = a['langfuse.observation.cost_estimated'] === true;
+      batch.add(cost, estimated ? `${sharedKey}e` : sharedKey, () => (estimated ? { ...shared, 'langfuse.observation.cost_estimated': true } : { ...shared }), value);
     };
     const durationOf = (name: string) =>
       meter.createHistogram(name, { description: 'GenAI operation duration.', unit: 's', advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS } });
     const tokensHistogram = (name: string, description: string) =>
       meter.createHistogram(name, { description, unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS } });
     const operationDuration = durationOf('gen_ai.client.operation.duration');
-    const recordDuration = (draft: SpanDraft, shared: Attributes, histogram: Histogram) => {
-      const durationAttributes: Attributes = { ...shared };
-      if (draft.status.code === 'ERROR') durationAttributes['error.type'] = typeof draft.attributes['error.type'] === 'string' ? draft.attributes['error.type'] : '_OTHER';
+    const recordDuration = (draft: SpanDraft, shared: Attributes, sharedKey: string, batch: MeasurementBatch, histogram: Histogram) => {
       const seconds = Number(draft.endTimeUnixNano - draft.startTimeUnixNano) / 1e9;
-      if (seconds >= 0) histogram.record(seconds, durationAttributes);
+      if (!(seconds >= 0)) return;
+      if (draft.status.code !== 'ERROR') return batch.record(histogram, sharedKey, () => ({ ...shared }), seconds);
+      const errorType = typeof draft.attributes['error.type'] === 'string' ? draft.attributes['error.type'] : '_OTHER';
+      batch.record(histogram, `${sharedKey}E${valueKey(errorType)}`, () => ({ ...shared, 'error.type': errorType }), seconds);
     };
     let record: Instruments['record'];
     if (options.names === 'development') {
@@ -220,34 +266,34 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       const inputTokens = tokensHistogram('gen_ai.client.inference.operation.input_tokens', 'Input tokens of a GenAI inference operation.');
       const outputTokens = tokensHistogram('gen_ai.client.inference.operation.output_tokens', 'Output tokens of a GenAI inference operation.');
       const counters = USAGE_COUNTERS.map(([name, keys]) => [meter.createCounter(name, { description: 'Tokens used by GenAI inference operations.', unit: '{token}' }), keys] as const);
-      record = (draft, shared) => {
+      record = (draft, shared, sharedKey, batch) => {
         const a = draft.attributes;
         const operation = String(a['gen_ai.operation.name']);
         const inference = INFERENCE_OPERATIONS.has(operation);
-        recordDuration(draft, shared, inference ? inferenceDuration : operation === 'embeddings' ? embeddingsDuration : operationDuration);
+        recordDuration(draft, shared, sharedKey, batch, inference ? inferenceDuration : operation === 'embeddings' ? embeddingsDuration : operationDuration);
         if (inference) {
           const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
           const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
-          if (input !== undefined) inputTokens.record(input, shared);
-          if (output !== undefined) outputTokens.record(output, shared);
+          if (input !== undefined) batch.record(inputTokens, sharedKey, () => ({ ...shared }), input);
+          if (output !== undefined) batch.record(outputTokens, sharedKey, () => ({ ...shared }), output);
           // The modality is not known from a Langfuse record: `unknown`, as the conventions say.
           for (const [counter, keys] of counters) {
             const value = tokenCount(a, keys);
-            if (value !== undefined) counter.add(value, { ...shared, 'gen_ai.token.modality': 'unknown' });
+            if (value !== undefined) batch.add(counter, sharedKey, () => ({ ...shared, 'gen_ai.token.modality': 'unknown' }), value);
           }
         }
-        recordCost(a, shared);
+        recordCost(a, shared, sharedKey, batch);
       };
     } else {
       const tokens = tokensHistogram('gen_ai.client.token.usage', 'Number of input and output tokens used.');
-      record = (draft, shared) => {
+      record = (draft, shared, sharedKey, batch) => {
         const a = draft.attributes;
-        recordDuration(draft, shared, operationDuration);
+        recordDuration(draft, shared, sharedKey, batch, operationDuration);
         const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
         const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
-        if (input !== undefined) tokens.record(input, { ...shared, 'gen_ai.token.type': 'input' });
-        if (output !== undefined) tokens.record(output, { ...shared, 'gen_ai.token.type': 'output' });
-        recordCost(a, shared);
+        if (input !== undefined) batch.record(tokens, `${sharedKey}i`, () => ({ ...shared, 'gen_ai.token.type': 'input' }), input);
+        if (output !== undefined) batch.record(tokens, `${sharedKey}o`, () => ({ ...shared, 'gen_ai.token.type': 'output' }), output);
+        recordCost(a, shared, sharedKey, batch);
       };
     }
     const instruments: Instruments = { provider, record };
@@ -257,15 +303,22 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
 
   return {
     record(drafts) {
+      const batch = new MeasurementBatch();
       for (const draft of drafts) {
         const a = draft.attributes;
         if (draft.kind !== 'CLIENT' || typeof a['gen_ai.operation.name'] !== 'string') continue;
-        const shared: Attributes = {};
-        for (const key of SHARED_KEYS) if (a[key] !== undefined) shared[key] = a[key];
         const instruments = instrumentsFor(draft.resource);
         if (!instruments) continue;
-        instruments.record(draft, shared);
+        const shared: Attributes = {};
+        let sharedKey = '';
+        for (const key of SHARED_KEYS) {
+          const value = a[key];
+          sharedKey += valueKey(value);
+          if (value !== undefined) shared[key] = value;
+        }
+        instruments.record(draft, shared, sharedKey, batch);
       }
+      batch.flush();
     },
     async forceFlush() {
       await Promise.all([...providers.values()].map((i) => i.provider.forceFlush()));

@@ -186,3 +186,59 @@ describe('OTEL_METRICS_EXPORTER=console', () => {
     expect(printed.map((p) => (p as { descriptor: { name: string } }).descriptor.name)).toEqual(expect.arrayContaining(['gen_ai.client.token.usage', 'gen_ai.client.operation.duration']));
   });
 });
+
+describe('GenAI metrics of a batch of many spans', () => {
+  /** Data points without their times, in a stable order: what a batch must export like single spans. */
+  const pointsOf = (sink: MetricsSink) =>
+    metricsOf(sink)
+      .metrics.map((m) => ({
+        name: m.name,
+        points: (m.histogram?.dataPoints ?? m.sum!.dataPoints)
+          .map(({ startTimeUnixNano: _s, timeUnixNano: _t, ...point }) => point)
+          .sort((a, b) => (JSON.stringify(a.attributes) < JSON.stringify(b.attributes) ? -1 : 1)),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+
+  const drafts = Array.from({ length: 600 }, (_, i) =>
+    makeDraft({
+      span: { type: 'observation', id: `gen-${i}` },
+      startTimeUnixNano: 1_000_000_000n,
+      endTimeUnixNano: 1_000_000_000n + BigInt(1 + ((i * 7919) % 30_000)) * 1_000_000n,
+      status: i % 11 === 0 ? { code: 'ERROR', message: 'boom' } : { code: 'UNSET' },
+      attributes: {
+        'gen_ai.operation.name': i % 5 === 0 ? 'embeddings' : 'chat',
+        'gen_ai.provider.name': i % 3 === 0 ? 'openai' : 'anthropic',
+        'gen_ai.request.model': `model-${i % 4}`,
+        ...(i % 7 === 0 ? { 'server.port': 8080 } : i % 7 === 1 ? { 'server.port': '8080' } : {}),
+        ...(i % 13 === 0 ? { 'error.type': 'RateLimitError' } : {}),
+        'gen_ai.usage.input_tokens': (i * 31) % 5000,
+        ...(i % 2 === 0 ? { 'gen_ai.usage.output_tokens': (i * 17) % 900 } : {}),
+        ...(i % 6 === 0 ? { 'gen_ai.usage.cache_read.input_tokens': i } : {}),
+        // Costs in 1/1024 steps: their sums are exact in any order, so batched and single adds agree.
+        'gen_ai.usage.cost': ((i % 9) + 1) / 1024,
+        ...(i % 4 === 0 ? { 'langfuse.observation.cost_estimated': true } : {}),
+      },
+    }),
+  );
+
+  for (const names of ['released', 'development'] as const) {
+    it(`exports the same data points for one batch as for one span at a time (${names} names)`, async () => {
+      const sinks = [await startMetricsSink(), await startMetricsSink()];
+      const recorders = sinks.map((s) => createGenAiMetricsRecorder({ url: s.url, protocol: 'http/json', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: {}, bridgeVersion: 'test', names }));
+      try {
+        recorders[0]!.record(drafts);
+        for (const draft of drafts) recorders[1]!.record([draft]);
+        await Promise.all(recorders.map((r) => r.forceFlush()));
+        const batched = pointsOf(sinks[0]!);
+        expect(batched).toEqual(pointsOf(sinks[1]!));
+        // Many attribute sets (the error types and the 8080 number/string ports are told apart).
+        const duration = batched.find((m) => m.name === (names === 'released' ? 'gen_ai.client.operation.duration' : 'gen_ai.client.inference.duration'))!;
+        expect(duration.points.length).toBeGreaterThan(20);
+        expect(batched.flatMap((m) => m.points).reduce((n, p) => n + Number(p.count ?? 0), 0)).toBeGreaterThan(600);
+      } finally {
+        await Promise.all(recorders.map((r) => r.shutdown()));
+        await Promise.all(sinks.map((s) => s.close()));
+      }
+    });
+  }
+});
