@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, stopAllBridges, type RunningBridge } from '../helpers/bridge-process.js';
 import { startFakeCollector, type CollectedSpan, type FakeCollector } from '../helpers/fake-collector.js';
+import { hasSharedFixtures, readFixture } from '../helpers/shared-fixtures.js';
 import { checkExports, postBatch, splitTrace, startReplica, waitForStableGroup, waitUntil, type SplitTrace } from './helpers/gateway.js';
 import { startKafka, type KafkaBroker } from './helpers/kafka.js';
 import { REPO_ROOT, VENV_PYTHON } from './helpers/paths.js';
@@ -185,6 +186,28 @@ describe('gateway under other traffic (two replicas, round-robin)', () => {
     expect(checkExports(inTraces(collector.spans(), ids), traces)).toMatchObject({ missing: 0, partial: 0, twice: 0, spanIdsTwice: 0, tracesWithOneRoot: 20 });
   }, 120_000);
 
+  // A real request sequence of the Langfuse JS SDK v3 from the shared corpus (read in place, never copied).
+  it.skipIf(!hasSharedFixtures)('the Langfuse JS SDK v3 recording (score-create before the updates, a second trace-create upsert), its two flushes to different replicas: the same spans as a single-process bridge exports', async () => {
+    const recording = readFixture<{ requests: Array<{ path: string; headers: Record<string, string>; body: { batch: Array<{ type: string; body: { id: string } }> } }> }>('langfuse-js-v3/trace-span-generation-event-score.json');
+    const requests = recording.requests.filter((r) => r.path === '/api/public/ingestion');
+    expect(requests).toHaveLength(2);
+    const traceId = requests[0]!.body.batch.find((e) => e.type === 'trace-create')!.body.id;
+    const otelTraceId = traceId.replace(/-/g, '');
+    for (const [i, r] of requests.entries()) {
+      expect(await postRecorded(replicas[i % 2]!.url, r.headers, r.body)).toBe(207);
+      expect(await postRecorded(single.bridge.url, r.headers, r.body)).toBe(207);
+    }
+    const ids = new Set([otelTraceId]);
+    // 1 root, a span, a generation, an event, a score.
+    await waitUntil(() => inTraces(collector.spans(), ids).length >= 5 && inTraces(single.collector.spans(), ids).length >= 5, 30_000, 'the recorded trace from both');
+    await sleep(1500);
+    const gateway = inTraces(collector.spans(), ids);
+    const reference = inTraces(single.collector.spans(), ids);
+    process.stderr.write(`[gateway js sdk v3 recording] gateway ${gateway.length} spans, single-process ${reference.length}\n`);
+    expect(gateway).toHaveLength(5);
+    expect(gateway.map(comparable).sort()).toEqual(reference.map(comparable).sort());
+  }, 60_000);
+
   it('the Langfuse Python SDK 4.x (OTLP spans, score-create batch, REST score) behind the round-robin proxy, three runs: every span exported once with its ids, every score once', async () => {
     const results = [];
     for (let k = 0; k < 3; k++) {
@@ -254,6 +277,12 @@ function comparable(span: CollectedSpan): string {
   const received = span.attributes['langfuse.score.data_type'] !== undefined && span.attributes['gen_ai.evaluation.name'] === 'helpful';
   const times = received ? [] : [span.startTimeUnixNano, span.endTimeUnixNano];
   return JSON.stringify([span.traceId, span.spanId, span.parentSpanId, span.name, span.kind, ...times, attributes, span.status]);
+}
+
+async function postRecorded(url: string, headers: Record<string, string>, body: unknown): Promise<number> {
+  const res = await fetch(`${url}/api/public/ingestion`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 async function postScore(url: string, body: unknown): Promise<number> {
