@@ -2,9 +2,11 @@
  * The gateway under other traffic than its own test batches: two bridge replicas (real processes
  * on one real Kafka 4.4 topic) behind a round-robin, fed the way other clients split traces —
  * Dify's late trace-creates, OTLP spans as the current LiteLLM / `@langfuse/otel` export them,
- * scores through both score paths, and the real Langfuse Python SDK v2 behind a round-robin
- * HTTP proxy (it takes one host). A fake OTLP collector records what is exported; scores are
- * compared with what a single-process bridge exports for the same requests.
+ * scores through both score paths, the Langfuse JS SDK v3's recorded flushes, and the real
+ * Langfuse Python SDKs 4.x (.e2e-cache/venv-current) and v2 (.e2e-cache/venv) behind a
+ * round-robin HTTP proxy (they take one host). A fake OTLP collector records what is exported;
+ * scores and the JS SDK trace are compared with what a single-process bridge exports for the
+ * same requests.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { hasSharedFixtures, readFixture } from '../helpers/shared-fixtures.js';
 import { checkExports, postBatch, splitTrace, startReplica, waitForStableGroup, waitUntil, type SplitTrace } from './helpers/gateway.js';
 import { startKafka, type KafkaBroker } from './helpers/kafka.js';
 import { REPO_ROOT, VENV_PYTHON } from './helpers/paths.js';
-import { runLangfuseSdkScenarios } from './helpers/python.js';
+import { assertVenvProvisioned, runLangfuseSdkScenarios } from './helpers/python.js';
 import { baseEnv, runToCompletion } from './helpers/process.js';
 
 /** Longer than the late trace-creates' delay, as a deployment receiving Dify traffic sets it. */
@@ -209,12 +211,13 @@ describe('gateway under other traffic (two replicas, round-robin)', () => {
   }, 60_000);
 
   it('the Langfuse Python SDK 4.x (OTLP spans, score-create batch, REST score) behind the round-robin proxy, three runs: every span exported once with its ids, every score once', async () => {
+    const from = proxyRequests.length;
     const results = [];
     for (let k = 0; k < 3; k++) {
       results.push(await runLangfuseSdkScenarios({ langfuseHost: proxy.url, publicKey: 'pk-lf-gateway', secretKey: 'sk-lf-gateway', run: `${run}-sdk4-${k}` }));
     }
     for (const r of results) expect(r.errors, JSON.stringify(r.errors)).toEqual([]);
-    const upstreams = new Set(proxyRequests.filter((r) => r.path === '/api/public/otel/v1/traces' || r.path === '/api/public/scores' || r.path === '/api/public/ingestion').map((r) => r.upstream));
+    const upstreams = new Set(proxyRequests.slice(from).filter((r) => r.path === '/api/public/otel/v1/traces' || r.path === '/api/public/scores' || r.path === '/api/public/ingestion').map((r) => r.upstream));
     expect(upstreams.size, 'requests went to both replicas').toBe(2);
     const sent = results.flatMap((r) => r.otlp.flatMap((e) => e.spans));
     const ids = new Set(results.map((r) => r.trace.traceId));
@@ -235,7 +238,9 @@ describe('gateway under other traffic (two replicas, round-robin)', () => {
   }, 120_000);
 
   it('the Langfuse Python SDK v2 behind a round-robin proxy: traces with generations and updates, every generation once and whole', async () => {
+    assertVenvProvisioned('legacy');
     const prefix = `py-${run}`;
+    const from = proxyRequests.length;
     const res = await runToCompletion({
       name: 'gateway-python-sdk',
       command: VENV_PYTHON,
@@ -246,7 +251,7 @@ describe('gateway under other traffic (two replicas, round-robin)', () => {
     });
     expect(res.code, res.output).toBe(0);
     const traces = Array.from({ length: 12 }, (_, i) => ({ traceId: `${prefix}-t${i}`, generationId: `${prefix}-g${i}`, first: [], second: [] }));
-    const requests = proxyRequests.filter((r) => r.path === '/api/public/ingestion');
+    const requests = proxyRequests.slice(from).filter((r) => r.path === '/api/public/ingestion');
     expect(requests.length, 'the SDK flushed more than once').toBeGreaterThanOrEqual(4);
     expect(new Set(requests.map((r) => r.upstream)).size, 'requests went to both replicas').toBe(2);
     expect(requests.filter((r) => r.status !== 207)).toEqual([]);
@@ -260,7 +265,9 @@ describe('gateway under other traffic (two replicas, round-robin)', () => {
     for (const [i, t] of traces.entries()) {
       const g = spans.find((s) => s.attributes['langfuse.observation.id'] === t.generationId)!;
       expect(JSON.stringify(g.attributes)).toContain(`hello ${i}`);
-      expect(spans.find((s) => !s.parentSpanId)?.name).toBeDefined();
+      const root = spans.find((s) => s.traceId === traceIdOf(t.generationId) && !s.parentSpanId)!;
+      expect(root.name).toBe(`py trace ${i}`);
+      expect(g.parentSpanId).toBe(root.spanId);
     }
   }, 120_000);
 });
