@@ -10,7 +10,7 @@
 // the load and the sink, so the figures compare the modes on this machine, not a deployment.
 // Then one JSON line with every figure. Exit code 1 when a span is missing.
 // Flags: node bench/gateway.mjs --help
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge } from './lib/bridge-process.mjs';
@@ -39,20 +39,10 @@ const broker = await startKafkaBroker();
 const results = { bench: 'gateway', settings: { ...flags, help: undefined }, loadAverage: loadavg() };
 let topicSeq = 0;
 
-/** CPU seconds (user + system) a process used so far, from /proc (clock ticks of 10 ms). */
-function cpuSecondsOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Runs the load over `bridges` (each its share of clients and events), waits for every span at every sink. */
 async function run(label, bridges, sinks = [sink]) {
   await Promise.all(sinks.map((s) => s.reset()));
-  const cpuBefore = bridges.map((b) => cpuSecondsOf(b.pid));
+  const cpuBefore = bridges.map((b) => (b.cpuSeconds() ?? Number.NaN));
   const stream = createBodyStream();
   const events = num('events');
   const perBridge = Math.floor(events / bridges.length);
@@ -63,7 +53,7 @@ async function run(label, bridges, sinks = [sink]) {
   const lastAck = Math.max(...loads.map((l) => l.lastAnsweredAt));
   // One span per event: a generation, or the root span of its trace.
   const waits = await Promise.all(sinks.map((s) => s.waitForSpans(accepted, num('drain-timeout-seconds') * 1000)));
-  const cpuSeconds = bridges.reduce((n, b, i) => n + cpuSecondsOf(b.pid) - cpuBefore[i], 0);
+  const cpuSeconds = bridges.reduce((n, b, i) => n + (b.cpuSeconds() ?? Number.NaN) - cpuBefore[i], 0);
   const done = {
     at: waits.some((w) => w.at === undefined) ? undefined : Math.max(...waits.map((w) => w.at)),
     check: { missing: waits.reduce((n, w) => n + w.check.missing, 0), duplicates: waits.reduce((n, w) => n + w.check.duplicates, 0) },

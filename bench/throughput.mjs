@@ -78,18 +78,15 @@ function endToEnd() {
     // The bridge's own output, kept for the Collector comparison.
     await sink.capture(num('relay-megabytes') * 1048576);
     const stream = createBodyStream();
-    const runtimeBefore = await runtimeFigures(bridge.url);
-    const cpuBefore = bridge.cpuSeconds();
+    const runtimeBefore = await runtimeFigures(bridge);
     const load = await closedLoop({ baseUrl: bridge.url, stream, events: num('events'), batch: num('batch'), concurrency: num('concurrency') });
     const acksSeconds = (load.lastAnsweredAt - load.firstSentAt) / 1000;
     // One span per event: a generation, or the root span of its trace.
     const done = await spansArrived(load.accepted);
+    const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
     // The bridge's CPU from the first request until the sink held every span: the cost per event
     // whatever else the machine was doing (a wall-clock rate also counts waiting for the core).
-    const cpuAfter = bridge.cpuSeconds();
-    const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-    const e2eSeconds = done.at === undefined ? undefined : (done.at - load.firstSentAt) / 1000;
-    const runtime = runtimeBetween(runtimeBefore, await runtimeFigures(bridge.url), load.accepted);
+    const runtime = runtimeBetween(runtimeBefore, await runtimeFigures(bridge), load.accepted);
     const result = {
       events: load.accepted,
       bytesPerEvent: Math.round(load.acceptedBytes / Math.max(1, load.accepted)),
@@ -103,8 +100,8 @@ function endToEnd() {
       endToEndSeconds: e2eSeconds === undefined ? undefined : +e2eSeconds.toFixed(2),
       endToEndEventsPerSecond: e2eSeconds === undefined ? undefined : Math.round(load.accepted / e2eSeconds),
       requestLatencyMs: latencySummary(load.latencies),
-      bridgeCpuSeconds: cpuSeconds === undefined ? undefined : +cpuSeconds.toFixed(2),
-      cpuMicrosPerEvent: cpuSeconds === undefined ? undefined : +((cpuSeconds * 1e6) / Math.max(1, load.accepted)).toFixed(1),
+      bridgeCpuSeconds: runtime?.cpuSeconds,
+      cpuMicrosPerEvent: runtime?.cpuMicrosPerEvent,
       baseRssMb: +baseRssMb.toFixed(1),
       burstPeakRssMb: +bridge.peakRssMb().toFixed(1),
       bridgeRuntime: runtime,
@@ -199,7 +196,7 @@ function describeRuntime(runtime) {
 
 function latency() {
   return withFreshBridge('bridge-bench-latency-', async (bridge) => {
-    const runtimeBefore = await runtimeFigures(bridge.url);
+    const runtimeBefore = await runtimeFigures(bridge);
     const load = await openLoop({
       baseUrl: bridge.url,
       stream: createBodyStream(),
@@ -209,7 +206,7 @@ function latency() {
       warmupSeconds: num('latency-warmup-seconds'),
     });
     // Before the drain: the event-loop delay is that of the run at the given rate.
-    const runtimeAfter = await runtimeFigures(bridge.url);
+    const runtimeAfter = await runtimeFigures(bridge);
     const done = await spansArrived(load.accepted);
     const runtime = runtimeBetween(runtimeBefore, runtimeAfter, load.accepted);
     const result = {

@@ -117,21 +117,22 @@ export async function bridgeMetrics(baseUrl) {
 }
 
 /**
- * The bridge's own runtime figures from its /metrics (prom-client's default metrics): CPU seconds,
- * GC seconds by kind, and the event-loop delay since the previous scrape (prom-client resets that
- * histogram on each scrape, so a scrape before a run starts its window).
+ * The bridge's runtime figures: CPU seconds from /proc (`bridge.cpuSeconds()`, all threads), and
+ * from its /metrics (prom-client's default metrics) GC seconds by kind and the event-loop delay
+ * since the previous scrape (prom-client resets that histogram on each scrape, so a scrape before
+ * a run starts its window). `bridge`: from startBridge.
  */
-export async function runtimeFigures(baseUrl) {
-  const res = await httpRequest(`${baseUrl}/metrics`, { timeoutMillis: 5_000 });
-  if (res.status !== 200) return undefined;
-  const figures = { cpuSeconds: 0, gcSeconds: {}, eventLoopP99Ms: undefined, eventLoopMaxMs: undefined };
+export async function runtimeFigures(bridge) {
+  const cpuSeconds = bridge.cpuSeconds();
+  const res = await httpRequest(`${bridge.url}/metrics`, { timeoutMillis: 5_000 });
+  if (res.status !== 200 || cpuSeconds === undefined) return undefined;
+  const figures = { cpuSeconds, gcSeconds: {}, eventLoopP99Ms: undefined, eventLoopMaxMs: undefined };
   for (const line of res.text.split('\n')) {
     const gc = /^bridge_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([0-9.e+-]+)$/.exec(line);
     if (gc) figures.gcSeconds[gc[1]] = Number(gc[2]);
-    const value = /^bridge_(process_cpu_seconds_total|nodejs_eventloop_lag_p99_seconds|nodejs_eventloop_lag_max_seconds) ([0-9.e+-]+)$/.exec(line);
+    const value = /^bridge_(nodejs_eventloop_lag_p99_seconds|nodejs_eventloop_lag_max_seconds) ([0-9.e+-]+)$/.exec(line);
     if (!value) continue;
-    if (value[1] === 'process_cpu_seconds_total') figures.cpuSeconds = Number(value[2]);
-    else if (value[1] === 'nodejs_eventloop_lag_p99_seconds') figures.eventLoopP99Ms = +(Number(value[2]) * 1000).toFixed(2);
+    if (value[1] === 'nodejs_eventloop_lag_p99_seconds') figures.eventLoopP99Ms = +(Number(value[2]) * 1000).toFixed(2);
     else figures.eventLoopMaxMs = +(Number(value[2]) * 1000).toFixed(2);
   }
   return figures;
@@ -144,6 +145,7 @@ export function runtimeBetween(before, after, events) {
   const kinds = Object.keys(after.gcSeconds);
   const gcMillis = Object.fromEntries(kinds.map((k) => [k, gc(k)]));
   return {
+    cpuSeconds: +(after.cpuSeconds - before.cpuSeconds).toFixed(2),
     cpuMicrosPerEvent: +(((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(1, events)).toFixed(1),
     gcMillis: { total: kinds.reduce((sum, k) => sum + gcMillis[k], 0), ...gcMillis },
     eventLoopDelayMs: { p99: after.eventLoopP99Ms, max: after.eventLoopMaxMs },

@@ -4,7 +4,7 @@
 // sinks, which only send what this produces. Pure apart from its small caches.
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { Resource } from '@opentelemetry/resources';
 
 import type { SpanDraft } from '../mapping/span-draft.js';
 import { sameAttributes } from './same-attributes.js';
@@ -31,9 +31,6 @@ export interface SpanEncoderOptions extends ReadableSpanOptions {
 
 /** Throws when the draft cannot be encoded (the same draft would fail again). */
 export type SpanEncoder = (draft: SpanDraft) => Uint8Array;
-
-/** Distinct resources whose encoded bytes are kept; past it, the oldest is encoded again when seen. */
-const MAX_ENCODED_RESOURCES = 256;
 
 export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
   const resources = createResourceCache(options.resourceAttributes, options.serviceNameOverride);
@@ -70,22 +67,18 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
 
   // Protobuf requests are written by our encoder (the same bytes as the official serializer),
   // straight from the draft: each request holds one span, so the resource and scope messages are
-  // encoded once and kept as bytes. A draft's resource is a handful of keys built in one order by
-  // the mapping, so its JSON text is a cheap cache key (the Resource itself, and so the bytes, is
-  // still the ResourceCache's, whose key ignores order).
-  const encodedResources = new Map<string, RequestParts>();
+  // encoded once per Resource (from the ResourceCache, whose bound also bounds these bytes) and
+  // per scope object, and kept as bytes.
+  const encodedResources = new WeakMap<Resource, RequestParts>();
   // Consecutive drafts mostly come from one sender: the last resource is compared key by key
-  // before any key text is built.
+  // before the ResourceCache builds its key text.
   let last: { resource: SpanDraft['resource']; parts: RequestParts } | undefined;
   const resourcePartsFor = (draft: SpanDraft): RequestParts => {
     const own = resourceOf(draft);
     if (last && sameAttributes(last.resource, own)) return last.parts;
-    const key = JSON.stringify(own);
-    let parts = encodedResources.get(key);
-    if (!parts) {
-      if (encodedResources.size >= MAX_ENCODED_RESOURCES) encodedResources.delete(encodedResources.keys().next().value as string);
-      encodedResources.set(key, (parts = encodeResourceParts(resources.resourceFor(own))));
-    }
+    const resource = resources.resourceFor(own);
+    let parts = encodedResources.get(resource);
+    if (!parts) encodedResources.set(resource, (parts = encodeResourceParts(resource)));
     last = { resource: own, parts };
     return parts;
   };
