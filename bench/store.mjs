@@ -6,6 +6,7 @@
 // Prints events/s of the store work alone and the time in each kind of call, in CPU time too
 // (process.cpuUsage: on a shared machine wall time also counts waiting for the core): the measure
 // of each change to the store's rows. Flags: node bench/store.mjs --help
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ const flags = parseFlags('npm run bench:store -- [flags]', {
   slice: { type: 'string', default: '64', help: 'records per commit (the pipeline slice)' },
   'export-batch': { type: 'string', default: '512', help: 'spans per peek and dequeue' },
   runs: { type: 'string', default: '3', help: 'runs; the best is reported' },
+  keys: { type: 'string', default: 'uuid', help: "tombstone keys: 'uuid' (random, as clients send) or 'sequential'" },
 });
 const num = (name) => Number(flags[name]);
 const { openSqliteStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'spool', 'sqlite-store.js')).href);
@@ -51,7 +53,10 @@ function once() {
     for (let i = 0; i < events.length; i += num('slice')) {
       const count = Math.min(num('slice'), events.length - i);
       const items = Array.from({ length: count }, () => ({ queue: 'otlp', payload: span }));
-      const tombstones = Array.from({ length: count }, () => ({ key: `obs:${n}-${++n}`, envelopeIds: [`env-${n}`] }));
+      // Clients' ids are random UUIDs: each tombstone lands on a random page of its index.
+      const tombstones = Array.from({ length: count }, () =>
+        flags.keys === 'sequential' ? { key: `obs:${n}-${++n}`, envelopeIds: [`env-${n}`] } : { key: `obs:${randomUUID()}`, envelopeIds: [randomUUID()] },
+      );
       // The queue's commit, then the log's release (a separate, idempotent step).
       timed('commit', () => {
         queue.commit({ items, tombstones }, 0);

@@ -11,32 +11,9 @@
 // marker is as a marker past the retention: a late update for that entity is exported as its own
 // span, a resend of it as a second, identical copy.
 import type { EnvelopeIds } from '../assembly/assembler.js';
+import { hash53 } from '../spool/key-hash.js';
 
-/**
- * A 53-bit hash of `text` (two 32-bit multiplicative hashes, fmix-finalised, joined), exactly
- * representable as a JS number. `seed` separates key spaces (the partition).
- */
-export function hash53(text: string, seed = 0): number {
-  let h1 = 0x811c9dc5 ^ seed;
-  let h2 = 0x9747b28c ^ Math.imul(seed, 0x27d4eb2f);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  h1 = fmix32(h1 ^ text.length);
-  h2 = fmix32(h2 ^ Math.imul(text.length, 0x9e3779b1));
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
+export { hash53 };
 
 /** The envelope ids of one marker, by their hashes. */
 class HashedEnvelopeIds implements EnvelopeIds {

@@ -9,9 +9,14 @@ export interface Tombstone {
   envelopeIds: string[];
 }
 
+/** The envelope ids of an exported entity, asked one at a time (a store may keep only their hashes). */
+export interface ExportedIds {
+  has(envelopeId: string): boolean;
+}
+
 export interface ExportedEntities {
   /** The envelope ids of an entity already queued, or undefined when it was not. */
-  exportedEnvelopeIds(key: string): ReadonlySet<string> | undefined;
+  exportedEnvelopeIds(key: string): ExportedIds | undefined;
   /** Forgets entities recorded before `beforeMillis`; returns how many. */
   prune(beforeMillis: number): number;
 }

@@ -1,4 +1,5 @@
-// A filter over tombstone keys that answers "certainly not exported" without touching the disk.
+// A filter over tombstone keys (their 53-bit hashes, key-hash.ts: what the store keeps, so that the
+// filter is refilled from it) that answers "certainly not exported" without touching the disk.
 // Only a hint for speed: a "maybe" is always checked against the store, so false positives (and
 // keys pruned from the store but not yet from here) cost one lookup and nothing else.
 //
@@ -12,8 +13,9 @@
 // The npm packages looked at (bloom-filters, bloomfilter) have neither time epochs nor pruning.
 
 export interface KeyFilter {
-  add(key: string, atMillis: number): void;
-  mightContain(key: string): boolean;
+  /** `keyHash`: hash53 of the key. */
+  add(keyHash: number, atMillis: number): void;
+  mightContain(keyHash: number): boolean;
   /** Forgets every epoch whose keys are all older than `beforeMillis`. */
   prune(beforeMillis: number): void;
   /** Memory held by the bit arrays. */
@@ -42,16 +44,12 @@ function newLayer(capacity: number, index: number): Layer {
   return { words: new Uint32Array(bits / 32), mask: bits - 1, capacity, count: 0 };
 }
 
-/** Two 32-bit FNV-1a variants combined (Kirsch–Mitzenmacher): bit i = h1 + i*h2. */
-function hash(key: string): [number, number] {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return [h1 >>> 0, (h2 | 1) >>> 0];
+/**
+ * The bit positions come from the key's 53-bit hash (already uniform: key-hash.ts), split in two
+ * (Kirsch–Mitzenmacher: bit i = h1 + i*h2): its high 32 bits and its low 21 bits, made odd.
+ */
+function split(keyHash: number): [number, number] {
+  return [Math.floor(keyHash / 0x200000) >>> 0, (keyHash % 0x200000) | 1];
 }
 
 function layerHas(layer: Layer, h1: number, h2: number): boolean {
@@ -83,23 +81,23 @@ export function createKeyFilter(retentionMillis: number, initialCapacity = 65_53
   }
 
   return {
-    add(key, atMillis) {
+    add(keyHash, atMillis) {
       const epoch = epochFor(atMillis);
       let layer = epoch.layers[epoch.layers.length - 1]!;
       if (layer.count >= layer.capacity) {
         layer = newLayer(layer.capacity * 2, epoch.layers.length);
         epoch.layers.push(layer);
       }
-      const [h1, h2] = hash(key);
+      const [h1, h2] = split(keyHash);
       for (let i = 0; i < HASHES; i++) {
         const bit = (h1 + Math.imul(i, h2)) & layer.mask;
         layer.words[bit >>> 5]! |= 1 << (bit & 31);
       }
       layer.count++;
     },
-    mightContain(key) {
+    mightContain(keyHash) {
       if (epochs.length === 0) return false;
-      const [h1, h2] = hash(key);
+      const [h1, h2] = split(keyHash);
       for (const epoch of epochs) for (const layer of epoch.layers) if (layerHas(layer, h1, h2)) return true;
       return false;
     },

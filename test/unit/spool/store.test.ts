@@ -10,6 +10,7 @@ import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { createMemoryStore } from '../../../src/spool/memory-store.js';
 import { isUnreadable, type LogEntry, type RequestLog } from '../../../src/spool/request-log.js';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { openSqliteStore } from '../../../src/spool/sqlite-store.js';
 import { pendingBytes, type Store } from '../../../src/spool/store.js';
 import { envelope } from '../../helpers/ingestion-events.js';
@@ -51,6 +52,8 @@ function append(log: RequestLog, n = 2, text?: string): LogEntry {
 }
 
 const payload = (text: string) => Buffer.from(text);
+/** Which of `candidates` an exported entity's ids hold (a store may keep only their hashes). */
+const heldIds = (ids: { has(id: string): boolean } | undefined, candidates: readonly string[]) => (ids ? candidates.filter((c) => ids.has(c)) : undefined);
 const replayAll = (log: RequestLog) => [...log.replay()];
 
 describe.each([
@@ -90,7 +93,7 @@ describe.each([
     log.release([a.seq]);
     expect(log.pendingEntries()).toBe(1);
     expect(replayAll(log)).toEqual([b]);
-    expect(exported.exportedEnvelopeIds('obs:span-1')).toEqual(new Set(['ev-1']));
+    expect(heldIds(exported.exportedEnvelopeIds('obs:span-1'), ['ev-1', 'ev-2', 'span-1'])).toEqual(['ev-1']);
     expect(exported.exportedEnvelopeIds('obs:other')).toBeUndefined();
     expect(queue.queuedItems()).toBe(3);
     expect(queue.queuedItems('jaeger')).toBe(2);
@@ -126,7 +129,7 @@ describe.each([
     queue.commit({ items: [], tombstones: [{ key: 'trace:new', envelopeIds: ['x'] }] }, 5_000);
     expect(exported.prune(2_000)).toBe(1);
     expect(exported.exportedEnvelopeIds('trace:old')).toBeUndefined();
-    expect(exported.exportedEnvelopeIds('trace:new')).toEqual(new Set(['x']));
+    expect(heldIds(exported.exportedEnvelopeIds('trace:new'), ['x', 'y'])).toEqual(['x']);
   });
 
   it('releases entries that hold nothing to export', () => {
@@ -151,13 +154,13 @@ describe('sqlite store: what survives a restart', () => {
     store = reopen(store);
     // Before warm-up the queue is not summed yet, and tombstones are looked up without the filter.
     expect(store.queue.queuedItems()).toBe(0);
-    expect(store.exported.exportedEnvelopeIds('obs:x')).toEqual(new Set(['e']));
+    expect(heldIds(store.exported.exportedEnvelopeIds('obs:x'), ['e', 'f'])).toEqual(['e']);
     await store.warmUp();
     expect(replayAll(store.log)).toEqual([a]);
     expect(pendingBytes(store)).toBe(bytes);
     expect(store.queue.queuedItems('jaeger')).toBe(1);
     expect(Buffer.from(store.queue.peek('jaeger', 0, 10)[0]!.payload).toString()).toBe('queued');
-    expect(store.exported.exportedEnvelopeIds('obs:x')).toEqual(new Set(['e']));
+    expect(heldIds(store.exported.exportedEnvelopeIds('obs:x'), ['e', 'f'])).toEqual(['e']);
     expect(store.queue.listDeadLetters().map((d) => d.reason)).toEqual(['HTTP 401']);
   });
 
@@ -212,6 +215,64 @@ describe('sqlite store: what survives a restart', () => {
     expect(store.queue.queuedItems('jaeger')).toBe(2);
     expect(store.queue.peek('jaeger', 0, 10).map((i) => Buffer.from(i.payload).toString())).toEqual(['x', 'z']);
     expect(store.queue.peek('tempo', 0, 10).map((i) => Buffer.from(i.payload).toString())).toEqual(['y']);
+  });
+
+  it('hashes the text tombstones of a store from before compact keys at open: exported entities stay exported', async () => {
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.exec('CREATE TABLE tombstones (key TEXT PRIMARY KEY, envelope_ids TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID; CREATE INDEX tombstones_at ON tombstones (at)');
+    const insert = db.prepare('INSERT INTO tombstones (key, envelope_ids, at) VALUES (?, ?, ?)');
+    // More than one page of the migration (1,024 rows).
+    db.transaction(() => {
+      for (let i = 0; i < 1_500; i++) insert.run(`obs:old-${i}`, JSON.stringify([`ev-${i}`, `ev-${i}-update`]), 1_000 + i);
+      insert.run('trace@tenant-a:t1', '[]', 9_000);
+    })();
+    db.close();
+    let store = sqlite();
+    // Before warm-up (the filter is empty) and after it (the filter is filled from the hashes).
+    for (const phase of ['before', 'after'] as const) {
+      if (phase === 'after') await store.warmUp();
+      expect(heldIds(store.exported.exportedEnvelopeIds('obs:old-7'), ['ev-7', 'ev-7-update', 'ev-8'])).toEqual(['ev-7', 'ev-7-update']);
+      expect(heldIds(store.exported.exportedEnvelopeIds('obs:old-1499'), ['ev-1499'])).toEqual(['ev-1499']);
+      expect(heldIds(store.exported.exportedEnvelopeIds('trace@tenant-a:t1'), ['x'])).toEqual([]);
+      expect(store.exported.exportedEnvelopeIds('obs:old-1500')).toBeUndefined();
+      expect(store.exported.exportedEnvelopeIds('trace:t1')).toBeUndefined();
+    }
+    // Pruned by their old times; the text table is gone, so a reopen does not migrate again.
+    expect(store.exported.prune(1_500)).toBe(500);
+    expect(store.exported.exportedEnvelopeIds('obs:old-499')).toBeUndefined();
+    store = reopen(store);
+    expect(heldIds(store.exported.exportedEnvelopeIds('obs:old-500'), ['ev-500'])).toEqual(['ev-500']);
+    const check = new Database(path.join(dataDir, 'bridge.sqlite'), { readonly: true });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'tombstones'").all()).toEqual([]);
+    check.close();
+  });
+
+  it('answers like the memory store for any tombstones and lookups (compact keys beside plain sets)', async () => {
+    const id = fc.constantFrom('a', 'b', 'ev-1', 'ev-2', '', 'é✓', 'x'.repeat(40));
+    const key = fc.oneof(fc.constantFrom('obs:1', 'trace:1', 'trace@t:1', 'score:1', 'pass:1'), fc.string({ maxLength: 30 }));
+    const compact = sqlite();
+    const plain = createMemoryStore();
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ key, envelopeIds: fc.uniqueArray(id, { maxLength: 3 }) }), { maxLength: 12 }), fc.array(key, { maxLength: 6 }), async (tombstones, others) => {
+        // One store for every run (opening one is slow): each run's keys under their own prefix.
+        const prefix = `run-${++runs}/`;
+        // Half the runs before the key filter is filled, half after.
+        if (runs === 100) await compact.warmUp();
+        for (const [i, t] of tombstones.entries()) {
+          const tombstone = { key: prefix + t.key, envelopeIds: t.envelopeIds };
+          compact.queue.commit({ items: [], tombstones: [tombstone] }, i);
+          plain.queue.commit({ items: [], tombstones: [tombstone] }, i);
+        }
+        for (const k of [...tombstones.map((t) => t.key), ...others]) {
+          const a = compact.exported.exportedEnvelopeIds(prefix + k);
+          const b = plain.exported.exportedEnvelopeIds(prefix + k);
+          expect(a === undefined).toBe(b === undefined);
+          for (const candidate of ['a', 'b', 'ev-1', 'ev-2', '', 'é✓', 'x'.repeat(40), 'other']) expect(a?.has(candidate)).toBe(b?.has(candidate));
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('quarantines a row that cannot be read, counts it and replays the others', () => {
