@@ -3,6 +3,7 @@
 // transactions: the queue's commit is atomic on its own, and the log's release that follows is
 // a separate, idempotent step (a crash between them replays entries that the tombstones mark as
 // duplicates). Knows nothing of assembly or OTel.
+import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { openStoreDatabase, type OpenStoreOptions } from './open-database.js';
 import { createSqliteExportStore } from './sqlite-export-queue.js';
@@ -13,6 +14,38 @@ export interface SqliteStoreOptions extends OpenStoreOptions {
   /** How long tombstones are kept (sizes the key filter's epochs). */
   tombstoneRetentionMillis?: number;
   now?: () => number;
+}
+
+/** SQLite's default: a checkpoint once the WAL holds this many pages. */
+const DEFAULT_WAL_PAGES = 1000;
+/** The WAL kept between checkpoints at most (40 MiB of 4 KiB pages). */
+const MAX_WAL_BYTES = 40 * 1024 * 1024;
+/** The largest share of the free space at start the WAL may take. */
+const WAL_SHARE_OF_FREE = 1 / 8;
+
+/**
+ * WAL pages between automatic checkpoints. A checkpoint copies every page the WAL holds into the
+ * database file (and syncs both): the log's and the queue's pages are freed and reused within
+ * seconds, so a longer WAL copies each reused page once instead of once per 1000 pages written.
+ * Measured with `npm run bench:store` (200,000 events, compact tombstones, alternating, load 2–4.5):
+ * 4.06/3.96 s of CPU at 1000 pages, 3.34/3.32 s at 10,000 (commit 2.8 → 2.3 s, append 0.76 → 0.64 s).
+ * Durability is unchanged (synchronous=NORMAL syncs at checkpoints either way; a commit is in the
+ * WAL before it returns). Never more than an eighth of the free space at start, nor less than the
+ * default: a small disk keeps SQLite's own setting.
+ */
+export function walCheckpointPages(freeBytes: number, pageSizeBytes: number): number {
+  const bytes = Math.min(MAX_WAL_BYTES, Math.floor(freeBytes * WAL_SHARE_OF_FREE));
+  return Math.max(DEFAULT_WAL_PAGES, Math.floor(bytes / pageSizeBytes));
+}
+
+/** Free space on the data directory's file system; none known counts as none (the default WAL). */
+function freeBytesOf(dir: string): number {
+  try {
+    const stats = statfsSync(dir);
+    return Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -26,6 +59,10 @@ export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {
   // OS crash can lose the last commits. FULL would fsync every request.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  const walPages = walCheckpointPages(freeBytesOf(dataDir), db.pragma('page_size', { simple: true }) as number);
+  db.pragma(`wal_autocheckpoint = ${walPages}`);
+  // The WAL file keeps its largest size after a checkpoint; past this it is cut back to it.
+  db.pragma(`journal_size_limit = ${walPages * (db.pragma('page_size', { simple: true }) as number)}`);
   const log = createSqliteRequestLog(db, options.now ?? Date.now);
   const exportStore = createSqliteExportStore(db, options.tombstoneRetentionMillis !== undefined ? { tombstoneRetentionMillis: options.tombstoneRetentionMillis } : {});
   return {

@@ -11,7 +11,7 @@ import { createMemoryStore } from '../../../src/spool/memory-store.js';
 import { isUnreadable, type LogEntry, type RequestLog } from '../../../src/spool/request-log.js';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { openSqliteStore } from '../../../src/spool/sqlite-store.js';
+import { openSqliteStore, walCheckpointPages } from '../../../src/spool/sqlite-store.js';
 import { pendingBytes, type Store } from '../../../src/spool/store.js';
 import { envelope } from '../../helpers/ingestion-events.js';
 
@@ -317,5 +317,17 @@ describe('sqlite store: dead letters say what they hold', () => {
       ['HTTP 400: bad span', 'payloads'],
       ['could not map or encode the span: boom', 'record'],
     ]);
+  });
+});
+
+describe('walCheckpointPages', () => {
+  it('keeps up to 40 MiB of WAL between checkpoints, an eighth of the free space at most, never less than SQLite\'s 1000 pages', () => {
+    const MiB = 1024 * 1024;
+    expect(walCheckpointPages(10 * 1024 * MiB, 4096)).toBe(10_240);
+    expect(walCheckpointPages(160 * MiB, 4096)).toBe(5_120);
+    // A 20 MiB disk (the tmpfs tests) keeps the default.
+    expect(walCheckpointPages(20 * MiB, 4096)).toBe(1_000);
+    expect(walCheckpointPages(0, 4096)).toBe(1_000);
+    expect(walCheckpointPages(10 * 1024 * MiB, 1024)).toBe(40_960);
   });
 });
