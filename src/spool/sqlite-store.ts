@@ -18,8 +18,12 @@ export interface SqliteStoreOptions extends OpenStoreOptions {
 
 /** SQLite's default: a checkpoint once the WAL holds this many pages. */
 const DEFAULT_WAL_PAGES = 1000;
-/** The WAL kept between checkpoints at most (40 MiB of 4 KiB pages). */
-const MAX_WAL_BYTES = 40 * 1024 * 1024;
+/**
+ * The WAL kept between checkpoints at most (3072 pages of 4 KiB). A checkpoint on a full disk may
+ * have to grow the database file by as much as the WAL holds, in the room the disk reserve gives
+ * back (BRIDGE_STORE_RESERVE_BYTES, 16 MiB by default): the WAL stays below it.
+ */
+const MAX_WAL_BYTES = 12 * 1024 * 1024;
 /** The largest share of the free space at start the WAL may take. */
 const WAL_SHARE_OF_FREE = 1 / 8;
 
@@ -27,8 +31,9 @@ const WAL_SHARE_OF_FREE = 1 / 8;
  * WAL pages between automatic checkpoints. A checkpoint copies every page the WAL holds into the
  * database file (and syncs both): the log's and the queue's pages are freed and reused within
  * seconds, so a longer WAL copies each reused page once instead of once per 1000 pages written.
- * Measured with `npm run bench:store` (200,000 events, compact tombstones, alternating, load 2–4.5):
- * 4.06/3.96 s of CPU at 1000 pages, 3.34/3.32 s at 10,000 (commit 2.8 → 2.3 s, append 0.76 → 0.64 s).
+ * Measured with `npm run bench:store` (200,000 events, compact tombstones, alternating runs):
+ * 4.19/4.16 s of CPU at 1000 pages, 3.94/3.82 s at 3072 (load 5–6.6); 4.06/3.96 s at 1000 and
+ * 3.34/3.32 s at 10,000 (load 2–4.5), which a full disk's reserve could not cover.
  * Durability is unchanged (synchronous=NORMAL syncs at checkpoints either way; a commit is in the
  * WAL before it returns). Never more than an eighth of the free space at start, nor less than the
  * default: a small disk keeps SQLite's own setting.

@@ -321,13 +321,13 @@ describe('sqlite store: dead letters say what they hold', () => {
 });
 
 describe('walCheckpointPages', () => {
-  it('keeps up to 40 MiB of WAL between checkpoints, an eighth of the free space at most, never less than SQLite\'s 1000 pages', () => {
+  it('keeps up to 12 MiB of WAL between checkpoints, an eighth of the free space at most, never less than SQLite\'s 1000 pages', () => {
     const MiB = 1024 * 1024;
-    expect(walCheckpointPages(10 * 1024 * MiB, 4096)).toBe(10_240);
-    expect(walCheckpointPages(160 * MiB, 4096)).toBe(5_120);
+    expect(walCheckpointPages(10 * 1024 * MiB, 4096)).toBe(3_072);
+    expect(walCheckpointPages(80 * MiB, 4096)).toBe(2_560);
     // A 20 MiB disk (the tmpfs tests) keeps the default.
     expect(walCheckpointPages(20 * MiB, 4096)).toBe(1_000);
     expect(walCheckpointPages(0, 4096)).toBe(1_000);
-    expect(walCheckpointPages(10 * 1024 * MiB, 1024)).toBe(40_960);
+    expect(walCheckpointPages(10 * 1024 * MiB, 1024)).toBe(12_288);
   });
 });
