@@ -162,14 +162,86 @@ describe('validateEventFast on SDK shapes', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Generated events
+// Every field of valid events set to every awkward value (boundaries the generators rarely hit)
 
-class NotPlain {
+class Plain {
   a = 1;
 }
 
+/** Boundary and odd values: lengths around the limits, -0, unsafe integers, non-JSON values. */
+const AWKWARD: unknown[] = [
+  '', 'a', 'a\rb', 'x'.repeat(800), 'x'.repeat(801), 'x'.repeat(1000), 'x'.repeat(1001), 'LANGFUSE-Prod', 'DEBUG', 'TOKENS', 'CHARACTERS',
+  '12', '-3', '1.9', '2025-02-29T00:00:00Z', '2024-02-29T23:59:59.5+08:00', '2024-02-29T24:00Z', '\u{1F600}', '\ud800',
+  0, -0, 1, -1, 1.5, 2 ** 53 - 1, 2 ** 53, 1e300, Number.NaN, Number.POSITIVE_INFINITY, true, false, null, undefined,
+  [], [1], ['a', 1], [[[[['deep']]]]], {}, { a: 1 }, { input: -0 }, { total: '5', x: -1, y: 2.5 }, { unit: 'TOKENS' }, { promptTokens: null }, { totalTokens: 3, inputCost: 1 },
+  JSON.parse('{"__proto__": 5, "a": 1}'), JSON.parse('{"__proto__": {"x": 1}, "a": 1}'), JSON.parse('{"constructor": 5, "a": 1}'), JSON.parse('{"1": 4, "b": 3, "0": 2}'),
+  { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }, { input_tokens: 5, output_tokens: 2, total_tokens: 7 }, { input_tokens: 5 },
+  { a: { b: { c: { d: { e: 1 } } } } }, new Date(0), new Plain(), Object.create(null) as unknown, [1, , 3], () => 1, Symbol('s'), 10n,
+];
+
+/** Valid events the fast path decides: the LiteLLM pair and one of each other type with every field. */
+function validBases(): Array<Record<string, unknown>> {
+  const t = '2025-01-01T00:00:00.123456Z';
+  const every = { id: 'x', traceId: 't', timestamp: t, startTime: t, endTime: t, completionStartTime: t, name: 'n', externalId: 'e', input: { m: [1] }, output: 'o',
+    sessionId: 's', userId: 'u', environment: 'prod', metadata: { k: [null] }, release: 'r', version: 'v', public: false, tags: ['a'], level: 'ERROR', statusMessage: 'm',
+    parentObservationId: 'p', model: 'm', modelParameters: { temperature: 0.2, tools: [{ a: 1 }] }, usage: { input: 1, output: 2, unit: 'TOKENS', totalCost: 0.5 },
+    usageDetails: { input: 1, cache: '2' }, costDetails: { total: 0.5, n: 'x' }, promptName: 'p', promptVersion: 3 };
+  return [
+    ...litellmCall('awkward', 7),
+    envelope('trace-create', every),
+    envelope('span-create', every),
+    envelope('event-create', every),
+    envelope('embedding-create', every),
+  ] as unknown as Array<Record<string, unknown>>;
+}
+
+/** Where a value can be put: envelope keys, body keys, and keys inside the body's nested records. */
+function placesOf(base: Record<string, unknown>): Array<(copy: Record<string, unknown>, value: unknown) => void> {
+  const set = (target: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  const places: Array<(copy: Record<string, unknown>, value: unknown) => void> = [];
+  for (const key of ['id', 'timestamp', 'metadata', 'type', 'body', 'extra']) places.push((copy, value) => set(copy, key, value));
+  const body = base['body'] as Record<string, unknown>;
+  for (const key of [...Object.keys(body), 'unknownKey', 'timestamp', 'endTime']) places.push((copy, value) => set(copy['body'] as Record<string, unknown>, key, value));
+  for (const nested of ['usage', 'usageDetails', 'costDetails', 'modelParameters', 'metadata']) {
+    if (typeof body[nested] !== 'object' || body[nested] === null) continue;
+    for (const key of ['input', 'output', 'total', 'unit', 'promptTokens', 'totalCost', 'other']) {
+      places.push((copy, value) => set((copy['body'] as Record<string, Record<string, unknown>>)[nested] as Record<string, unknown>, key, value));
+    }
+  }
+  return places;
+}
+
+describe('validateEventFast on awkward values in valid events', () => {
+  it('agrees with the general path for every field set to every awkward value', () => {
+    const limitSets: ValidationLimits[] = [DEFAULT_VALIDATION_LIMITS, { maxDepth: 4, maxStringLength: 801 }];
+    let compared = 0;
+    for (const base of validBases()) {
+      expect(validateEventFast(base, DEFAULT_VALIDATION_LIMITS)).toBeDefined();
+      for (const place of placesOf(base)) {
+        for (const value of AWKWARD) {
+          const copy = structuredClone(base);
+          place(copy, value);
+          for (const lim of limitSets) expectSameOutcome(copy, lim);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(5000);
+  }, 120_000);
+
+  it('applies the string limit to keys longer than every value (parentObservationId under a limit of 18)', () => {
+    const event = { id: 'e', type: 'span-create', timestamp: '2025-01-01T00:00Z', body: { id: 's', parentObservationId: 'p' } };
+    for (const maxStringLength of [18, 19, 20]) expectSameOutcome(event, { maxDepth: 64, maxStringLength });
+    expect(validateEventFast(event, { maxDepth: 64, maxStringLength: 18 })).toBeUndefined();
+    expect(validateBatch([event], { maxStringLength: 18 }).rejected).toHaveLength(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Generated events
+
 /** Values JSON.parse never yields: the fast path must leave them to zod (or agree with it). */
-const nonJson = fc.constantFrom<unknown>(undefined, Number.NaN, Number.POSITIVE_INFINITY, -0, new Date(0), new NotPlain(), Object.create(null) as unknown, () => 1, Symbol('s'), 10n, [1, , 3]);
+const nonJson = fc.constantFrom<unknown>(undefined, Number.NaN, Number.POSITIVE_INFINITY, -0, new Date(0), new Plain(), Object.create(null) as unknown, () => 1, Symbol('s'), 10n, [1, , 3]);
 
 /** Objects with own `__proto__` / `constructor` keys, as JSON.parse makes them. */
 const awkwardObjects = fc.constantFrom<unknown>(
