@@ -8,6 +8,9 @@
  * They are checked by an ITERATIVE walk before zod, so hostile nesting never reaches a recursive
  * step (zod's own recursion is bounded by the schema; later stages may recurse over metadata).
  * An event over a limit is rejected on its own, in the same 400 shape as a schema failure.
+ * First, validate-event-fast.ts tries the common event types in one pass (limits, checks and the
+ * output together; its recursion stops at maxDepth); it only ever accepts, with exactly the value
+ * the general path (this walk + zod) would return, and leaves everything else to that path.
  * Nothing thrown while validating one event (getters, proxies, bugs) escapes: it becomes a rejection.
  */
 
