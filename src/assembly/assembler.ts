@@ -50,8 +50,12 @@ interface Tracked {
   key: string;
   id: string;
   envelopeIds: Set<string>;
-  /** Spool entries holding this entity's events. */
-  seqs: Set<number>;
+  /**
+   * Spool entries holding this entity's events, without repeats; ascending as entries are
+   * ingested in seq order. An array: most entities have one or two entries, for which a Set per
+   * entity is a larger allocation doing the same.
+   */
+  seqs: number[];
   /** Order key of the last event folded: an earlier one means refolding. */
   lastKey?: EventOrderKey;
   /** The fold dropped its payloads (input, output, metadata): refold from the log to finish. */
@@ -70,6 +74,8 @@ interface ObservationEntity extends Tracked {
   created: boolean;
   /** The trace whose bookkeeping counts this observation. */
   traceId?: string;
+  /** `traceId`'s entity key (built once, not per lookup). */
+  traceKey?: string;
   /** The client sent this observation as its trace's root (OTLP). */
   clientRoot: boolean;
 }
@@ -195,6 +201,9 @@ export class Assembler {
   ingest(entry: LogEntry, nowMillis: number): IngestResult {
     const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
     const touched = new Set<ObservationEntity>();
+    const touchedTraces: TraceState[] = [];
+    const seq = entry.seq;
+    let refs = 0;
     for (const event of entry.events) {
       const id = event.body.id;
       if (!id) {
@@ -210,16 +219,18 @@ export class Assembler {
         continue;
       }
       target.envelopeIds.add(event.id);
-      if (!target.seqs.has(entry.seq)) {
-        target.seqs.add(entry.seq);
-        this.seqRefs.set(entry.seq, (this.seqRefs.get(entry.seq) ?? 0) + 1);
+      if (!hasSeq(target.seqs, seq)) {
+        target.seqs.push(seq);
+        refs++;
       }
       const orderKey = orderKeyOf(event);
       const inOrder = !target.lastKey || compareOrderKeys(orderKey, target.lastKey) >= 0;
       if (!inOrder) result.refolds++;
       if (inOrder) target.lastKey = orderKey;
-      if (kind === 'trace') this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
-      else if (kind === 'pass') {
+      if (kind === 'trace') {
+        this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
+        touchedTraces.push(target as TraceState);
+      } else if (kind === 'pass') {
         (target as PassEntity).event = event as PassthroughSpanEvent;
         this.ready.add(target.key);
       } else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
@@ -228,13 +239,14 @@ export class Assembler {
         touched.add(target as ObservationEntity);
       }
     }
+    if (refs > 0) this.seqRefs.set(seq, (this.seqRefs.get(seq) ?? 0) + refs);
     for (const entity of touched) this.trackObservation(entity, nowMillis);
-    this.elideOpen(entry.events, entry.source.tenant);
+    this.elideOpen(touched, touchedTraces);
     // What stays open here reads its payloads back from this entry when it completes (a trace's
     // root, once idle, included): the entry stays parsed meanwhile, within the cache's bound (the
     // bound keeps memory per open entity independent of payload size).
-    if (this.seqRefs.has(entry.seq)) this.remember(entry);
-    result.releasable = !this.seqRefs.has(entry.seq);
+    if (this.seqRefs.has(seq)) this.remember(entry);
+    result.releasable = !this.seqRefs.has(seq);
     return result;
   }
 
@@ -242,25 +254,15 @@ export class Assembler {
    * Drops the payloads of the entities an entry touched that stay open: observations not ready,
    * and traces none of whose observations is ready (those keep theirs until `confirm`).
    */
-  private elideOpen(events: readonly IngestionEvent[], tenant: string | undefined): void {
+  private elideOpen(touched: ReadonlySet<ObservationEntity>, touchedTraces: readonly TraceState[]): void {
+    for (const entity of touched) if (!this.ready.has(entity.key)) elideObservation(entity);
+    if (touchedTraces.length === 0) return;
     const keepTraces = new Set<string>();
     for (const key of this.ready) {
       const entity = this.entities.get(key);
-      if (entity?.kind === 'obs' && entity.traceId !== undefined) keepTraces.add(entityKey('trace', entity.traceId, entity.source.tenant));
+      if (entity?.kind === 'obs' && entity.traceKey !== undefined) keepTraces.add(entity.traceKey);
     }
-    for (const event of events) {
-      const id = event.body.id;
-      if (!id) continue;
-      const kind = kindOfEvent(event.type);
-      if (kind === 'trace') {
-        const key = entityKey('trace', id, tenant);
-        const state = this.traces.get(key);
-        if (state && !keepTraces.has(key)) elideTrace(state);
-      } else if (kind === 'obs') {
-        const entity = this.entities.get(entityKey(kind, id, tenant));
-        if (entity?.kind === 'obs' && !this.ready.has(entity.key)) elideObservation(entity);
-      }
-    }
+    for (const state of touchedTraces) if (!keepTraces.has(state.key)) elideTrace(state);
   }
 
   /** The entity an event merges into, or undefined when it is a duplicate or late (counted). */
@@ -275,7 +277,7 @@ export class Assembler {
   ): Tracked | undefined {
     if (kind === 'trace') {
       // A trace-create for a root queued before is a resend or late, like any queued entity's event.
-      const state = this.traces.get(key) ?? this.traceState(id, source, nowMillis);
+      const state = this.traces.get(key) ?? this.newTraceState(key, id, source, nowMillis);
       if (!state.rootExported) return state;
       if (this.options.exportedEnvelopeIds(key)?.has(event.id)) result.duplicates++;
       else result.lateUpdates++;
@@ -293,13 +295,15 @@ export class Assembler {
       } else result.lateUpdates++;
       return undefined;
     }
-    const tracked = { key, id, envelopeIds: new Set<string>(), seqs: new Set<number>() };
+    // Literals, not spreads of a common part: one object per entity, of one shape per kind.
     const entity: ObservationEntity | ScoreEntity | PassEntity =
       kind === 'obs'
-        ? { ...tracked, kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
-          ? { ...tracked, kind, source }
-          : { ...tracked, kind: 'pass', ...(source.tenant !== undefined ? { tenant: source.tenant } : {}) };
+          ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind, source }
+          : source.tenant !== undefined
+            ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind: 'pass', tenant: source.tenant }
+            : { key, id, envelopeIds: new Set<string>(), seqs: [], kind: 'pass' };
     this.entities.set(key, entity);
     return entity;
   }
@@ -318,9 +322,9 @@ export class Assembler {
   /** Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event). */
   private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind): E[] {
     const events: E[] = [];
-    for (const entry of this.entries([...target.seqs].sort((a, b) => a - b))) {
-      for (const event of entry.events) {
-        if (event.body.id === target.id && kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
+    for (const entry of this.entries(target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs)) {
+      for (const event of eventsWithId(entry, target.id)) {
+        if (kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
@@ -398,7 +402,9 @@ export class Assembler {
     if (event.body.endTime || event.type === 'event-create') entity.ended = true;
     if (!isUpdateType(event.type)) entity.created = true;
     if (event.clientRoot) entity.clientRoot = true;
-    for (const t of [orderKey.atNanos, obs.startTimeNanos, obs.endTimeNanos]) if (t !== undefined && t > entity.lastSeenNanos) entity.lastSeenNanos = t;
+    if (orderKey.atNanos > entity.lastSeenNanos) entity.lastSeenNanos = orderKey.atNanos;
+    if (obs.startTimeNanos > entity.lastSeenNanos) entity.lastSeenNanos = obs.startTimeNanos;
+    if (obs.endTimeNanos !== undefined && obs.endTimeNanos > entity.lastSeenNanos) entity.lastSeenNanos = obs.endTimeNanos;
   }
 
   /**
@@ -410,9 +416,12 @@ export class Assembler {
   private trackObservation(entity: ObservationEntity, nowMillis: number): void {
     const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
-    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traceOf(entity)?.open.delete(entity.id);
-    entity.traceId = obs.traceId;
-    const state = this.traceState(obs.traceId, entity.source, nowMillis);
+    if (entity.traceId !== obs.traceId) {
+      if (entity.traceId !== undefined) this.traceOf(entity)?.open.delete(entity.id);
+      entity.traceId = obs.traceId;
+      entity.traceKey = entityKey('trace', obs.traceId, entity.source.tenant);
+    }
+    const state = this.traces.get(entity.traceKey!) ?? this.newTraceState(entity.traceKey!, obs.traceId, entity.source, nowMillis);
     state.lastEventMillis = nowMillis;
     if (entity.ended) state.open.delete(entity.id);
     else state.open.add(entity.id);
@@ -443,26 +452,27 @@ export class Assembler {
 
   /** The trace state an observation's bookkeeping is in (same tenant), if any. */
   private traceOf(entity: ObservationEntity): TraceState | undefined {
-    return entity.traceId !== undefined ? this.traces.get(entityKey('trace', entity.traceId, entity.source.tenant)) : undefined;
+    return entity.traceKey !== undefined ? this.traces.get(entity.traceKey) : undefined;
   }
 
   private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
     const key = entityKey('trace', traceId, source.tenant);
-    let state = this.traces.get(key);
-    if (!state) {
-      state = {
-        key,
-        id: traceId,
-        envelopeIds: new Set(),
-        seqs: new Set(),
-        source,
-        open: new Set(),
-        lastEventMillis: nowMillis,
-        observationCount: 0,
-        rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
-      };
-      this.traces.set(key, state);
-    }
+    return this.traces.get(key) ?? this.newTraceState(key, traceId, source, nowMillis);
+  }
+
+  private newTraceState(key: string, traceId: string, source: RequestSource, nowMillis: number): TraceState {
+    const state: TraceState = {
+      key,
+      id: traceId,
+      envelopeIds: new Set(),
+      seqs: [],
+      source,
+      open: new Set(),
+      lastEventMillis: nowMillis,
+      observationCount: 0,
+      rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
+    };
+    this.traces.set(key, state);
     return state;
   }
 
@@ -631,11 +641,20 @@ export class Assembler {
     }
   }
 
-  private unref(seqs: ReadonlySet<number>): void {
+  private unref(seqs: readonly number[]): void {
     for (const seq of seqs) {
       const refs = (this.seqRefs.get(seq) ?? 1) - 1;
-      if (refs <= 0) this.seqRefs.delete(seq);
-      else this.seqRefs.set(seq, refs);
+      if (refs > 0) {
+        this.seqRefs.set(seq, refs);
+        continue;
+      }
+      this.seqRefs.delete(seq);
+      // Nothing open reads it back any more: its room goes to entries that will be.
+      const cached = this.entryCache.get(seq);
+      if (cached) {
+        this.entryCache.delete(seq);
+        this.entryCacheBytes -= cached.bytes;
+      }
     }
   }
 }
@@ -674,6 +693,34 @@ function elideObservation(entity: ObservationEntity): void {
   delete entity.fold.obs.output;
   delete entity.fold.obs.metadata;
   entity.elided = true;
+}
+
+/**
+ * An entry's events by body id, built the first time one of its entities is read back. The ~100
+ * entities of a 200-event entry complete together and each reads it back: scanning every event
+ * for each was quadratic (storedEvents' own share of the profile). Dropped with the entry.
+ */
+const eventsById = new WeakMap<LogEntry, Map<string, IngestionEvent[]>>();
+
+function eventsWithId(entry: LogEntry, id: string): readonly IngestionEvent[] {
+  let index = eventsById.get(entry);
+  if (!index) {
+    index = new Map();
+    for (const event of entry.events) {
+      const bodyId = event.body.id;
+      if (!bodyId) continue;
+      const same = index.get(bodyId);
+      if (same) same.push(event);
+      else index.set(bodyId, [event]);
+    }
+    eventsById.set(entry, index);
+  }
+  return index.get(id) ?? [];
+}
+
+/** Whether `seqs` holds `seq`: the last one first, the one an ingest adds to. */
+function hasSeq(seqs: readonly number[], seq: number): boolean {
+  return seqs.length > 0 && (seqs[seqs.length - 1] === seq || seqs.includes(seq));
 }
 
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {
