@@ -328,8 +328,8 @@ export class Assembler {
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
-    const seen = new Set<string>();
-    const sorted = sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true))));
+    const seen = events.length > 1 ? new Set<string>() : undefined;
+    const sorted = seen ? sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))) : events;
     const last = sorted[sorted.length - 1];
     if (last) target.lastKey = orderKeyOf(last);
     return sorted;
@@ -376,7 +376,8 @@ export class Assembler {
     // Refolded from every stored event: payloads are back (they go again at the end of the
     // request unless used at once). In order, a fold that had dropped them still lacks them.
     if (!inOrder) state.elided = false;
-    delete state.finished;
+    // Assigned, not deleted: a delete turns the state into a slow dictionary object.
+    state.finished = undefined;
     state.lastEventMillis = nowMillis;
   }
 
@@ -678,20 +679,23 @@ function toPassthroughDraft(event: PassthroughSpanEvent, tenant: string | undefi
   };
 }
 
+// Eliding assigns undefined rather than deleting (a delete turns the object into a slow
+// dictionary one): an elided fold is never finished as it is, only refolded from the log
+// (`fullFold`), so the undefined fields never reach a record.
 function elideTrace(state: TraceState): void {
   if (state.elided || !state.fold) return;
-  delete state.fold.trace.input;
-  delete state.fold.trace.output;
-  delete state.fold.trace.metadata;
-  delete state.finished;
+  state.fold.trace.input = undefined;
+  state.fold.trace.output = undefined;
+  state.fold.trace.metadata = undefined;
+  state.finished = undefined;
   state.elided = true;
 }
 
 function elideObservation(entity: ObservationEntity): void {
   if (entity.elided || !entity.fold) return;
-  delete entity.fold.obs.input;
-  delete entity.fold.obs.output;
-  delete entity.fold.obs.metadata;
+  entity.fold.obs.input = undefined;
+  entity.fold.obs.output = undefined;
+  entity.fold.obs.metadata = undefined;
   entity.elided = true;
 }
 

@@ -91,6 +91,9 @@ export function compareOrderKeys(a: EventOrderKey, b: EventOrderKey): number {
 
 /** Langfuse's order: envelope timestamp ascending, creates before updates on ties, then arrival order. */
 export function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
+  // Most entities have one event: V8's sort allocates its working state (~1.7 KB) on every call,
+  // however short the array (allocation sampling of assembly: 7.7% of its bytes were `sort`).
+  if (events.length < 2) return events.slice();
   return events
     .map((event, index) => ({ event, index, key: orderKeyOf(event) }))
     .sort((a, b) => compareOrderKeys(a.key, b.key) || a.index - b.index)
@@ -136,7 +139,25 @@ export function foldTraceEvent(fold: TraceFold | undefined, id: string, event: T
 }
 
 export function finishTrace(fold: TraceFold): MergedTrace {
-  return { ...fold.trace, tags: [...fold.tags].sort() };
+  return { ...fold.trace, tags: sortedTags(fold.tags) };
+}
+
+/**
+ * `[...tags].sort()`: the same order (UTF-16 code units, which is what `<` compares on strings),
+ * by insertion for the few tags a trace has. Why not sort(): V8's sort allocates its working
+ * state (~1.7 KB) per call, and this runs for every trace finished (allocation sampling of
+ * assembly: `sort` was 7.7% of its bytes, with the one-event sortEvents above).
+ */
+function sortedTags(tags: ReadonlySet<string>): string[] {
+  const out = [...tags];
+  if (out.length > 16) return out.sort();
+  for (let i = 1; i < out.length; i++) {
+    const tag = out[i]!;
+    let j = i - 1;
+    for (; j >= 0 && out[j]! > tag; j--) out[j + 1] = out[j]!;
+    out[j + 1] = tag;
+  }
+  return out;
 }
 
 export function mergeTraceEvents(id: string, events: readonly TraceEvent[]): MergedTrace {
@@ -299,8 +320,11 @@ function isTruthy(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '' && value !== 0 && value !== false;
 }
 
+/** Has an own enumerable key (Object.keys(value).length > 0, without building the array). */
 function isNonEmptyObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return true;
+  return false;
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeMetadata, mergeObservationEvents, mergeScoreEvents, mergeTraceEvents } from '../../../src/assembly/merge.js';
+import { finishTrace, foldTraceEvent, mergeMetadata, mergeObservationEvents, mergeScoreEvents, mergeTraceEvents } from '../../../src/assembly/merge.js';
 import type { ObservationEvent, ScoreEvent, TraceEvent } from '../../../src/ingestion/ingestion-event.js';
 
 let n = 0;
@@ -23,6 +23,20 @@ describe('mergeTraceEvents', () => {
     expect(merged).toMatchObject({ name: 'second', sessionId: 's', tags: ['a', 'b', 'c'], input: 'in-1', output: 'out-2', environment: 'prod', public: false });
     expect(merged.userId).toBeUndefined();
     expect(merged.timestampNanos).toBe(BigInt(Date.parse('2026-11-26T09:00:00Z')) * 1_000_000n);
+  });
+});
+
+describe('finishTrace', () => {
+  it('sorts tags as Array.prototype.sort does, for any strings (the insertion fast path)', () => {
+    const tag = fc.oneof(fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('a', 'B', 'é', '\u{1F600}', '\uFFFF', ''));
+    fc.assert(
+      fc.property(fc.array(fc.array(tag, { maxLength: 12 }), { minLength: 1, maxLength: 3 }), (perEvent) => {
+        let fold: ReturnType<typeof foldTraceEvent> | undefined;
+        for (const tags of perEvent) fold = foldTraceEvent(fold, 't', trace(1, { tags }));
+        expect(finishTrace(fold!).tags).toEqual([...new Set(perEvent.flat())].sort());
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
