@@ -19,7 +19,7 @@ import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { LogEntry } from '../spool/request-log.js';
-import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
+import type { CompletedObservation, CompletedRecord, CompletedRoot, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
   compareOrderKeys,
@@ -49,7 +49,11 @@ const ENTRY_CACHE_BYTES = 2 * 1024 * 1024;
 interface Tracked {
   key: string;
   id: string;
-  envelopeIds: Set<string>;
+  /**
+   * Envelope ids merged: none, one (most entities), or a Set of several. Not a Set per entity:
+   * Sets were the largest share of what assembly allocates per event (allocation sampling).
+   */
+  envelopeIds: EnvelopeIdSet;
   /**
    * Spool entries holding this entity's events, without repeats; ascending as entries are
    * ingested in seq order. An array: most entities have one or two entries, for which a Set per
@@ -99,8 +103,8 @@ interface TraceState extends Tracked {
   /** `finishTrace(fold)`, kept until the next trace event. */
   finished?: ReturnType<typeof finishTrace>;
   source: RequestSource;
-  /** Observations of this trace not yet queued and without an end. */
-  open: Set<string>;
+  /** Observations of this trace not yet queued and without an end (made on the first). */
+  open?: Set<string>;
   startNanos?: bigint;
   endNanos?: bigint;
   firstTopLevel?: TopLevelSummary;
@@ -112,6 +116,23 @@ interface TraceState extends Tracked {
   rootExported: boolean;
   /** The client sent its own root observation: no synthetic root is made. */
   clientRootIds?: Set<string>;
+}
+
+type EnvelopeIdSet = undefined | string | Set<string>;
+
+function hasEnvelopeId(ids: EnvelopeIdSet, id: string): boolean {
+  return ids === undefined ? false : typeof ids === 'string' ? ids === id : ids.has(id);
+}
+
+function withEnvelopeId(ids: EnvelopeIdSet, id: string): EnvelopeIdSet {
+  if (ids === undefined) return id;
+  if (typeof ids === 'string') return new Set([ids, id]);
+  ids.add(id);
+  return ids;
+}
+
+function envelopeIdList(ids: EnvelopeIdSet): string[] {
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
 }
 
 /** The envelope ids that made up an exported span: only membership is asked (a Set, or hashes of them). */
@@ -186,14 +207,14 @@ export class Assembler {
   /** Observations that have not ended yet. */
   openObservations(): number {
     let open = 0;
-    for (const state of this.traces.values()) open += state.open.size;
+    for (const state of this.traces.values()) open += state.open?.size ?? 0;
     return open;
   }
 
   /** Entities that only wait to be idle: complete traces, ended observations without a create. */
   settlingEntities(): number {
     let n = 0;
-    for (const state of this.traces.values()) if (state.open.size === 0) n++;
+    for (const state of this.traces.values()) if (!state.open?.size) n++;
     for (const entity of this.entities.values()) if (entity.kind === 'obs' && entity.ended) n++;
     return n;
   }
@@ -214,11 +235,11 @@ export class Assembler {
       const key = entityKey(kind, id, entry.source.tenant);
       const target = this.targetFor(kind, key, id, event, entry.source, nowMillis, result);
       if (!target) continue;
-      if (target.envelopeIds.has(event.id)) {
+      if (hasEnvelopeId(target.envelopeIds, event.id)) {
         result.duplicates++;
         continue;
       }
-      target.envelopeIds.add(event.id);
+      target.envelopeIds = withEnvelopeId(target.envelopeIds, event.id);
       if (!hasSeq(target.seqs, seq)) {
         target.seqs.push(seq);
         refs++;
@@ -298,12 +319,12 @@ export class Assembler {
     // Literals, not spreads of a common part: one object per entity, of one shape per kind.
     const entity: ObservationEntity | ScoreEntity | PassEntity =
       kind === 'obs'
-        ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        ? { key, id, envelopeIds: undefined, seqs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
-          ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind, source }
+          ? { key, id, envelopeIds: undefined, seqs: [], kind, source }
           : source.tenant !== undefined
-            ? { key, id, envelopeIds: new Set<string>(), seqs: [], kind: 'pass', tenant: source.tenant }
-            : { key, id, envelopeIds: new Set<string>(), seqs: [], kind: 'pass' };
+            ? { key, id, envelopeIds: undefined, seqs: [], kind: 'pass', tenant: source.tenant }
+            : { key, id, envelopeIds: undefined, seqs: [], kind: 'pass' };
     this.entities.set(key, entity);
     return entity;
   }
@@ -315,23 +336,26 @@ export class Assembler {
   private refold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, event: E, inOrder: boolean, current: F | undefined, step: (fold: F | undefined, event: E) => F): F {
     if (inOrder) return step(current, event);
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
+    for (const e of this.storedEvents<E>(target, kind, true)) fold = step(fold, e);
     return fold ?? step(undefined, event);
   }
 
-  /** Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event). */
-  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind): E[] {
+  /**
+   * Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event:
+   * `updateLastKey`, the order key of the last one becomes the entity's).
+   */
+  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind, updateLastKey: boolean): E[] {
     const events: E[] = [];
     for (const entry of this.entries(target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs)) {
       for (const event of eventsWithId(entry, target.id)) {
-        if (kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
+        if (kindOfEvent(event.type) === kind && hasEnvelopeId(target.envelopeIds, event.id)) events.push(event as E);
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
     const seen = events.length > 1 ? new Set<string>() : undefined;
     const sorted = seen ? sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))) : events;
     const last = sorted[sorted.length - 1];
-    if (last) target.lastKey = orderKeyOf(last);
+    if (last && updateLastKey) target.lastKey = orderKeyOf(last);
     return sorted;
   }
 
@@ -364,15 +388,14 @@ export class Assembler {
   /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */
   private fullFold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, current: F, step: (fold: F | undefined, event: E) => F): F {
     if (!target.elided) return current;
-    const lastKey = target.lastKey;
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
-    if (lastKey) target.lastKey = lastKey;
+    for (const e of this.storedEvents<E>(target, kind, false)) fold = step(fold, e);
     return fold ?? current;
   }
 
   private foldTrace(state: TraceState, event: TraceEvent, inOrder: boolean, nowMillis: number): void {
-    state.fold = this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
+    // In order (nearly always), the step is called directly: no closure per event.
+    state.fold = inOrder ? foldTraceEvent(state.fold, state.id, event) : this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
     // Refolded from every stored event: payloads are back (they go again at the end of the
     // request unless used at once). In order, a fold that had dropped them still lacks them.
     if (!inOrder) state.elided = false;
@@ -382,7 +405,7 @@ export class Assembler {
   }
 
   private foldScore(entity: ScoreEntity, event: ScoreEvent, inOrder: boolean, nowMillis: number): void {
-    const fold = this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
+    const fold = inOrder ? foldScoreEvent(entity.fold, event) : this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
     entity.fold = fold;
     this.ready.add(entity.key);
     const traceId = fold.first.traceId ?? fold.last.traceId;
@@ -395,7 +418,7 @@ export class Assembler {
   }
 
   private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
-    const fold = this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
+    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event) : this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
     if (!inOrder) entity.elided = false;
     const obs = fold.obs;
@@ -418,14 +441,14 @@ export class Assembler {
     const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
     if (entity.traceId !== obs.traceId) {
-      if (entity.traceId !== undefined) this.traceOf(entity)?.open.delete(entity.id);
+      if (entity.traceId !== undefined) this.traceOf(entity)?.open?.delete(entity.id);
       entity.traceId = obs.traceId;
       entity.traceKey = entityKey('trace', obs.traceId, entity.source.tenant);
     }
     const state = this.traces.get(entity.traceKey!) ?? this.newTraceState(entity.traceKey!, obs.traceId, entity.source, nowMillis);
     state.lastEventMillis = nowMillis;
-    if (entity.ended) state.open.delete(entity.id);
-    else state.open.add(entity.id);
+    if (entity.ended) state.open?.delete(entity.id);
+    else (state.open ??= new Set()).add(entity.id);
     // Several parent-less spans may share a trace (LiteLLM calls with one trace_id): each is a root.
     if (entity.clientRoot) (state.clientRootIds ??= new Set()).add(entity.id);
     const end = obs.endTimeNanos !== undefined && obs.endTimeNanos > obs.startTimeNanos ? obs.endTimeNanos : obs.startTimeNanos;
@@ -465,10 +488,9 @@ export class Assembler {
     const state: TraceState = {
       key,
       id: traceId,
-      envelopeIds: new Set(),
+      envelopeIds: undefined,
       seqs: [],
       source,
-      open: new Set(),
       lastEventMillis: nowMillis,
       observationCount: 0,
       rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
@@ -517,7 +539,7 @@ export class Assembler {
       if (record) collected.records.push(record);
       collected.keys.push(target.key);
       taken.add(target.key);
-      if (record || target.envelopeIds.size > 0) collected.tombstones.push({ key: target.key, envelopeIds: [...target.envelopeIds] });
+      if (record || target.envelopeIds !== undefined) collected.tombstones.push({ key: target.key, envelopeIds: envelopeIdList(target.envelopeIds) });
       for (const seq of target.seqs) {
         const n = (takenPerSeq.get(seq) ?? 0) + 1;
         takenPerSeq.set(seq, n);
@@ -529,14 +551,13 @@ export class Assembler {
     const takeObservation = (entity: ObservationEntity) => {
       const trace = this.mergedTrace(this.traceOf(entity));
       const observation = finishObservation(this.fullFold(entity, 'obs', entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
-      take(entity, {
-        kind: 'observation',
-        observation,
-        ...(trace ? { trace } : {}),
-        source: entity.source,
-        ...(observation.endTimeNanos === undefined ? { incompleteEndNanos: entity.lastSeenNanos } : {}),
-        ...(entity.clientRoot ? { isClientRoot: true } : {}),
-      });
+      // Optional fields assigned in order rather than spread from temporary objects (garbage per record).
+      const record = { kind: 'observation', observation } as CompletedObservation;
+      if (trace) record.trace = trace;
+      record.source = entity.source;
+      if (observation.endTimeNanos === undefined) record.incompleteEndNanos = entity.lastSeenNanos;
+      if (entity.clientRoot) record.isClientRoot = true;
+      take(entity, record);
     };
 
     for (const key of this.ready) {
@@ -562,7 +583,7 @@ export class Assembler {
     }
     for (const state of this.traces.values()) {
       if (collected.records.length >= limit) return collected;
-      if (!force && (state.open.size > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
+      if (!force && ((state.open?.size ?? 0) > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
       if (state.rootExported || state.clientRootIds !== undefined) {
         // No root to make: it was queued before, or the client sent its own, which is taken now
         // with the trace's context; the trace's own events settle with it.
@@ -603,16 +624,15 @@ export class Assembler {
     const trace = this.mergedTrace(state);
     const start = state.startNanos ?? state.scoreNanos;
     const end = state.endNanos ?? state.scoreNanos;
-    take(state, {
-      kind: 'root',
-      traceId: state.id,
-      ...(trace ? { trace } : {}),
-      ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
-      ...(start !== undefined ? { observationsStartNanos: start } : {}),
-      ...(end !== undefined ? { observationsEndNanos: end } : {}),
-      observationCount: state.observationCount,
-      source: state.source,
-    });
+    // Optional fields assigned in order rather than spread from temporary objects (garbage per record).
+    const record: CompletedRoot = { kind: 'root', traceId: state.id } as CompletedRoot;
+    if (trace) record.trace = trace;
+    if (state.firstTopLevel) record.firstTopLevel = state.firstTopLevel;
+    if (start !== undefined) record.observationsStartNanos = start;
+    if (end !== undefined) record.observationsEndNanos = end;
+    record.observationCount = state.observationCount;
+    record.source = state.source;
+    take(state, record);
   }
 
   /** The collected records are queued: forget them and release their seq references. */
@@ -626,7 +646,7 @@ export class Assembler {
         if (entity.kind === 'obs') {
           const state = this.traceOf(entity);
           if (state) {
-            state.open.delete(entity.id);
+            state.open?.delete(entity.id);
             state.observationCount++;
             // Kept for its ready observations; the next one reads it back (from the entry cache).
             elideTrace(state);
