@@ -418,7 +418,7 @@ export class Assembler {
   }
 
   private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
-    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event) : this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
+    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event, orderKey.atNanos) : this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
     if (!inOrder) entity.elided = false;
     const obs = fold.obs;

@@ -202,14 +202,15 @@ export interface ObservationFold {
  * the first event that names a `startTime` sets the start (Langfuse would take the first event's
  * envelope time when an update sorts before its create: the JS SDK v3 queues them in either order).
  */
-export function foldObservationEvent(fold: ObservationFold | undefined, id: string, event: ObservationEvent): ObservationFold {
+export function foldObservationEvent(fold: ObservationFold | undefined, id: string, event: ObservationEvent, atNanos?: bigint): ObservationFold {
   const body: ObservationBody = event.body;
   const f: ObservationFold = fold ?? {
     obs: {
       id,
       type: observationKindOf(event),
       traceId: `orphan:${id}`,
-      startTimeNanos: validatedTimestampNanos(event.timestamp),
+      // `atNanos`: the envelope time when the caller has it already (its order key).
+      startTimeNanos: atNanos ?? validatedTimestampNanos(event.timestamp),
       level: 'DEFAULT',
       environment: body.environment,
     },
