@@ -10,7 +10,9 @@
 // on payload size, whatever log is behind the port. What completes at once (an observation sent
 // ended, and its trace until that observation is queued) keeps them for the few milliseconds until
 // the next slice: reading those back would cost a parse of their entry for nothing. Entries read
-// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES).
+// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES), left as soon as nothing
+// open needs them; the ~100 entities of one entry that complete together share its one parse,
+// their events found through an index by id built on the first read-back.
 // A tenant (the request source's) is a boundary: every key includes it, so events of different
 // tenants never merge, whatever their ids. Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
