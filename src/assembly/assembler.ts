@@ -243,7 +243,9 @@ export class Assembler {
       }
       target.envelopeIds = withEnvelopeId(target.envelopeIds, event.id);
       if (!hasSeq(target.seqs, seq)) {
-        target.seqs.push(seq);
+        // A literal for the first: push onto an empty array allocates room for 16.
+        if (target.seqs.length === 0) target.seqs = [seq];
+        else target.seqs.push(seq);
         refs++;
       }
       const orderKey = orderKeyOf(event);
@@ -456,7 +458,9 @@ export class Assembler {
     const end = obs.endTimeNanos !== undefined && obs.endTimeNanos > obs.startTimeNanos ? obs.endTimeNanos : obs.startTimeNanos;
     widenRange(state, obs.startTimeNanos, end);
     if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
-      state.firstTopLevel = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment, ...(obs.name !== undefined ? { name: obs.name } : {}) };
+      const first: TopLevelSummary = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment };
+      if (obs.name !== undefined) first.name = obs.name;
+      state.firstTopLevel = first;
     }
     // The client's own root waits for its trace to be idle, as a synthetic root does, so that it
     // carries the trace's context however late that arrives.

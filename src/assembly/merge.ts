@@ -208,14 +208,15 @@ export function foldObservationEvent(fold: ObservationFold | undefined, id: stri
     obs: {
       id,
       type: observationKindOf(event),
-      traceId: `orphan:${id}`,
+      // The body's trace id at once when it names one (the usual case): no `orphan:` string made.
+      traceId: body.traceId || `orphan:${id}`,
       // `atNanos`: the envelope time when the caller has it already (its order key).
       startTimeNanos: atNanos ?? validatedTimestampNanos(event.timestamp),
       level: 'DEFAULT',
       environment: body.environment,
     },
     level: undefined,
-    hasTraceId: false,
+    hasTraceId: !!body.traceId,
     hasStartTime: false,
   };
   const obs = f.obs;
