@@ -373,7 +373,7 @@ export class Assembler {
       const entry = this.entryCache.get(seq) ?? read?.get(seq);
       if (entry) out.push(entry);
     }
-    if (read) for (const entry of read.values()) this.remember(entry);
+    if (read) for (const entry of read.values()) this.rememberRead(entry);
     return out;
   }
 
@@ -384,9 +384,32 @@ export class Assembler {
     this.entryCacheBytes += entry.bytes;
     for (const [seq, cached] of this.entryCache) {
       if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
-      this.entryCache.delete(seq);
-      this.entryCacheBytes -= cached.bytes;
+      this.forget(seq, cached);
     }
+  }
+
+  /**
+   * Keeps an entry that was read back, making room by dropping the newest entries instead (or
+   * not keeping it, when it alone is past the bound). Entities complete roughly in the order they
+   * arrived (traces once idle), so the entries next in line are the oldest cached ones; evicting
+   * those for an entry read back made every root miss in turn once the idle window held a few
+   * more entries than the cache (npm run bench at ~10k events/s: nearly one read per entry).
+   */
+  private rememberRead(entry: LogEntry): void {
+    if (this.entryCache.has(entry.seq) || entry.bytes > ENTRY_CACHE_BYTES) return;
+    this.entryCache.set(entry.seq, entry);
+    this.entryCacheBytes += entry.bytes;
+    while (this.entryCacheBytes > ENTRY_CACHE_BYTES) {
+      let newest: number | undefined;
+      for (const seq of this.entryCache.keys()) if (seq !== entry.seq && (newest === undefined || seq > newest)) newest = seq;
+      if (newest === undefined) break;
+      this.forget(newest, this.entryCache.get(newest)!);
+    }
+  }
+
+  private forget(seq: number, cached: LogEntry): void {
+    this.entryCache.delete(seq);
+    this.entryCacheBytes -= cached.bytes;
   }
 
   /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */
@@ -678,10 +701,7 @@ export class Assembler {
       this.seqRefs.delete(seq);
       // Nothing open reads it back any more: its room goes to entries that will be.
       const cached = this.entryCache.get(seq);
-      if (cached) {
-        this.entryCache.delete(seq);
-        this.entryCacheBytes -= cached.bytes;
-      }
+      if (cached) this.forget(seq, cached);
     }
   }
 }
