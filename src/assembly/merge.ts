@@ -92,7 +92,8 @@ export function compareOrderKeys(a: EventOrderKey, b: EventOrderKey): number {
 /** Langfuse's order: envelope timestamp ascending, creates before updates on ties, then arrival order. */
 export function sortEvents<E extends { type: string; timestamp: string }>(events: readonly E[]): E[] {
   // Most entities have one event: V8's sort allocates its working state (~1.7 KB) on every call,
-  // however short the array (allocation sampling of assembly: 7.7% of its bytes were `sort`).
+  // however short the array (allocation sampling, 60k LiteLLM events through ingest, the SQLite log
+  // and assembly: `sort` was 52 of 670 MB allocated, from here and finishTrace's tags).
   if (events.length < 2) return events.slice();
   return events
     .map((event, index) => ({ event, index, key: orderKeyOf(event) }))
@@ -145,8 +146,8 @@ export function finishTrace(fold: TraceFold): MergedTrace {
 /**
  * `[...tags].sort()`: the same order (UTF-16 code units, which is what `<` compares on strings),
  * by insertion for the few tags a trace has. Why not sort(): V8's sort allocates its working
- * state (~1.7 KB) per call, and this runs for every trace finished (allocation sampling of
- * assembly: `sort` was 7.7% of its bytes, with the one-event sortEvents above).
+ * state (~1.7 KB) per call, and this runs for every trace finished (allocation sampling: see
+ * sortEvents). A property test holds the two orders equal.
  */
 function sortedTags(tags: ReadonlySet<string>): string[] {
   const out = [...tags];
