@@ -4,7 +4,7 @@ import type { DraftAttributes, DraftAttributeValue, DraftSpanKind, DraftStatus }
 import type { ResolvedMapping } from './load-mapping.js';
 import type { AttributeRuleConfig, ObservationTypeKey, SpanRuleConfig } from './mapping-schema.js';
 import { compileProviderInference, type ProviderInference } from './provider-inference.js';
-import { Derived, type RecordView } from './record-view.js';
+import { Derived, type DerivedTable, type RecordView } from './record-view.js';
 
 export interface SpanShape {
   name: string;
@@ -111,23 +111,37 @@ function compileTemplate(template: string): (view: RecordView) => string | undef
 }
 
 function compilePath(path: string): Getter {
-  const segments = path.split('.');
-  const count = segments.length;
+  const steps = path.split('.').map(compileStep);
+  if (steps.length === 1) return steps[0]!;
+  if (steps.length === 2) {
+    const [first, second] = steps as [Step, Step];
+    return (view) => second(first(view));
+  }
   return (view) => {
     let current: unknown = view;
-    for (let i = 0; i < count; i++) {
-      const segment = segments[i]!;
-      if (current instanceof Derived) {
-        if (!current.has(segment)) return undefined;
-        current = current.get(segment);
-        continue;
-      }
-      if (current === null || typeof current !== 'object') return undefined;
-      // Own properties only: a path can never walk into a prototype.
-      if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
-      current = (current as Record<string, unknown>)[segment];
-    }
+    for (const step of steps) current = step(current);
     return current;
+  };
+}
+
+type Step = (current: unknown) => unknown;
+
+/** One segment of a path: an own property of an object, or a derived value. */
+function compileStep(segment: string): Step {
+  // The derived value's number in the table last seen: a view's table is one of a few, fixed.
+  let table: DerivedTable<unknown> | undefined;
+  let index: number | undefined;
+  return (current) => {
+    if (current instanceof Derived) {
+      if (current.table !== table) {
+        table = current.table;
+        index = table.index.get(segment);
+      }
+      return index === undefined ? undefined : current.at(index);
+    }
+    if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: a path can never walk into a prototype.
+    return Object.prototype.hasOwnProperty.call(current, segment) ? (current as Record<string, unknown>)[segment] : undefined;
   };
 }
 

@@ -13,30 +13,50 @@ export type RecordView = Record<string, unknown>;
 
 const NANOS_PER_SECOND = 1_000_000_000;
 
+type Getter<C> = (ctx: C, d: Derived<C>) => unknown;
+
+/** The derived values of one record kind, numbered once at module load. */
+export class DerivedTable<C> {
+  /** Getter index by name; a Map, so that no name can reach a prototype property. */
+  readonly index: ReadonlyMap<string, number>;
+  readonly getters: ReadonlyArray<Getter<C>>;
+  constructor(getters: Readonly<Record<string, Getter<C>>>) {
+    const entries = Object.entries(getters);
+    this.index = new Map(entries.map(([name], i) => [name, i]));
+    this.getters = entries.map(([, getter]) => getter);
+  }
+}
+
+/** Marks a derived value not computed yet (undefined is a computed value). */
+const NOT_YET = Symbol('not computed yet');
+
 /**
  * Derived values of one record, computed the first time a path asks for them and then kept.
  * The getters are defined once per record kind (module level), so a view costs one small object
- * and a Map, not a closure per field.
+ * and one array of slots, not a closure per field. The slots replaced a Map keyed by name
+ * (bench/map-encode.mjs, LiteLLM records: see the commit that made them).
  */
 export class Derived<C> {
-  private readonly memo = new Map<string, unknown>();
+  private readonly values: unknown[];
   constructor(
-    private readonly getters: Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>,
+    readonly table: DerivedTable<C>,
     private readonly ctx: C,
-  ) {}
-
-  has(key: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.getters, key);
+  ) {
+    this.values = new Array<unknown>(table.getters.length).fill(NOT_YET);
   }
 
   get<T = unknown>(key: string): T {
-    // One lookup for a value already computed; `has` only for one computed as undefined.
-    const known = this.memo.get(key);
-    if (known !== undefined || this.memo.has(key)) return known as T;
-    const getter = this.getters[key];
-    const value = getter ? getter(this.ctx, this) : undefined;
-    this.memo.set(key, value);
-    return value as T;
+    const index = this.table.index.get(key);
+    return (index === undefined ? undefined : this.at(index)) as T;
+  }
+
+  /** The value of the getter numbered `index` in this record's table. */
+  at(index: number): unknown {
+    const known = this.values[index];
+    if (known !== NOT_YET) return known;
+    const value = this.table.getters[index]!(this.ctx, this);
+    this.values[index] = value;
+    return value;
   }
 }
 
@@ -263,7 +283,7 @@ interface ObservationContext {
   options: ObservationViewOptions;
 }
 
-type Getters<C> = Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>;
+type Getters<C> = Readonly<Record<string, Getter<C>>>;
 
 const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   type: ({ obs }) => obs.type.toLowerCase(),
@@ -383,9 +403,11 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   trace_id: ({ obs }) => obs.traceId,
 };
 
+const OBSERVATION_TABLE = new DerivedTable(OBSERVATION_DERIVED);
+
 export function observationView(obs: MergedObservation, options: ObservationViewOptions): RecordView {
   // `trace` is readable from observation rules too (trace.userId, trace.sessionId, …).
-  return { obs, trace: options.trace ?? { id: obs.traceId }, derived: new Derived(OBSERVATION_DERIVED, { obs, options }) };
+  return { obs, trace: options.trace ?? { id: obs.traceId }, derived: new Derived(OBSERVATION_TABLE, { obs, options }) };
 }
 
 interface RootContext {
@@ -410,8 +432,10 @@ const ROOT_DERIVED: Getters<RootContext> = {
   metadata_json: ({ trace }) => toJsonText(trace?.metadata),
 };
 
+const ROOT_TABLE = new DerivedTable(ROOT_DERIVED);
+
 export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: TopLevelSummary | undefined): RecordView {
-  return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_DERIVED, { trace, traceId, firstObservation }) };
+  return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_TABLE, { trace, traceId, firstObservation }) };
 }
 
 const SCORE_DERIVED: Getters<MergedScore> = {
@@ -424,6 +448,8 @@ const SCORE_DERIVED: Getters<MergedScore> = {
   metadata_json: (score) => toJsonText(score.metadata),
 };
 
+const SCORE_TABLE = new DerivedTable(SCORE_DERIVED);
+
 export function scoreView(score: MergedScore): RecordView {
-  return { score, derived: new Derived(SCORE_DERIVED, score) };
+  return { score, derived: new Derived(SCORE_TABLE, score) };
 }
