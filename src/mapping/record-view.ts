@@ -213,8 +213,36 @@ function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
   return Object.keys(value).length > 0 ? JSON.stringify(value) : undefined;
 }
 
-/** ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway). */
-function toIsoMicros(nanos: bigint): string {
+/** The second last formatted by {@link toIsoMicros} (epoch milliseconds) and its text up to the dot. */
+let lastSecondMillis = Number.NaN;
+let lastSecondText = '';
+
+/**
+ * ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway): the
+ * digits before the fraction are Date#toISOString's, the fraction is the six digits of the time
+ * (truncated to microseconds, as BigInt division truncates). The last second's text is kept:
+ * times of one batch mostly share their second, and toISOString cost ~0.9 µs per call where the
+ * kept text costs ~0.15 µs (node micro-measure, 1,000 times from one LiteLLM batch).
+ */
+export function toIsoMicros(nanos: bigint): string {
+  const micros = Number(nanos / 1000n);
+  // Beyond 2^53 µs (year 2255) the Number arithmetic below would round.
+  if (!Number.isSafeInteger(micros)) return toIsoMicrosExact(nanos);
+  const subMillis = micros % 1000;
+  // Milliseconds truncated toward zero (as `nanos / 1_000_000n`), and their digits below the dot.
+  const millis = (micros - subMillis) / 1000;
+  let fraction = millis % 1000;
+  if (fraction < 0) fraction += 1000;
+  const second = millis - fraction;
+  if (second !== lastSecondMillis) {
+    lastSecondText = new Date(second).toISOString().slice(0, -4);
+    lastSecondMillis = second;
+  }
+  return `${lastSecondText}${String(fraction * 1000 + (subMillis < 0 ? subMillis + 1000 : subMillis)).padStart(6, '0')}Z`;
+}
+
+/** The same text with BigInt arithmetic only, for times that a Number cannot hold exactly. */
+export function toIsoMicrosExact(nanos: bigint): string {
   const millis = nanos / 1_000_000n;
   const micros = (nanos / 1000n) % 1000n;
   const iso = new Date(Number(millis)).toISOString();

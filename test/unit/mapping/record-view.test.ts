@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toErrorType, toTokenUsage, toTotalCost } from '../../../src/mapping/record-view.js';
+import { toErrorType, toIsoMicros, toIsoMicrosExact, toTokenUsage, toTotalCost } from '../../../src/mapping/record-view.js';
 
 describe('toTokenUsage', () => {
   it.each([
@@ -43,5 +44,35 @@ describe('toErrorType', () => {
     [undefined, '_OTHER'],
   ])('%s → %s', (message, expected) => {
     expect(toErrorType(message)).toBe(expected);
+  });
+});
+
+describe('toIsoMicros', () => {
+  const outcome = (format: (nanos: bigint) => string, nanos: bigint) => {
+    try {
+      return format(nanos);
+    } catch (error) {
+      return `throws ${(error as Error).name}`;
+    }
+  };
+
+  it('writes microseconds after the date, truncating like BigInt division', () => {
+    expect(toIsoMicros(1_767_323_045_678_123_456n)).toBe('2026-01-02T03:04:05.678123Z');
+    expect(toIsoMicros(0n)).toBe('1970-01-01T00:00:00.000000Z');
+    // Before the epoch, the milliseconds truncate toward zero and the microseconds count up from them.
+    expect(toIsoMicros(-1_500_000n)).toBe('1969-12-31T23:59:59.999500Z');
+    expect(toIsoMicros(253_402_300_799_999_999_999n)).toBe('9999-12-31T23:59:59.999999Z');
+  });
+
+  it('equals the BigInt-only text for any time, in any order (property)', () => {
+    // Times near each other share their second's text; far ones and ones past 2^53 µs do not.
+    const near = fc.bigInt({ min: 1_767_323_040_000_000_000n, max: 1_767_323_050_000_000_000n });
+    const any = fc.bigInt({ min: -8_640_000_000_000_000_000_001n, max: 8_640_000_000_000_000_000_001n });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(near, any), { minLength: 1, maxLength: 20 }), (times) => {
+        for (const nanos of times) expect(outcome(toIsoMicros, nanos)).toBe(outcome(toIsoMicrosExact, nanos));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
