@@ -20,6 +20,50 @@ describe('toTokenUsage', () => {
   ])('%s', (_case, obs, expected) => {
     expect(toTokenUsage(obs)).toEqual(expected);
   });
+
+  // The rule as first written (entry lists, filters and alias groups), kept as the oracle of the
+  // one-pass version.
+  const READ = ['input_cached_tokens', 'cache_read_input_tokens', 'input_cache_read', 'cache_read', 'cached_tokens'];
+  const WRITE = ['input_cache_creation', 'cache_creation_input_tokens', 'input_cache_write', 'cache_write', 'cache_creation'];
+  const REASONING = ['output_reasoning_tokens', 'output_reasoning', 'reasoning_tokens', 'reasoning'];
+  function oracle(details: Record<string, number>): Record<string, number> {
+    const pick = (keys: string[]) => keys.find((k) => details[k] !== undefined);
+    const inputSide = Object.entries(details).filter(([k]) => k === 'input' || k.startsWith('input_') || READ.includes(k) || WRITE.includes(k));
+    const outputSide = Object.entries(details).filter(([k]) => k === 'output' || k.startsWith('output_') || REASONING.includes(k));
+    const sum = (entries: Array<[string, number]>, groups: string[][]) => {
+      const seen = new Set<number>();
+      let total = 0;
+      for (const [key, value] of entries) {
+        const group = groups.findIndex((g) => g.includes(key));
+        if (group >= 0) {
+          if (seen.has(group)) continue;
+          seen.add(group);
+        }
+        total += value;
+      }
+      return total;
+    };
+    const usage: Record<string, number> = {};
+    if (inputSide.length > 0) usage.input_tokens = sum(inputSide, [READ, WRITE]);
+    if (outputSide.length > 0) usage.output_tokens = sum(outputSide, [REASONING]);
+    const [r, w, x] = [pick(READ), pick(WRITE), pick(REASONING)];
+    if (r) usage.cache_read_input_tokens = details[r]!;
+    if (w) usage.cache_write_input_tokens = details[w]!;
+    if (x) usage.reasoning_output_tokens = details[x]!;
+    if (details.total !== undefined) usage.total_tokens = details.total;
+    return usage;
+  }
+
+  it('counts every bucket as the rule says, aliases once, for any usage details (property)', () => {
+    const key = fc.oneof(fc.constantFrom('input', 'output', 'total', 'input_audio', 'output_audio', 'other', ...READ, ...WRITE, ...REASONING), fc.string({ maxLength: 12 }));
+    const value = fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.double({ min: 0, max: 1e6, noNaN: true }));
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 10 }), (usageDetails) => {
+        expect(toTokenUsage({ usageDetails })).toEqual(oracle({ ...usageDetails }));
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
 
 describe('toTotalCost', () => {
