@@ -158,6 +158,17 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
   const coerce = coercer(spec.type);
   const skip = new Set(spec.skip_values ?? []);
   if (spec.flatten) {
+    // The flattened keys a client sends are mostly the same few: each is joined once, so that
+    // the same string (its hash already computed) goes on to the span and the encoder's key table.
+    const joined = new Map<string, string>();
+    const joinedKey = (k: string): string => {
+      let full = joined.get(k);
+      if (full === undefined) {
+        if (joined.size >= MAX_JOINED_KEYS) joined.clear();
+        joined.set(k, (full = `${key}.${k}`));
+      }
+      return full;
+    };
     return (view, out) => {
       const value = get(view);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -167,7 +178,7 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
       }
       for (const [k, v] of Object.entries(value)) {
         const coerced = coerceFlattened(v);
-        if (coerced !== undefined) out[`${key}.${k}`] = coerced;
+        if (coerced !== undefined) out[joinedKey(k)] = coerced;
       }
     };
   }
@@ -184,6 +195,9 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
     out[key] = value;
   };
 }
+
+/** Flattened keys joined and kept per flattening rule; the table starts over past this. */
+const MAX_JOINED_KEYS = 256;
 
 /** Flattened values: primitives as they are, anything nested as JSON text. */
 function coerceFlattened(value: unknown): DraftAttributeValue | undefined {
