@@ -288,7 +288,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
   // Consecutive drafts mostly come from one sender: the last resource is compared first.
   let last: { resource: DraftAttributes; instruments: Instruments } | undefined;
   const instrumentsFor = (draftResource: DraftAttributes): Instruments | undefined => {
-    if (last && sameAttributes(last.resource, draftResource)) return last.instruments;
+    if (last && (last.resource === draftResource || sameAttributes(last.resource, draftResource))) return last.instruments;
     const found = findInstruments(draftResource);
     if (found) last = { resource: draftResource, instruments: found };
     return found;
