@@ -146,7 +146,7 @@ export function toTotalCost(obs: Pick<MergedObservation, 'usage' | 'costDetails'
 
 /** Langfuse's own usage map: legacy `usage` first, `usageDetails` spread over it (its worker's rule). */
 function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Record<string, number> {
-  return spreadOver({ input: obs.usage?.input, output: obs.usage?.output, total: obs.usage?.total }, obs.usageDetails);
+  return spreadOver(obs.usage?.input, obs.usage?.output, obs.usage?.total, obs.usageDetails);
 }
 
 /**
@@ -212,13 +212,21 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Langfuse's own cost map: `usage` costs first, `costDetails` spread over it. */
 function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
-  return spreadOver({ input: obs.usage?.inputCost, output: obs.usage?.outputCost, total: obs.usage?.totalCost }, obs.costDetails);
+  return spreadOver(obs.usage?.inputCost, obs.usage?.outputCost, obs.usage?.totalCost, obs.costDetails);
 }
 
-function spreadOver(base: Record<string, number | null | undefined>, details: Record<string, number> | null | undefined): Record<string, number> {
+/** `{input, output, total}` (the present ones, in that order) with `details` spread over them. */
+function spreadOver(
+  input: number | null | undefined,
+  output: number | null | undefined,
+  total: number | null | undefined,
+  details: Record<string, number> | null | undefined,
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(base)) if (value != null) out[key] = value;
-  return Object.assign(out, details ?? {});
+  if (input != null) out.input = input;
+  if (output != null) out.output = output;
+  if (total != null) out.total = total;
+  return details ? Object.assign(out, details) : out;
 }
 
 function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
