@@ -33,8 +33,9 @@ const NOT_YET = Symbol('not computed yet');
 /**
  * Derived values of one record, computed the first time a path asks for them and then kept.
  * The getters are defined once per record kind (module level), so a view costs one small object
- * and one array of slots, not a closure per field. The slots replaced a Map keyed by name
- * (bench/map-encode.mjs, LiteLLM records: see the commit that made them).
+ * and one array of slots, not a closure per field. The slots replaced a Map keyed by name; with
+ * paths compiled to steps that keep a value's number, the mapping of the LiteLLM records of
+ * bench/map-encode.mjs went from ~13.1 to ~11.9 µs per record.
  */
 export class Derived<C> {
   private readonly values: unknown[];
