@@ -106,7 +106,7 @@ async function outage(dataDir) {
   if (flags.backend !== 'closed') await sink.setStatus(503);
   const limit = createMemoryLimit('outage', num('memory-mib'));
   console.log(`memory limit: ${limit.note}; V8 heap limit of node inside it: ${heapLimitMib(limit) ?? '?'} MiB`);
-  const bridge = await startBridge({ dataDir, otlpUrl: downUrl, env: bridgeEnv, cpu, limit });
+  const bridge = await startBridge({ dataDir, otlpUrl: downUrl, env: bridgeEnv, cpu, limit, nodeFlags: flags['node-flag'] });
   const rows = [];
   try {
     await bridge.ready();
@@ -186,7 +186,7 @@ async function restart(dataDir, expectedSpans) {
   const up = flags['restart-backend'] === 'up';
   if (up) await sink.setStatus(200);
   const limit = createMemoryLimit('restart', num('memory-mib'));
-  const bridge = await startBridge({ dataDir, otlpUrl: up ? sink.tracesUrl : downUrl, env: bridgeEnv, cpu, limit });
+  const bridge = await startBridge({ dataDir, otlpUrl: up ? sink.tracesUrl : downUrl, env: bridgeEnv, cpu, limit, nodeFlags: flags['node-flag'] });
   try {
     const port = Number(new URL(bridge.url).port);
     const times = {};

@@ -62,7 +62,7 @@ async function spansArrived(expected) {
 async function withFreshBridge(prefix, run) {
   await sink.reset();
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
-  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu, ...(flags['cpu-prof-dir'] ? { cpuProfileDir: flags['cpu-prof-dir'] } : {}) });
+  const bridge = await startBridge({ dataDir, otlpUrl: sink.tracesUrl, env: bridgeEnv, cpu, nodeFlags: flags['node-flag'], ...(flags['cpu-prof-dir'] ? { cpuProfileDir: flags['cpu-prof-dir'] } : {}) });
   try {
     await bridge.ready();
     return await run(bridge);
@@ -189,7 +189,7 @@ async function collector() {
 function describeRuntime(runtime) {
   const kinds = Object.entries(runtime.gcMillis)
     .filter(([kind, ms]) => kind !== 'total' && ms > 0)
-    .map(([kind, ms]) => `${kind} ${ms}`)
+    .map(([kind, ms]) => `${kind} ${ms} in ${runtime.gcPauses[kind]?.count} pauses, ${runtime.gcPauses[kind]?.over10Ms} over 10 ms`)
     .join(', ');
   return `CPU ${runtime.cpuMicrosPerEvent} µs/event; GC ${runtime.gcMillis.total} ms (${kinds}); event-loop delay p99 ${runtime.eventLoopDelayMs.p99} ms, max ${runtime.eventLoopDelayMs.max} ms`;
 }

@@ -126,10 +126,15 @@ export async function runtimeFigures(bridge) {
   const cpuSeconds = bridge.cpuSeconds();
   const res = await httpRequest(`${bridge.url}/metrics`, { timeoutMillis: 5_000 });
   if (res.status !== 200 || cpuSeconds === undefined) return undefined;
-  const figures = { cpuSeconds, gcSeconds: {}, eventLoopP99Ms: undefined, eventLoopMaxMs: undefined };
+  const figures = { cpuSeconds, gcSeconds: {}, gcCount: {}, gcUpTo10Ms: {}, eventLoopP99Ms: undefined, eventLoopMaxMs: undefined };
   for (const line of res.text.split('\n')) {
     const gc = /^bridge_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([0-9.e+-]+)$/.exec(line);
     if (gc) figures.gcSeconds[gc[1]] = Number(gc[2]);
+    const count = /^bridge_nodejs_gc_duration_seconds_count\{kind="(\w+)"\} ([0-9.e+-]+)$/.exec(line);
+    if (count) figures.gcCount[count[1]] = Number(count[2]);
+    // prom-client's GC histogram has a bucket at 10 ms: what is above it is a pause a request feels.
+    const upTo10 = /^bridge_nodejs_gc_duration_seconds_bucket\{le="0\.01",kind="(\w+)"\} ([0-9.e+-]+)$/.exec(line);
+    if (upTo10) figures.gcUpTo10Ms[upTo10[1]] = Number(upTo10[2]);
     const value = /^bridge_(nodejs_eventloop_lag_p99_seconds|nodejs_eventloop_lag_max_seconds) ([0-9.e+-]+)$/.exec(line);
     if (!value) continue;
     if (value[1] === 'nodejs_eventloop_lag_p99_seconds') figures.eventLoopP99Ms = +(Number(value[2]) * 1000).toFixed(2);
@@ -148,19 +153,26 @@ export function runtimeBetween(before, after, events) {
     cpuSeconds: +(after.cpuSeconds - before.cpuSeconds).toFixed(2),
     cpuMicrosPerEvent: +(((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(1, events)).toFixed(1),
     gcMillis: { total: kinds.reduce((sum, k) => sum + gcMillis[k], 0), ...gcMillis },
+    gcPauses: Object.fromEntries(
+      kinds.map((k) => {
+        const count = (after.gcCount[k] ?? 0) - (before.gcCount[k] ?? 0);
+        return [k, { count, over10Ms: count - ((after.gcUpTo10Ms[k] ?? 0) - (before.gcUpTo10Ms[k] ?? 0)) }];
+      }),
+    ),
     eventLoopDelayMs: { p99: after.eventLoopP99Ms, max: after.eventLoopMaxMs },
   };
 }
 
 /**
  * Starts `node dist/main.js` with the SQLite store in `dataDir`. `cpu`: core to pin to (taskset);
- * `limit`: from createMemoryLimit; `env`: extra settings (strings); `cpuProfileDir`: node --cpu-prof there.
+ * `limit`: from createMemoryLimit; `env`: extra settings (strings); `cpuProfileDir`: node --cpu-prof there;
+ * `nodeFlags`: more flags for node (V8 flags cannot be given through NODE_OPTIONS).
  */
-export async function startBridge({ dataDir, otlpUrl, env = {}, cpu, limit, logLevel = 'info', cpuProfileDir }) {
+export async function startBridge({ dataDir, otlpUrl, env = {}, cpu, limit, logLevel = 'info', cpuProfileDir, nodeFlags = [] }) {
   const port = await freePort();
   // A CPU profile (written at exit) cannot be asked for through NODE_OPTIONS.
   const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const base = [process.execPath, ...profile, path.join(ROOT, 'dist', 'main.js')];
+  const base = [process.execPath, ...profile, ...nodeFlags, path.join(ROOT, 'dist', 'main.js')];
   const pinned = cpu !== undefined && hasTaskset ? ['taskset', '-c', String(cpu), ...base] : base;
   const argv = limit ? limit.wrap(pinned) : pinned;
   const startedAt = performance.now();

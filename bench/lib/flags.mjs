@@ -8,6 +8,7 @@ export const COMMON_FLAGS = {
   'bridge-cpu': { type: 'string', default: '0', help: 'core for the bridge' },
   'load-cpu': { type: 'string', default: '1', help: 'core for the load generator and the sink' },
   env: { type: 'string', multiple: true, default: [], help: 'extra bridge setting KEY=VALUE (repeatable)' },
+  'node-flag': { type: 'string', multiple: true, default: [], help: "a flag for the bridge's node, e.g. --single-threaded-gc (repeatable)" },
   'cpu-prof-dir': { type: 'string', default: '', help: "write the bridge's CPU profiles (node --cpu-prof) into this directory" },
 };
 

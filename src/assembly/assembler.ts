@@ -10,7 +10,9 @@
 // on payload size, whatever log is behind the port. What completes at once (an observation sent
 // ended, and its trace until that observation is queued) keeps them for the few milliseconds until
 // the next slice: reading those back would cost a parse of their entry for nothing. Entries read
-// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES).
+// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES), left as soon as nothing
+// open needs them; the ~100 entities of one entry that complete together share its one parse,
+// their events found through an index by id built on the first read-back.
 // A tenant (the request source's) is a boundary: every key includes it, so events of different
 // tenants never merge, whatever their ids. Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
@@ -19,7 +21,7 @@ import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 import type { Tombstone } from '../spool/exported-entities.js';
 import type { LogEntry } from '../spool/request-log.js';
-import type { CompletedRecord, PassthroughDraft, TopLevelSummary } from './completed-record.js';
+import type { CompletedObservation, CompletedRecord, CompletedRoot, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
   compareOrderKeys,
@@ -49,9 +51,17 @@ const ENTRY_CACHE_BYTES = 2 * 1024 * 1024;
 interface Tracked {
   key: string;
   id: string;
-  envelopeIds: Set<string>;
-  /** Spool entries holding this entity's events. */
-  seqs: Set<number>;
+  /**
+   * Envelope ids merged: none, one (most entities), or a Set of several. Not a Set per entity:
+   * Sets were the largest share of what assembly allocates per event (allocation sampling).
+   */
+  envelopeIds: EnvelopeIdSet;
+  /**
+   * Spool entries holding this entity's events, without repeats; ascending as entries are
+   * ingested in seq order. An array: most entities have one or two entries, for which a Set per
+   * entity is a larger allocation doing the same.
+   */
+  seqs: number[];
   /** Order key of the last event folded: an earlier one means refolding. */
   lastKey?: EventOrderKey;
   /** The fold dropped its payloads (input, output, metadata): refold from the log to finish. */
@@ -70,6 +80,8 @@ interface ObservationEntity extends Tracked {
   created: boolean;
   /** The trace whose bookkeeping counts this observation. */
   traceId?: string;
+  /** `traceId`'s entity key (built once, not per lookup). */
+  traceKey?: string;
   /** The client sent this observation as its trace's root (OTLP). */
   clientRoot: boolean;
 }
@@ -93,8 +105,8 @@ interface TraceState extends Tracked {
   /** `finishTrace(fold)`, kept until the next trace event. */
   finished?: ReturnType<typeof finishTrace>;
   source: RequestSource;
-  /** Observations of this trace not yet queued and without an end. */
-  open: Set<string>;
+  /** Observations of this trace not yet queued and without an end (made on the first). */
+  open?: Set<string>;
   startNanos?: bigint;
   endNanos?: bigint;
   firstTopLevel?: TopLevelSummary;
@@ -106,6 +118,23 @@ interface TraceState extends Tracked {
   rootExported: boolean;
   /** The client sent its own root observation: no synthetic root is made. */
   clientRootIds?: Set<string>;
+}
+
+type EnvelopeIdSet = undefined | string | Set<string>;
+
+function hasEnvelopeId(ids: EnvelopeIdSet, id: string): boolean {
+  return ids === undefined ? false : typeof ids === 'string' ? ids === id : ids.has(id);
+}
+
+function withEnvelopeId(ids: EnvelopeIdSet, id: string): EnvelopeIdSet {
+  if (ids === undefined) return id;
+  if (typeof ids === 'string') return new Set([ids, id]);
+  ids.add(id);
+  return ids;
+}
+
+function envelopeIdList(ids: EnvelopeIdSet): string[] {
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
 }
 
 /** The envelope ids that made up an exported span: only membership is asked (a Set, or hashes of them). */
@@ -180,14 +209,14 @@ export class Assembler {
   /** Observations that have not ended yet. */
   openObservations(): number {
     let open = 0;
-    for (const state of this.traces.values()) open += state.open.size;
+    for (const state of this.traces.values()) open += state.open?.size ?? 0;
     return open;
   }
 
   /** Entities that only wait to be idle: complete traces, ended observations without a create. */
   settlingEntities(): number {
     let n = 0;
-    for (const state of this.traces.values()) if (state.open.size === 0) n++;
+    for (const state of this.traces.values()) if (!state.open?.size) n++;
     for (const entity of this.entities.values()) if (entity.kind === 'obs' && entity.ended) n++;
     return n;
   }
@@ -195,6 +224,9 @@ export class Assembler {
   ingest(entry: LogEntry, nowMillis: number): IngestResult {
     const result: IngestResult = { lateUpdates: 0, duplicates: 0, dropped: 0, refolds: 0, releasable: false };
     const touched = new Set<ObservationEntity>();
+    const touchedTraces: TraceState[] = [];
+    const seq = entry.seq;
+    let refs = 0;
     for (const event of entry.events) {
       const id = event.body.id;
       if (!id) {
@@ -205,21 +237,25 @@ export class Assembler {
       const key = entityKey(kind, id, entry.source.tenant);
       const target = this.targetFor(kind, key, id, event, entry.source, nowMillis, result);
       if (!target) continue;
-      if (target.envelopeIds.has(event.id)) {
+      if (hasEnvelopeId(target.envelopeIds, event.id)) {
         result.duplicates++;
         continue;
       }
-      target.envelopeIds.add(event.id);
-      if (!target.seqs.has(entry.seq)) {
-        target.seqs.add(entry.seq);
-        this.seqRefs.set(entry.seq, (this.seqRefs.get(entry.seq) ?? 0) + 1);
+      target.envelopeIds = withEnvelopeId(target.envelopeIds, event.id);
+      if (!hasSeq(target.seqs, seq)) {
+        // A literal for the first: push onto an empty array allocates room for 16.
+        if (target.seqs.length === 0) target.seqs = [seq];
+        else target.seqs.push(seq);
+        refs++;
       }
       const orderKey = orderKeyOf(event);
       const inOrder = !target.lastKey || compareOrderKeys(orderKey, target.lastKey) >= 0;
       if (!inOrder) result.refolds++;
       if (inOrder) target.lastKey = orderKey;
-      if (kind === 'trace') this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
-      else if (kind === 'pass') {
+      if (kind === 'trace') {
+        this.foldTrace(target as TraceState, event as TraceEvent, inOrder, nowMillis);
+        touchedTraces.push(target as TraceState);
+      } else if (kind === 'pass') {
         (target as PassEntity).event = event as PassthroughSpanEvent;
         this.ready.add(target.key);
       } else if (kind === 'score') this.foldScore(target as ScoreEntity, event as ScoreEvent, inOrder, nowMillis);
@@ -228,13 +264,14 @@ export class Assembler {
         touched.add(target as ObservationEntity);
       }
     }
+    if (refs > 0) this.seqRefs.set(seq, (this.seqRefs.get(seq) ?? 0) + refs);
     for (const entity of touched) this.trackObservation(entity, nowMillis);
-    this.elideOpen(entry.events, entry.source.tenant);
+    this.elideOpen(touched, touchedTraces);
     // What stays open here reads its payloads back from this entry when it completes (a trace's
     // root, once idle, included): the entry stays parsed meanwhile, within the cache's bound (the
     // bound keeps memory per open entity independent of payload size).
-    if (this.seqRefs.has(entry.seq)) this.remember(entry);
-    result.releasable = !this.seqRefs.has(entry.seq);
+    if (this.seqRefs.has(seq)) this.remember(entry);
+    result.releasable = !this.seqRefs.has(seq);
     return result;
   }
 
@@ -242,25 +279,15 @@ export class Assembler {
    * Drops the payloads of the entities an entry touched that stay open: observations not ready,
    * and traces none of whose observations is ready (those keep theirs until `confirm`).
    */
-  private elideOpen(events: readonly IngestionEvent[], tenant: string | undefined): void {
+  private elideOpen(touched: ReadonlySet<ObservationEntity>, touchedTraces: readonly TraceState[]): void {
+    for (const entity of touched) if (!this.ready.has(entity.key)) elideObservation(entity);
+    if (touchedTraces.length === 0) return;
     const keepTraces = new Set<string>();
     for (const key of this.ready) {
       const entity = this.entities.get(key);
-      if (entity?.kind === 'obs' && entity.traceId !== undefined) keepTraces.add(entityKey('trace', entity.traceId, entity.source.tenant));
+      if (entity?.kind === 'obs' && entity.traceKey !== undefined) keepTraces.add(entity.traceKey);
     }
-    for (const event of events) {
-      const id = event.body.id;
-      if (!id) continue;
-      const kind = kindOfEvent(event.type);
-      if (kind === 'trace') {
-        const key = entityKey('trace', id, tenant);
-        const state = this.traces.get(key);
-        if (state && !keepTraces.has(key)) elideTrace(state);
-      } else if (kind === 'obs') {
-        const entity = this.entities.get(entityKey(kind, id, tenant));
-        if (entity?.kind === 'obs' && !this.ready.has(entity.key)) elideObservation(entity);
-      }
-    }
+    for (const state of touchedTraces) if (!keepTraces.has(state.key)) elideTrace(state);
   }
 
   /** The entity an event merges into, or undefined when it is a duplicate or late (counted). */
@@ -275,7 +302,7 @@ export class Assembler {
   ): Tracked | undefined {
     if (kind === 'trace') {
       // A trace-create for a root queued before is a resend or late, like any queued entity's event.
-      const state = this.traces.get(key) ?? this.traceState(id, source, nowMillis);
+      const state = this.traces.get(key) ?? this.newTraceState(key, id, source, nowMillis);
       if (!state.rootExported) return state;
       if (this.options.exportedEnvelopeIds(key)?.has(event.id)) result.duplicates++;
       else result.lateUpdates++;
@@ -293,13 +320,15 @@ export class Assembler {
       } else result.lateUpdates++;
       return undefined;
     }
-    const tracked = { key, id, envelopeIds: new Set<string>(), seqs: new Set<number>() };
+    // Literals, not spreads of a common part: one object per entity, of one shape per kind.
     const entity: ObservationEntity | ScoreEntity | PassEntity =
       kind === 'obs'
-        ? { ...tracked, kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        ? { key, id, envelopeIds: undefined, seqs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
-          ? { ...tracked, kind, source }
-          : { ...tracked, kind: 'pass', ...(source.tenant !== undefined ? { tenant: source.tenant } : {}) };
+          ? { key, id, envelopeIds: undefined, seqs: [], kind, source }
+          : source.tenant !== undefined
+            ? { key, id, envelopeIds: undefined, seqs: [], kind: 'pass', tenant: source.tenant }
+            : { key, id, envelopeIds: undefined, seqs: [], kind: 'pass' };
     this.entities.set(key, entity);
     return entity;
   }
@@ -311,23 +340,26 @@ export class Assembler {
   private refold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, event: E, inOrder: boolean, current: F | undefined, step: (fold: F | undefined, event: E) => F): F {
     if (inOrder) return step(current, event);
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
+    for (const e of this.storedEvents<E>(target, kind, true)) fold = step(fold, e);
     return fold ?? step(undefined, event);
   }
 
-  /** Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event). */
-  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind): E[] {
+  /**
+   * Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event:
+   * `updateLastKey`, the order key of the last one becomes the entity's).
+   */
+  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind, updateLastKey: boolean): E[] {
     const events: E[] = [];
-    for (const entry of this.entries([...target.seqs].sort((a, b) => a - b))) {
-      for (const event of entry.events) {
-        if (event.body.id === target.id && kindOfEvent(event.type) === kind && target.envelopeIds.has(event.id)) events.push(event as E);
+    for (const entry of this.entries(target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs)) {
+      for (const event of eventsWithId(entry, target.id)) {
+        if (kindOfEvent(event.type) === kind && hasEnvelopeId(target.envelopeIds, event.id)) events.push(event as E);
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
-    const seen = new Set<string>();
-    const sorted = sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true))));
+    const seen = events.length > 1 ? new Set<string>() : undefined;
+    const sorted = seen ? sortEvents(events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))) : events;
     const last = sorted[sorted.length - 1];
-    if (last) target.lastKey = orderKeyOf(last);
+    if (last && updateLastKey) target.lastKey = orderKeyOf(last);
     return sorted;
   }
 
@@ -341,7 +373,7 @@ export class Assembler {
       const entry = this.entryCache.get(seq) ?? read?.get(seq);
       if (entry) out.push(entry);
     }
-    if (read) for (const entry of read.values()) this.remember(entry);
+    if (read) for (const entry of read.values()) this.rememberRead(entry);
     return out;
   }
 
@@ -352,32 +384,55 @@ export class Assembler {
     this.entryCacheBytes += entry.bytes;
     for (const [seq, cached] of this.entryCache) {
       if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
-      this.entryCache.delete(seq);
-      this.entryCacheBytes -= cached.bytes;
+      this.forget(seq, cached);
     }
+  }
+
+  /**
+   * Keeps an entry that was read back, making room by dropping the newest entries instead (or
+   * not keeping it, when it alone is past the bound). Entities complete roughly in the order they
+   * arrived (traces once idle), so the entries next in line are the oldest cached ones; evicting
+   * those for an entry read back made every root miss in turn once the idle window held a few
+   * more entries than the cache (npm run bench at ~10k events/s: nearly one read per entry).
+   */
+  private rememberRead(entry: LogEntry): void {
+    if (this.entryCache.has(entry.seq) || entry.bytes > ENTRY_CACHE_BYTES) return;
+    this.entryCache.set(entry.seq, entry);
+    this.entryCacheBytes += entry.bytes;
+    while (this.entryCacheBytes > ENTRY_CACHE_BYTES) {
+      let newest: number | undefined;
+      for (const seq of this.entryCache.keys()) if (seq !== entry.seq && (newest === undefined || seq > newest)) newest = seq;
+      if (newest === undefined) break;
+      this.forget(newest, this.entryCache.get(newest)!);
+    }
+  }
+
+  private forget(seq: number, cached: LogEntry): void {
+    this.entryCache.delete(seq);
+    this.entryCacheBytes -= cached.bytes;
   }
 
   /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */
   private fullFold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, current: F, step: (fold: F | undefined, event: E) => F): F {
     if (!target.elided) return current;
-    const lastKey = target.lastKey;
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind)) fold = step(fold, e);
-    if (lastKey) target.lastKey = lastKey;
+    for (const e of this.storedEvents<E>(target, kind, false)) fold = step(fold, e);
     return fold ?? current;
   }
 
   private foldTrace(state: TraceState, event: TraceEvent, inOrder: boolean, nowMillis: number): void {
-    state.fold = this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
+    // In order (nearly always), the step is called directly: no closure per event.
+    state.fold = inOrder ? foldTraceEvent(state.fold, state.id, event) : this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
     // Refolded from every stored event: payloads are back (they go again at the end of the
     // request unless used at once). In order, a fold that had dropped them still lacks them.
     if (!inOrder) state.elided = false;
-    delete state.finished;
+    // Assigned, not deleted: a delete turns the state into a slow dictionary object.
+    state.finished = undefined;
     state.lastEventMillis = nowMillis;
   }
 
   private foldScore(entity: ScoreEntity, event: ScoreEvent, inOrder: boolean, nowMillis: number): void {
-    const fold = this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
+    const fold = inOrder ? foldScoreEvent(entity.fold, event) : this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
     entity.fold = fold;
     this.ready.add(entity.key);
     const traceId = fold.first.traceId ?? fold.last.traceId;
@@ -390,7 +445,7 @@ export class Assembler {
   }
 
   private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
-    const fold = this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
+    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event, orderKey.atNanos) : this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
     if (!inOrder) entity.elided = false;
     const obs = fold.obs;
@@ -398,7 +453,9 @@ export class Assembler {
     if (event.body.endTime || event.type === 'event-create') entity.ended = true;
     if (!isUpdateType(event.type)) entity.created = true;
     if (event.clientRoot) entity.clientRoot = true;
-    for (const t of [orderKey.atNanos, obs.startTimeNanos, obs.endTimeNanos]) if (t !== undefined && t > entity.lastSeenNanos) entity.lastSeenNanos = t;
+    if (orderKey.atNanos > entity.lastSeenNanos) entity.lastSeenNanos = orderKey.atNanos;
+    if (obs.startTimeNanos > entity.lastSeenNanos) entity.lastSeenNanos = obs.startTimeNanos;
+    if (obs.endTimeNanos !== undefined && obs.endTimeNanos > entity.lastSeenNanos) entity.lastSeenNanos = obs.endTimeNanos;
   }
 
   /**
@@ -410,18 +467,23 @@ export class Assembler {
   private trackObservation(entity: ObservationEntity, nowMillis: number): void {
     const obs = entity.fold!.obs;
     // The trace id can change once: from `orphan:<id>` to the one a later-folded event names.
-    if (entity.traceId !== undefined && entity.traceId !== obs.traceId) this.traceOf(entity)?.open.delete(entity.id);
-    entity.traceId = obs.traceId;
-    const state = this.traceState(obs.traceId, entity.source, nowMillis);
+    if (entity.traceId !== obs.traceId) {
+      if (entity.traceId !== undefined) this.traceOf(entity)?.open?.delete(entity.id);
+      entity.traceId = obs.traceId;
+      entity.traceKey = entityKey('trace', obs.traceId, entity.source.tenant);
+    }
+    const state = this.traces.get(entity.traceKey!) ?? this.newTraceState(entity.traceKey!, obs.traceId, entity.source, nowMillis);
     state.lastEventMillis = nowMillis;
-    if (entity.ended) state.open.delete(entity.id);
-    else state.open.add(entity.id);
+    if (entity.ended) state.open?.delete(entity.id);
+    else (state.open ??= new Set()).add(entity.id);
     // Several parent-less spans may share a trace (LiteLLM calls with one trace_id): each is a root.
     if (entity.clientRoot) (state.clientRootIds ??= new Set()).add(entity.id);
     const end = obs.endTimeNanos !== undefined && obs.endTimeNanos > obs.startTimeNanos ? obs.endTimeNanos : obs.startTimeNanos;
     widenRange(state, obs.startTimeNanos, end);
     if (!obs.parentObservationId && (!state.firstTopLevel || obs.startTimeNanos < state.firstTopLevel.startTimeNanos)) {
-      state.firstTopLevel = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment, ...(obs.name !== undefined ? { name: obs.name } : {}) };
+      const first: TopLevelSummary = { id: obs.id, type: obs.type, startTimeNanos: obs.startTimeNanos, environment: obs.environment };
+      if (obs.name !== undefined) first.name = obs.name;
+      state.firstTopLevel = first;
     }
     // The client's own root waits for its trace to be idle, as a synthetic root does, so that it
     // carries the trace's context however late that arrives.
@@ -443,26 +505,26 @@ export class Assembler {
 
   /** The trace state an observation's bookkeeping is in (same tenant), if any. */
   private traceOf(entity: ObservationEntity): TraceState | undefined {
-    return entity.traceId !== undefined ? this.traces.get(entityKey('trace', entity.traceId, entity.source.tenant)) : undefined;
+    return entity.traceKey !== undefined ? this.traces.get(entity.traceKey) : undefined;
   }
 
   private traceState(traceId: string, source: RequestSource, nowMillis: number): TraceState {
     const key = entityKey('trace', traceId, source.tenant);
-    let state = this.traces.get(key);
-    if (!state) {
-      state = {
-        key,
-        id: traceId,
-        envelopeIds: new Set(),
-        seqs: new Set(),
-        source,
-        open: new Set(),
-        lastEventMillis: nowMillis,
-        observationCount: 0,
-        rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
-      };
-      this.traces.set(key, state);
-    }
+    return this.traces.get(key) ?? this.newTraceState(key, traceId, source, nowMillis);
+  }
+
+  private newTraceState(key: string, traceId: string, source: RequestSource, nowMillis: number): TraceState {
+    const state: TraceState = {
+      key,
+      id: traceId,
+      envelopeIds: undefined,
+      seqs: [],
+      source,
+      lastEventMillis: nowMillis,
+      observationCount: 0,
+      rootExported: this.options.exportedEnvelopeIds(key) !== undefined,
+    };
+    this.traces.set(key, state);
     return state;
   }
 
@@ -506,7 +568,7 @@ export class Assembler {
       if (record) collected.records.push(record);
       collected.keys.push(target.key);
       taken.add(target.key);
-      if (record || target.envelopeIds.size > 0) collected.tombstones.push({ key: target.key, envelopeIds: [...target.envelopeIds] });
+      if (record || target.envelopeIds !== undefined) collected.tombstones.push({ key: target.key, envelopeIds: envelopeIdList(target.envelopeIds) });
       for (const seq of target.seqs) {
         const n = (takenPerSeq.get(seq) ?? 0) + 1;
         takenPerSeq.set(seq, n);
@@ -518,14 +580,13 @@ export class Assembler {
     const takeObservation = (entity: ObservationEntity) => {
       const trace = this.mergedTrace(this.traceOf(entity));
       const observation = finishObservation(this.fullFold(entity, 'obs', entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
-      take(entity, {
-        kind: 'observation',
-        observation,
-        ...(trace ? { trace } : {}),
-        source: entity.source,
-        ...(observation.endTimeNanos === undefined ? { incompleteEndNanos: entity.lastSeenNanos } : {}),
-        ...(entity.clientRoot ? { isClientRoot: true } : {}),
-      });
+      // Optional fields assigned in order rather than spread from temporary objects (garbage per record).
+      const record = { kind: 'observation', observation } as CompletedObservation;
+      if (trace) record.trace = trace;
+      record.source = entity.source;
+      if (observation.endTimeNanos === undefined) record.incompleteEndNanos = entity.lastSeenNanos;
+      if (entity.clientRoot) record.isClientRoot = true;
+      take(entity, record);
     };
 
     for (const key of this.ready) {
@@ -551,7 +612,7 @@ export class Assembler {
     }
     for (const state of this.traces.values()) {
       if (collected.records.length >= limit) return collected;
-      if (!force && (state.open.size > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
+      if (!force && ((state.open?.size ?? 0) > 0 || nowMillis - state.lastEventMillis < traceIdleMillis)) continue;
       if (state.rootExported || state.clientRootIds !== undefined) {
         // No root to make: it was queued before, or the client sent its own, which is taken now
         // with the trace's context; the trace's own events settle with it.
@@ -592,16 +653,15 @@ export class Assembler {
     const trace = this.mergedTrace(state);
     const start = state.startNanos ?? state.scoreNanos;
     const end = state.endNanos ?? state.scoreNanos;
-    take(state, {
-      kind: 'root',
-      traceId: state.id,
-      ...(trace ? { trace } : {}),
-      ...(state.firstTopLevel ? { firstTopLevel: state.firstTopLevel } : {}),
-      ...(start !== undefined ? { observationsStartNanos: start } : {}),
-      ...(end !== undefined ? { observationsEndNanos: end } : {}),
-      observationCount: state.observationCount,
-      source: state.source,
-    });
+    // Optional fields assigned in order rather than spread from temporary objects (garbage per record).
+    const record: CompletedRoot = { kind: 'root', traceId: state.id } as CompletedRoot;
+    if (trace) record.trace = trace;
+    if (state.firstTopLevel) record.firstTopLevel = state.firstTopLevel;
+    if (start !== undefined) record.observationsStartNanos = start;
+    if (end !== undefined) record.observationsEndNanos = end;
+    record.observationCount = state.observationCount;
+    record.source = state.source;
+    take(state, record);
   }
 
   /** The collected records are queued: forget them and release their seq references. */
@@ -615,7 +675,7 @@ export class Assembler {
         if (entity.kind === 'obs') {
           const state = this.traceOf(entity);
           if (state) {
-            state.open.delete(entity.id);
+            state.open?.delete(entity.id);
             state.observationCount++;
             // Kept for its ready observations; the next one reads it back (from the entry cache).
             elideTrace(state);
@@ -631,11 +691,17 @@ export class Assembler {
     }
   }
 
-  private unref(seqs: ReadonlySet<number>): void {
+  private unref(seqs: readonly number[]): void {
     for (const seq of seqs) {
       const refs = (this.seqRefs.get(seq) ?? 1) - 1;
-      if (refs <= 0) this.seqRefs.delete(seq);
-      else this.seqRefs.set(seq, refs);
+      if (refs > 0) {
+        this.seqRefs.set(seq, refs);
+        continue;
+      }
+      this.seqRefs.delete(seq);
+      // Nothing open reads it back any more: its room goes to entries that will be.
+      const cached = this.entryCache.get(seq);
+      if (cached) this.forget(seq, cached);
     }
   }
 }
@@ -659,21 +725,52 @@ function toPassthroughDraft(event: PassthroughSpanEvent, tenant: string | undefi
   };
 }
 
+// Eliding assigns undefined rather than deleting (a delete turns the object into a slow
+// dictionary one): an elided fold is never finished as it is, only refolded from the log
+// (`fullFold`), so the undefined fields never reach a record.
 function elideTrace(state: TraceState): void {
   if (state.elided || !state.fold) return;
-  delete state.fold.trace.input;
-  delete state.fold.trace.output;
-  delete state.fold.trace.metadata;
-  delete state.finished;
+  state.fold.trace.input = undefined;
+  state.fold.trace.output = undefined;
+  state.fold.trace.metadata = undefined;
+  state.finished = undefined;
   state.elided = true;
 }
 
 function elideObservation(entity: ObservationEntity): void {
   if (entity.elided || !entity.fold) return;
-  delete entity.fold.obs.input;
-  delete entity.fold.obs.output;
-  delete entity.fold.obs.metadata;
+  entity.fold.obs.input = undefined;
+  entity.fold.obs.output = undefined;
+  entity.fold.obs.metadata = undefined;
   entity.elided = true;
+}
+
+/**
+ * An entry's events by body id, built the first time one of its entities is read back. The ~100
+ * entities of a 200-event entry complete together and each reads it back: scanning every event
+ * for each was quadratic (storedEvents' own share of the profile). Dropped with the entry.
+ */
+const eventsById = new WeakMap<LogEntry, Map<string, IngestionEvent[]>>();
+
+function eventsWithId(entry: LogEntry, id: string): readonly IngestionEvent[] {
+  let index = eventsById.get(entry);
+  if (!index) {
+    index = new Map();
+    for (const event of entry.events) {
+      const bodyId = event.body.id;
+      if (!bodyId) continue;
+      const same = index.get(bodyId);
+      if (same) same.push(event);
+      else index.set(bodyId, [event]);
+    }
+    eventsById.set(entry, index);
+  }
+  return index.get(id) ?? [];
+}
+
+/** Whether `seqs` holds `seq`: the last one first, the one an ingest adds to. */
+function hasSeq(seqs: readonly number[], seq: number): boolean {
+  return seqs.length > 0 && (seqs[seqs.length - 1] === seq || seqs.includes(seq));
 }
 
 function widenRange(state: TraceState, startNanos: bigint, endNanos: bigint): void {

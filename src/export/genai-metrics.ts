@@ -9,7 +9,7 @@
 // the recorder is created (at start), so a setting they refuse stops the start instead of being
 // logged at error level at the first span.
 import { Metadata } from '@grpc/grpc-js';
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Counter, Histogram } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as OtlpGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { AggregationTemporalityPreference, OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -69,8 +69,8 @@ export interface GenAiMetricsRecorder {
 
 interface Instruments {
   provider: MeterProvider;
-  /** Adds the draft's measurements to `batch`; `sharedKey` names `shared`'s values (valueKey per SHARED_KEYS). */
-  record(draft: SpanDraft, shared: Attributes, sharedKey: string, batch: MeasurementBatch): void;
+  /** Adds the draft's measurements to `batch`, under `set` (its shared attributes) or its extensions. */
+  record(draft: SpanDraft, set: AttributeSet, batch: MeasurementBatch): void;
 }
 
 /**
@@ -81,42 +81,105 @@ interface Instruments {
  * original order with one attributes object per set, so its buckets, count, sum, min and max are
  * those of per-span calls. Counter sums of integers are exact; a cost sum may differ from
  * per-span adds in the last bits, as it already does with where the export intervals fall.
+ * Sets are told apart by object: {@link AttributeSets} hands out one object per distinct set.
  */
 class MeasurementBatch {
-  private readonly sums = new Map<Counter, Map<string, { attributes: Attributes; sum: number }>>();
-  private readonly values = new Map<Histogram, Map<string, { attributes: Attributes; values: number[] }>>();
+  private readonly sums = new Map<Counter, Map<Attributes, number>>();
+  private readonly values = new Map<Histogram, Map<Attributes, number[]>>();
 
-  /** `attributes` is called only for the first measurement of its set (`key`). */
-  add(counter: Counter, key: string, attributes: () => Attributes, value: number): void {
+  add(counter: Counter, attributes: Attributes, value: number): void {
     let sets = this.sums.get(counter);
     if (!sets) this.sums.set(counter, (sets = new Map()));
-    const set = sets.get(key);
-    if (set) set.sum += value;
-    else sets.set(key, { attributes: attributes(), sum: value });
+    const sum = sets.get(attributes);
+    sets.set(attributes, sum === undefined ? value : sum + value);
   }
 
-  record(histogram: Histogram, key: string, attributes: () => Attributes, value: number): void {
+  record(histogram: Histogram, attributes: Attributes, value: number): void {
     let sets = this.values.get(histogram);
     if (!sets) this.values.set(histogram, (sets = new Map()));
-    const set = sets.get(key);
-    if (set) set.values.push(value);
-    else sets.set(key, { attributes: attributes(), values: [value] });
+    const values = sets.get(attributes);
+    if (values) values.push(value);
+    else sets.set(attributes, [value]);
   }
 
   flush(): void {
-    for (const [counter, sets] of this.sums) for (const set of sets.values()) counter.add(set.sum, set.attributes);
-    for (const [histogram, sets] of this.values) for (const set of sets.values()) for (const value of set.values) histogram.record(value, set.attributes);
+    for (const [counter, sets] of this.sums) for (const [attributes, sum] of sets) counter.add(sum, attributes);
+    for (const [histogram, sets] of this.values) for (const [attributes, values] of sets) for (const value of values) histogram.record(value, attributes);
   }
 }
 
-/** A key naming an attribute value without collisions (type tag and length prefix), cheaper than the SDK's hash. */
-const valueKey = (value: unknown): string => {
-  if (value === undefined) return 'u';
-  if (typeof value === 'string') return `s${value.length}:${value}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value === 'number' ? 'n' : 'b'}${String(value)};`;
-  const text = JSON.stringify(value);
-  return `j${text.length}:${text}`;
-};
+/** The attributes of one span's measurements: the shared ones, and the shared ones plus one more. */
+interface AttributeSet {
+  shared: Attributes;
+  /** By the name of what is added: `input`/`output` token type, `estimated` cost, `modality`, or `error:<type>`. */
+  extended: Map<string, Attributes>;
+}
+
+/** Distinct attribute sets kept, across batches; past it the table starts over (memory stays flat). */
+const MAX_ATTRIBUTE_SETS = 1024;
+
+/**
+ * One frozen attributes object per distinct set of SHARED_KEYS values (and per extension of it),
+ * found by the values themselves, key after key, instead of building a key text and two attribute
+ * objects per span. Values that are not primitives (arrays a passed-through span may carry) are
+ * told apart by their JSON text, as the SDK's hash does.
+ */
+class AttributeSets {
+  private root = new Map<unknown, unknown>();
+  private size = 0;
+  private complex = new Map<string, object>();
+
+  of(a: DraftAttributes): AttributeSet {
+    let level = this.root;
+    const last = SHARED_KEYS.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = this.keyOf(a[SHARED_KEYS[i]!]);
+      let next = level.get(value) as Map<unknown, unknown> | undefined;
+      if (!next) level.set(value, (next = new Map()));
+      level = next;
+    }
+    const value = this.keyOf(a[SHARED_KEYS[last]!]);
+    const known = level.get(value) as AttributeSet | undefined;
+    if (known) return known;
+    if (this.size >= MAX_ATTRIBUTE_SETS) {
+      // Starting over only costs building the sets again; the objects handed out stay valid.
+      this.root = new Map();
+      this.complex = new Map();
+      this.size = 0;
+      return this.of(a);
+    }
+    const shared: Attributes = {};
+    for (const key of SHARED_KEYS) {
+      const v = a[key];
+      if (v !== undefined) shared[key] = v;
+    }
+    const set: AttributeSet = { shared: Object.freeze(shared), extended: new Map() };
+    level.set(value, set);
+    this.size++;
+    return set;
+  }
+
+  private keyOf(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    const text = JSON.stringify(value);
+    let token = this.complex.get(text);
+    if (!token) this.complex.set(text, (token = {}));
+    return token;
+  }
+}
+
+/** Extensions kept per set: a few token types and flags, and error types (which clients name). */
+const MAX_EXTENSIONS_PER_SET = 64;
+
+/** `set`'s shared attributes plus `key`: `value`, one object per `name` (which names key and value). */
+function extendedSet(set: AttributeSet, name: string, key: string, value: AttributeValue): Attributes {
+  const known = set.extended.get(name);
+  if (known) return known;
+  const attributes = Object.freeze({ ...set.shared, [key]: value });
+  // Past the bound an extension is built each time: the SDK still finds its set by its values.
+  if (set.extended.size < MAX_EXTENSIONS_PER_SET) set.extended.set(name, attributes);
+  return attributes;
+}
 
 /** Operations whose duration is gen_ai.client.inference.duration in the development names. */
 const INFERENCE_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
@@ -128,6 +191,9 @@ const USAGE_COUNTERS: Array<[metric: string, attributes: string[]]> = [
   ['gen_ai.client.inference.usage.cache_write.input_tokens', ['gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens']],
   ['gen_ai.client.inference.usage.reasoning.output_tokens', ['gen_ai.usage.reasoning.output_tokens']],
 ];
+
+const INPUT_TOKENS = ['gen_ai.usage.input_tokens'];
+const OUTPUT_TOKENS = ['gen_ai.usage.output_tokens'];
 
 const tokenCount = (a: DraftAttributes, keys: string[]): number | undefined => {
   for (const key of keys) {
@@ -222,7 +288,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
   // Consecutive drafts mostly come from one sender: the last resource is compared first.
   let last: { resource: DraftAttributes; instruments: Instruments } | undefined;
   const instrumentsFor = (draftResource: DraftAttributes): Instruments | undefined => {
-    if (last && sameAttributes(last.resource, draftResource)) return last.instruments;
+    if (last && (last.resource === draftResource || sameAttributes(last.resource, draftResource))) return last.instruments;
     const found = findInstruments(draftResource);
     if (found) last = { resource: draftResource, instruments: found };
     return found;
@@ -241,23 +307,23 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     const meter = provider.getMeter('langfuse-otel-bridge', options.bridgeVersion);
     // Not in the semconv (it has no cost metric): named after the span attribute it sums.
     const cost = meter.createCounter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' });
-    const recordCost = (a: DraftAttributes, shared: Attributes, sharedKey: string, batch: MeasurementBatch) => {
+    const recordCost = (a: DraftAttributes, set: AttributeSet, batch: MeasurementBatch) => {
       const value = a['gen_ai.usage.cost'];
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) return;
       const estimated = a['langfuse.observation.cost_estimated'] === true;
-      batch.add(cost, estimated ? `${sharedKey}e` : sharedKey, () => (estimated ? { ...shared, 'langfuse.observation.cost_estimated': true } : { ...shared }), value);
+      batch.add(cost, estimated ? extendedSet(set, 'estimated', 'langfuse.observation.cost_estimated', true) : set.shared, value);
     };
     const durationOf = (name: string) =>
       meter.createHistogram(name, { description: 'GenAI operation duration.', unit: 's', advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS } });
     const tokensHistogram = (name: string, description: string) =>
       meter.createHistogram(name, { description, unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS } });
     const operationDuration = durationOf('gen_ai.client.operation.duration');
-    const recordDuration = (draft: SpanDraft, shared: Attributes, sharedKey: string, batch: MeasurementBatch, histogram: Histogram) => {
+    const recordDuration = (draft: SpanDraft, set: AttributeSet, batch: MeasurementBatch, histogram: Histogram) => {
       const seconds = Number(draft.endTimeUnixNano - draft.startTimeUnixNano) / 1e9;
       if (!(seconds >= 0)) return;
-      if (draft.status.code !== 'ERROR') return batch.record(histogram, sharedKey, () => ({ ...shared }), seconds);
+      if (draft.status.code !== 'ERROR') return batch.record(histogram, set.shared, seconds);
       const errorType = typeof draft.attributes['error.type'] === 'string' ? draft.attributes['error.type'] : '_OTHER';
-      batch.record(histogram, `${sharedKey}E${valueKey(errorType)}`, () => ({ ...shared, 'error.type': errorType }), seconds);
+      batch.record(histogram, extendedSet(set, `error:${errorType}`, 'error.type', errorType), seconds);
     };
     let record: Instruments['record'];
     if (options.names === 'development') {
@@ -266,34 +332,34 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       const inputTokens = tokensHistogram('gen_ai.client.inference.operation.input_tokens', 'Input tokens of a GenAI inference operation.');
       const outputTokens = tokensHistogram('gen_ai.client.inference.operation.output_tokens', 'Output tokens of a GenAI inference operation.');
       const counters = USAGE_COUNTERS.map(([name, keys]) => [meter.createCounter(name, { description: 'Tokens used by GenAI inference operations.', unit: '{token}' }), keys] as const);
-      record = (draft, shared, sharedKey, batch) => {
+      record = (draft, set, batch) => {
         const a = draft.attributes;
         const operation = String(a['gen_ai.operation.name']);
         const inference = INFERENCE_OPERATIONS.has(operation);
-        recordDuration(draft, shared, sharedKey, batch, inference ? inferenceDuration : operation === 'embeddings' ? embeddingsDuration : operationDuration);
+        recordDuration(draft, set, batch, inference ? inferenceDuration : operation === 'embeddings' ? embeddingsDuration : operationDuration);
         if (inference) {
-          const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
-          const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
-          if (input !== undefined) batch.record(inputTokens, sharedKey, () => ({ ...shared }), input);
-          if (output !== undefined) batch.record(outputTokens, sharedKey, () => ({ ...shared }), output);
+          const input = tokenCount(a, INPUT_TOKENS);
+          const output = tokenCount(a, OUTPUT_TOKENS);
+          if (input !== undefined) batch.record(inputTokens, set.shared, input);
+          if (output !== undefined) batch.record(outputTokens, set.shared, output);
           // The modality is not known from a Langfuse record: `unknown`, as the conventions say.
           for (const [counter, keys] of counters) {
             const value = tokenCount(a, keys);
-            if (value !== undefined) batch.add(counter, sharedKey, () => ({ ...shared, 'gen_ai.token.modality': 'unknown' }), value);
+            if (value !== undefined) batch.add(counter, extendedSet(set, 'modality', 'gen_ai.token.modality', 'unknown'), value);
           }
         }
-        recordCost(a, shared, sharedKey, batch);
+        recordCost(a, set, batch);
       };
     } else {
       const tokens = tokensHistogram('gen_ai.client.token.usage', 'Number of input and output tokens used.');
-      record = (draft, shared, sharedKey, batch) => {
+      record = (draft, set, batch) => {
         const a = draft.attributes;
-        recordDuration(draft, shared, sharedKey, batch, operationDuration);
-        const input = tokenCount(a, ['gen_ai.usage.input_tokens']);
-        const output = tokenCount(a, ['gen_ai.usage.output_tokens']);
-        if (input !== undefined) batch.record(tokens, `${sharedKey}i`, () => ({ ...shared, 'gen_ai.token.type': 'input' }), input);
-        if (output !== undefined) batch.record(tokens, `${sharedKey}o`, () => ({ ...shared, 'gen_ai.token.type': 'output' }), output);
-        recordCost(a, shared, sharedKey, batch);
+        recordDuration(draft, set, batch, operationDuration);
+        const input = tokenCount(a, INPUT_TOKENS);
+        const output = tokenCount(a, OUTPUT_TOKENS);
+        if (input !== undefined) batch.record(tokens, extendedSet(set, 'input', 'gen_ai.token.type', 'input'), input);
+        if (output !== undefined) batch.record(tokens, extendedSet(set, 'output', 'gen_ai.token.type', 'output'), output);
+        recordCost(a, set, batch);
       };
     }
     const instruments: Instruments = { provider, record };
@@ -301,6 +367,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     return instruments;
   };
 
+  const attributeSets = new AttributeSets();
   return {
     record(drafts) {
       const batch = new MeasurementBatch();
@@ -309,14 +376,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
         if (draft.kind !== 'CLIENT' || typeof a['gen_ai.operation.name'] !== 'string') continue;
         const instruments = instrumentsFor(draft.resource);
         if (!instruments) continue;
-        const shared: Attributes = {};
-        let sharedKey = '';
-        for (const key of SHARED_KEYS) {
-          const value = a[key];
-          sharedKey += valueKey(value);
-          if (value !== undefined) shared[key] = value;
-        }
-        instruments.record(draft, shared, sharedKey, batch);
+        instruments.record(draft, attributeSets.of(a), batch);
       }
       batch.flush();
     },

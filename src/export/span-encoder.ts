@@ -75,7 +75,8 @@ export function createSpanEncoder(options: SpanEncoderOptions): SpanEncoder {
   let last: { resource: SpanDraft['resource']; parts: RequestParts } | undefined;
   const resourcePartsFor = (draft: SpanDraft): RequestParts => {
     const own = resourceOf(draft);
-    if (last && sameAttributes(last.resource, own)) return last.parts;
+    // The mapping hands out one object per sender: most drafts are recognised by identity.
+    if (last && (last.resource === own || sameAttributes(last.resource, own))) return last.parts;
     const resource = resources.resourceFor(own);
     let parts = encodedResources.get(resource);
     if (!parts) encodedResources.set(resource, (parts = encodeResourceParts(resource)));

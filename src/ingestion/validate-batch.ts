@@ -8,6 +8,9 @@
  * They are checked by an ITERATIVE walk before zod, so hostile nesting never reaches a recursive
  * step (zod's own recursion is bounded by the schema; later stages may recurse over metadata).
  * An event over a limit is rejected on its own, in the same 400 shape as a schema failure.
+ * First, validate-event-fast.ts tries the common event types in one pass (limits, checks and the
+ * output together; its recursion stops at maxDepth); it only ever accepts, with exactly the value
+ * the general path (this walk + zod) would return, and leaves everything else to that path.
  * Nothing thrown while validating one event (getters, proxies, bugs) escapes: it becomes a rejection.
  */
 
@@ -22,6 +25,7 @@ import type {
 import { OBSERVATION_UPDATE_TYPES } from './ingestion-event.js';
 import { ingestionEventSchema } from './ingestion-schema.js';
 import type { ParsedIngestionEvent } from './ingestion-schema.js';
+import { validateEventFast } from './validate-event-fast.js';
 
 export interface ValidationLimits {
   /** Maximum nesting of arrays/objects in one event, the envelope itself being level 1. */
@@ -185,12 +189,20 @@ function toIngestionEvent(event: Exclude<ParsedIngestionEvent, { type: 'sdk-log'
   }
 }
 
-type EventOutcome =
+export type EventOutcome =
   | { kind: 'accepted'; event: IngestionEvent }
   | { kind: 'sdk-log' }
   | { kind: 'rejected'; rejection: EventRejection };
 
 function validateEvent(raw: unknown, limits: ValidationLimits): EventOutcome {
+  // The common, valid events are decided in one pass; everything else (invalid events included,
+  // so every rejection stays zod's) takes the general path.
+  const fast = validateEventFast(raw, limits);
+  return fast !== undefined ? { kind: 'accepted', event: fast } : validateEventBySchema(raw, limits);
+}
+
+/** The general path: the limit walk, then zod. Exported for the tests that hold the fast path equal to it. */
+export function validateEventBySchema(raw: unknown, limits: ValidationLimits): EventOutcome {
   const violation = findLimitViolation(raw, limits);
   if (violation) return { kind: 'rejected', rejection: reject(raw, formatIssues([violation])) };
 

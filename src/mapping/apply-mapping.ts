@@ -10,6 +10,18 @@ import type { DraftAttributes, SpanDraft } from './span-draft.js';
 
 /** Resource attributes for the sender of a batch (DESIGN §4 "Resource"). */
 function toResourceAttributes(source: RequestSource | undefined, environment: string | undefined): DraftAttributes {
+  // Consecutive records mostly come from one sender: its frozen attributes are handed out again,
+  // one object, which the encoder and the GenAI metrics then recognise by identity.
+  const last = lastResource;
+  if (
+    last !== undefined &&
+    last.integration === source?.sdkIntegration &&
+    last.sdkName === source?.sdkName &&
+    last.sdkVersion === source?.sdkVersion &&
+    last.environment === environment
+  ) {
+    return last.attributes;
+  }
   // Integrations are named per language (`LANGCHAIN` from JS, `langchain` from Python): one
   // service either way. The JS SDK sends `DEFAULT`, which names no integration.
   const integration = source?.sdkIntegration?.trim().toLowerCase();
@@ -18,8 +30,15 @@ function toResourceAttributes(source: RequestSource | undefined, environment: st
   if (environment && environment !== 'default') attributes['deployment.environment.name'] = environment;
   if (source?.sdkName) attributes['langfuse.sdk.name'] = source.sdkName;
   if (source?.sdkVersion) attributes['langfuse.sdk.version'] = source.sdkVersion;
+  Object.freeze(attributes);
+  lastResource = { integration: source?.sdkIntegration, sdkName: source?.sdkName, sdkVersion: source?.sdkVersion, environment, attributes };
   return attributes;
 }
+
+/** The last sender's resource attributes, and what they were made from. */
+let lastResource:
+  | { integration: string | undefined; sdkName: string | undefined; sdkVersion: string | undefined; environment: string | undefined; attributes: DraftAttributes }
+  | undefined;
 
 export interface ObservationDraftOptions {
   source?: RequestSource;
@@ -31,12 +50,7 @@ export interface ObservationDraftOptions {
 
 export function toObservationDraft(mapping: CompiledMapping, obs: MergedObservation, options: ObservationDraftOptions = {}): SpanDraft {
   const incomplete = obs.endTimeNanos === undefined;
-  const view = observationView(obs, {
-    inferProvider: mapping.inferProvider,
-    estimateCost: mapping.estimateCost === true,
-    ...(options.trace !== undefined ? { trace: options.trace } : {}),
-    incomplete,
-  });
+  const view = observationView(obs, { inferProvider: mapping.inferProvider, estimateCost: mapping.estimateCost === true, trace: options.trace, incomplete });
   const shape = mapping.observation(obs.type.toLowerCase() as ObservationTypeKey, view);
   let end = obs.endTimeNanos ?? options.incompleteEndNanos ?? obs.startTimeNanos;
   if (end < obs.startTimeNanos) end = obs.startTimeNanos;
@@ -151,22 +165,12 @@ export function mapRecord(mapping: CompiledMapping, record: CompletedRecord): Sp
 function mapEntity(mapping: CompiledMapping, record: Exclude<CompletedRecord, { kind: 'passthrough' }>): SpanDraft {
   switch (record.kind) {
     case 'observation': {
-      const draft = toObservationDraft(mapping, record.observation, {
-        source: record.source,
-        ...(record.trace ? { trace: record.trace } : {}),
-        ...(record.incompleteEndNanos !== undefined ? { incompleteEndNanos: record.incompleteEndNanos } : {}),
-      });
+      // Absent fields passed as undefined, not spread in: this runs once per record.
+      const draft = toObservationDraft(mapping, record.observation, { source: record.source, trace: record.trace, incompleteEndNanos: record.incompleteEndNanos });
       return record.isClientRoot ? asClientRoot(mapping, draft, record) : draft;
     }
     case 'root':
-      return toRootDraft(mapping, {
-        traceId: record.traceId,
-        ...(record.trace ? { trace: record.trace } : {}),
-        ...(record.firstTopLevel ? { firstTopLevel: record.firstTopLevel } : {}),
-        ...(record.observationsStartNanos !== undefined ? { observationsStartNanos: record.observationsStartNanos } : {}),
-        ...(record.observationsEndNanos !== undefined ? { observationsEndNanos: record.observationsEndNanos } : {}),
-        source: record.source,
-      });
+      return toRootDraft(mapping, record);
     case 'score': {
       const draft = toScoreDraft(mapping, record.score, record.source);
       if (record.clientRootId !== undefined && !record.score.observationId) draft.parent = { type: 'observation', id: record.clientRootId };

@@ -4,7 +4,7 @@ import type { DraftAttributes, DraftAttributeValue, DraftSpanKind, DraftStatus }
 import type { ResolvedMapping } from './load-mapping.js';
 import type { AttributeRuleConfig, ObservationTypeKey, SpanRuleConfig } from './mapping-schema.js';
 import { compileProviderInference, type ProviderInference } from './provider-inference.js';
-import { Derived, type RecordView } from './record-view.js';
+import { Derived, type DerivedTable, type RecordView } from './record-view.js';
 
 export interface SpanShape {
   name: string;
@@ -112,22 +112,40 @@ function compileTemplate(template: string): (view: RecordView) => string | undef
 
 function compilePath(path: string): Getter {
   const segments = path.split('.');
-  const count = segments.length;
+  const steps = segments.map(compileStep);
+  if (steps.length === 1) return steps[0]!;
+  if (steps.length === 2) {
+    // Most paths: a field of the view (`obs`, `trace`, `derived`), then one of its fields. The
+    // first step is written out here, one call fewer per path and record.
+    const head = segments[0]!;
+    const second = steps[1]!;
+    return (view) => second(Object.prototype.hasOwnProperty.call(view, head) ? view[head] : undefined);
+  }
   return (view) => {
     let current: unknown = view;
-    for (let i = 0; i < count; i++) {
-      const segment = segments[i]!;
-      if (current instanceof Derived) {
-        if (!current.has(segment)) return undefined;
-        current = current.get(segment);
-        continue;
-      }
-      if (current === null || typeof current !== 'object') return undefined;
-      // Own properties only: a path can never walk into a prototype.
-      if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
-      current = (current as Record<string, unknown>)[segment];
-    }
+    for (const step of steps) current = step(current);
     return current;
+  };
+}
+
+type Step = (current: unknown) => unknown;
+
+/** One segment of a path: an own property of an object, or a derived value. */
+function compileStep(segment: string): Step {
+  // The derived value's number in the table last seen: a view's table is one of a few, fixed.
+  let table: DerivedTable<unknown> | undefined;
+  let index: number | undefined;
+  return (current) => {
+    if (current instanceof Derived) {
+      if (current.table !== table) {
+        table = current.table;
+        index = table.index.get(segment);
+      }
+      return index === undefined ? undefined : current.at(index);
+    }
+    if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: a path can never walk into a prototype.
+    return Object.prototype.hasOwnProperty.call(current, segment) ? (current as Record<string, unknown>)[segment] : undefined;
   };
 }
 
@@ -144,6 +162,17 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
   const coerce = coercer(spec.type);
   const skip = new Set(spec.skip_values ?? []);
   if (spec.flatten) {
+    // The flattened keys a client sends are mostly the same few: each is joined once, so that
+    // the same string (its hash already computed) goes on to the span and the encoder's key table.
+    const joined = new Map<string, string>();
+    const joinedKey = (k: string): string => {
+      let full = joined.get(k);
+      if (full === undefined) {
+        if (joined.size >= MAX_JOINED_KEYS) joined.clear();
+        joined.set(k, (full = `${key}.${k}`));
+      }
+      return full;
+    };
     return (view, out) => {
       const value = get(view);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -153,7 +182,7 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
       }
       for (const [k, v] of Object.entries(value)) {
         const coerced = coerceFlattened(v);
-        if (coerced !== undefined) out[`${key}.${k}`] = coerced;
+        if (coerced !== undefined) out[joinedKey(k)] = coerced;
       }
     };
   }
@@ -170,6 +199,9 @@ function compileAttribute(key: string, rule: Exclude<AttributeRuleConfig, null>)
     out[key] = value;
   };
 }
+
+/** Flattened keys joined and kept per flattening rule; the table starts over past this. */
+const MAX_JOINED_KEYS = 256;
 
 /** Flattened values: primitives as they are, anything nested as JSON text. */
 function coerceFlattened(value: unknown): DraftAttributeValue | undefined {

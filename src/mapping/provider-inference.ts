@@ -49,11 +49,17 @@ export function compileProviderInference(tables: ResolvedMapping['providers']): 
     return known ? { provider: known, bare: name.slice(slash + 1) } : undefined;
   };
 
+  // Called twice per generation, so it makes no object for absent metadata (NO_FIELDS), no
+  // candidate list and no spread result. The value a string candidate names (possibly none); a
+  // candidate that is no string leaves the value found before.
+  const fromMetadataValue = (candidate: unknown, before: string | undefined): string | undefined =>
+    typeof candidate === 'string' ? metadataValues.get(candidate.toLowerCase()) : before;
+
   return (model, metadata, modelParameters) => {
     let bare = model;
     let provider: string | undefined;
-    const meta = isObj(metadata) ? metadata : {};
-    const hidden = isObj(meta.hidden_params) ? meta.hidden_params : {};
+    const meta = isObj(metadata) ? metadata : NO_FIELDS;
+    const hidden = isObj(meta.hidden_params) ? meta.hidden_params : NO_FIELDS;
     // 1. LiteLLM routing prefix: the first path segment names the provider; else the prefix of
     //    the model LiteLLM says it called (Vertex logs the bare model, `vertex_ai/…` there).
     const routed = fromPrefix(model);
@@ -62,23 +68,33 @@ export function compileProviderInference(tables: ResolvedMapping['providers']): 
       bare = routed.bare;
     } else provider = fromPrefix(hidden.litellm_model_name)?.provider;
     // 2. LiteLLM metadata: an explicit provider value, then keys only one provider sets.
-    const modelInfo = isObj(meta.model_info) ? meta.model_info : {};
     if (!provider) {
-      for (const candidate of [meta.custom_llm_provider, hidden.custom_llm_provider, modelInfo.litellm_provider, meta.litellm_provider]) {
-        if (typeof candidate === 'string') {
-          provider = metadataValues.get(candidate.toLowerCase());
-          if (provider) break;
-        }
-      }
+      const modelInfo = isObj(meta.model_info) ? meta.model_info : NO_FIELDS;
+      provider = fromMetadataValue(meta.custom_llm_provider, provider);
+      if (!provider) provider = fromMetadataValue(hidden.custom_llm_provider, provider);
+      if (!provider) provider = fromMetadataValue(modelInfo.litellm_provider, provider);
+      if (!provider) provider = fromMetadataValue(meta.litellm_provider, provider);
     }
     if (!provider) {
-      const params = isObj(modelParameters) ? modelParameters : {};
-      provider = metadataKeys.find(([key]) => meta[key] != null || params[key] != null)?.[1];
+      const params = isObj(modelParameters) ? modelParameters : NO_FIELDS;
+      provider = undefined;
+      for (const [key, keyProvider] of metadataKeys) {
+        if (meta[key] != null || params[key] != null) {
+          provider = keyProvider;
+          break;
+        }
+      }
     }
     // 3. The endpoint called.
     provider ??= fromHost(meta.api_base) ?? fromHost(hidden.api_base);
     // 4. The model family.
     if (!provider && bare) provider = families.find((f) => f.re.test(bare!))?.provider;
-    return { ...(provider ? { provider } : {}), ...(bare ? { model: bare } : {}) };
+    const guess: ProviderGuess = {};
+    if (provider) guess.provider = provider;
+    if (bare) guess.model = bare;
+    return guess;
   };
 }
+
+/** Absent metadata, read as an object without fields. */
+const NO_FIELDS: Readonly<Obj> = Object.freeze({});

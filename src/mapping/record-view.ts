@@ -13,30 +13,51 @@ export type RecordView = Record<string, unknown>;
 
 const NANOS_PER_SECOND = 1_000_000_000;
 
+type Getter<C> = (ctx: C, d: Derived<C>) => unknown;
+
+/** The derived values of one record kind, numbered once at module load. */
+export class DerivedTable<C> {
+  /** Getter index by name; a Map, so that no name can reach a prototype property. */
+  readonly index: ReadonlyMap<string, number>;
+  readonly getters: ReadonlyArray<Getter<C>>;
+  constructor(getters: Readonly<Record<string, Getter<C>>>) {
+    const entries = Object.entries(getters);
+    this.index = new Map(entries.map(([name], i) => [name, i]));
+    this.getters = entries.map(([, getter]) => getter);
+  }
+}
+
+/** Marks a derived value not computed yet (undefined is a computed value). */
+const NOT_YET = Symbol('not computed yet');
+
 /**
  * Derived values of one record, computed the first time a path asks for them and then kept.
  * The getters are defined once per record kind (module level), so a view costs one small object
- * and a Map, not a closure per field.
+ * and one array of slots, not a closure per field. The slots replaced a Map keyed by name; with
+ * paths compiled to steps that keep a value's number, the mapping of the LiteLLM records of
+ * bench/map-encode.mjs went from ~13.1 to ~11.9 µs per record.
  */
 export class Derived<C> {
-  private readonly memo = new Map<string, unknown>();
+  private readonly values: unknown[];
   constructor(
-    private readonly getters: Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>,
+    readonly table: DerivedTable<C>,
     private readonly ctx: C,
-  ) {}
-
-  has(key: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.getters, key);
+  ) {
+    this.values = new Array<unknown>(table.getters.length).fill(NOT_YET);
   }
 
   get<T = unknown>(key: string): T {
-    // One lookup for a value already computed; `has` only for one computed as undefined.
-    const known = this.memo.get(key);
-    if (known !== undefined || this.memo.has(key)) return known as T;
-    const getter = this.getters[key];
-    const value = getter ? getter(this.ctx, this) : undefined;
-    this.memo.set(key, value);
-    return value as T;
+    const index = this.table.index.get(key);
+    return (index === undefined ? undefined : this.at(index)) as T;
+  }
+
+  /** The value of the getter numbered `index` in this record's table. */
+  at(index: number): unknown {
+    const known = this.values[index];
+    if (known !== NOT_YET) return known;
+    const value = this.table.getters[index]!(this.ctx, this);
+    this.values[index] = value;
+    return value;
   }
 }
 
@@ -71,36 +92,48 @@ const REASONING_KEYS = ['output_reasoning_tokens', 'output_reasoning', 'reasonin
  */
 export function toTokenUsage(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): TokenUsage {
   const details = toLangfuseUsageDetails(tokenFields(obs));
-  const pick = (keys: string[]) => keys.find((k) => details[k] !== undefined);
-  const readKey = pick(CACHE_READ_KEYS);
-  const writeKey = pick(CACHE_WRITE_KEYS);
-  const reasoningKey = pick(REASONING_KEYS);
-  const inputSide = Object.entries(details).filter(
-    ([k]) => k === 'input' || k.startsWith('input_') || CACHE_READ_KEYS.includes(k) || CACHE_WRITE_KEYS.includes(k),
-  );
-  const outputSide = Object.entries(details).filter(([k]) => k === 'output' || k.startsWith('output_') || REASONING_KEYS.includes(k));
+  // One pass over the buckets, in their order (a generation's usage is read once per span; the
+  // entry lists, filters and closures this replaced were ~2% of the mapping's CPU).
+  let input: number | undefined;
+  let output: number | undefined;
   // A key counted under two aliases (e.g. both cache_read names) must be counted once.
-  const sum = (entries: Array<[string, number]>, aliasGroups: string[][]) => {
-    const seenGroups = new Set<number>();
-    let total = 0;
-    for (const [key, value] of entries) {
-      const group = aliasGroups.findIndex((g) => g.includes(key));
-      if (group >= 0) {
-        if (seenGroups.has(group)) continue;
-        seenGroups.add(group);
-      }
-      total += value;
+  let readCounted = false;
+  let writeCounted = false;
+  let reasoningCounted = false;
+  for (const key of Object.keys(details)) {
+    const value = details[key]!;
+    if (CACHE_READ_KEYS.includes(key)) {
+      if (!readCounted) input = (input ?? 0) + value;
+      readCounted = true;
+    } else if (CACHE_WRITE_KEYS.includes(key)) {
+      if (!writeCounted) input = (input ?? 0) + value;
+      writeCounted = true;
+    } else if (key === 'input' || key.startsWith('input_')) {
+      input = (input ?? 0) + value;
+    } else if (REASONING_KEYS.includes(key)) {
+      if (!reasoningCounted) output = (output ?? 0) + value;
+      reasoningCounted = true;
+    } else if (key === 'output' || key.startsWith('output_')) {
+      output = (output ?? 0) + value;
     }
-    return total;
-  };
+  }
   const usage: TokenUsage = {};
-  if (inputSide.length > 0) usage.input_tokens = sum(inputSide, [CACHE_READ_KEYS, CACHE_WRITE_KEYS]);
-  if (outputSide.length > 0) usage.output_tokens = sum(outputSide, [REASONING_KEYS]);
+  if (input !== undefined) usage.input_tokens = input;
+  if (output !== undefined) usage.output_tokens = output;
+  const readKey = firstPresent(details, CACHE_READ_KEYS);
+  const writeKey = firstPresent(details, CACHE_WRITE_KEYS);
+  const reasoningKey = firstPresent(details, REASONING_KEYS);
   if (readKey) usage.cache_read_input_tokens = details[readKey]!;
   if (writeKey) usage.cache_write_input_tokens = details[writeKey]!;
   if (reasoningKey) usage.reasoning_output_tokens = details[reasoningKey]!;
   if (details.total !== undefined) usage.total_tokens = details.total;
   return usage;
+}
+
+/** The first of `keys` (in their order) that `details` holds. */
+function firstPresent(details: Record<string, number>, keys: readonly string[]): string | undefined {
+  for (const key of keys) if (details[key] !== undefined) return key;
+  return undefined;
 }
 
 /** Total cost in USD: `costDetails.total`, else `usage.totalCost`, else the sum of input and output cost. */
@@ -114,7 +147,7 @@ export function toTotalCost(obs: Pick<MergedObservation, 'usage' | 'costDetails'
 
 /** Langfuse's own usage map: legacy `usage` first, `usageDetails` spread over it (its worker's rule). */
 function toLangfuseUsageDetails(obs: Pick<MergedObservation, 'usage' | 'usageDetails'>): Record<string, number> {
-  return spreadOver({ input: obs.usage?.input, output: obs.usage?.output, total: obs.usage?.total }, obs.usageDetails);
+  return spreadOver(obs.usage?.input, obs.usage?.output, obs.usage?.total, obs.usageDetails);
 }
 
 /**
@@ -180,21 +213,57 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Langfuse's own cost map: `usage` costs first, `costDetails` spread over it. */
 function toLangfuseCostDetails(obs: Pick<MergedObservation, 'usage' | 'costDetails'>): Record<string, number> {
-  return spreadOver({ input: obs.usage?.inputCost, output: obs.usage?.outputCost, total: obs.usage?.totalCost }, obs.costDetails);
+  return spreadOver(obs.usage?.inputCost, obs.usage?.outputCost, obs.usage?.totalCost, obs.costDetails);
 }
 
-function spreadOver(base: Record<string, number | null | undefined>, details: Record<string, number> | null | undefined): Record<string, number> {
+/** `{input, output, total}` (the present ones, in that order) with `details` spread over them. */
+function spreadOver(
+  input: number | null | undefined,
+  output: number | null | undefined,
+  total: number | null | undefined,
+  details: Record<string, number> | null | undefined,
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(base)) if (value != null) out[key] = value;
-  return Object.assign(out, details ?? {});
+  if (input != null) out.input = input;
+  if (output != null) out.output = output;
+  if (total != null) out.total = total;
+  return details ? Object.assign(out, details) : out;
 }
 
 function jsonOfNonEmpty(value: Record<string, number>): string | undefined {
   return Object.keys(value).length > 0 ? JSON.stringify(value) : undefined;
 }
 
-/** ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway). */
-function toIsoMicros(nanos: bigint): string {
+/** The second last formatted by {@link toIsoMicros} (epoch milliseconds) and its text up to the dot. */
+let lastSecondMillis = Number.NaN;
+let lastSecondText = '';
+
+/**
+ * ISO 8601 in UTC with microseconds, from nanoseconds (Langfuse keeps milliseconds anyway): the
+ * digits before the fraction are Date#toISOString's, the fraction is the six digits of the time
+ * (truncated to microseconds, as BigInt division truncates). The last second's text is kept:
+ * times of one batch mostly share their second, and toISOString cost ~0.9 µs per call where the
+ * kept text costs ~0.15 µs (node micro-measure, 1,000 times from one LiteLLM batch).
+ */
+export function toIsoMicros(nanos: bigint): string {
+  const micros = Number(nanos / 1000n);
+  // Beyond 2^53 µs (year 2255) the Number arithmetic below would round.
+  if (!Number.isSafeInteger(micros)) return toIsoMicrosExact(nanos);
+  const subMillis = micros % 1000;
+  // Milliseconds truncated toward zero (as `nanos / 1_000_000n`), and their digits below the dot.
+  const millis = (micros - subMillis) / 1000;
+  let fraction = millis % 1000;
+  if (fraction < 0) fraction += 1000;
+  const second = millis - fraction;
+  if (second !== lastSecondMillis) {
+    lastSecondText = new Date(second).toISOString().slice(0, -4);
+    lastSecondMillis = second;
+  }
+  return `${lastSecondText}${String(fraction * 1000 + (subMillis < 0 ? subMillis + 1000 : subMillis)).padStart(6, '0')}Z`;
+}
+
+/** The same text with BigInt arithmetic only, for times that a Number cannot hold exactly. */
+export function toIsoMicrosExact(nanos: bigint): string {
   const millis = nanos / 1_000_000n;
   const micros = (nanos / 1000n) % 1000n;
   const iso = new Date(Number(millis)).toISOString();
@@ -263,7 +332,7 @@ interface ObservationContext {
   options: ObservationViewOptions;
 }
 
-type Getters<C> = Readonly<Record<string, (ctx: C, d: Derived<C>) => unknown>>;
+type Getters<C> = Readonly<Record<string, Getter<C>>>;
 
 const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   type: ({ obs }) => obs.type.toLowerCase(),
@@ -383,9 +452,11 @@ const OBSERVATION_DERIVED: Getters<ObservationContext> = {
   trace_id: ({ obs }) => obs.traceId,
 };
 
+const OBSERVATION_TABLE = new DerivedTable(OBSERVATION_DERIVED);
+
 export function observationView(obs: MergedObservation, options: ObservationViewOptions): RecordView {
   // `trace` is readable from observation rules too (trace.userId, trace.sessionId, …).
-  return { obs, trace: options.trace ?? { id: obs.traceId }, derived: new Derived(OBSERVATION_DERIVED, { obs, options }) };
+  return { obs, trace: options.trace ?? { id: obs.traceId }, derived: new Derived(OBSERVATION_TABLE, { obs, options }) };
 }
 
 interface RootContext {
@@ -410,8 +481,10 @@ const ROOT_DERIVED: Getters<RootContext> = {
   metadata_json: ({ trace }) => toJsonText(trace?.metadata),
 };
 
+const ROOT_TABLE = new DerivedTable(ROOT_DERIVED);
+
 export function rootView(trace: MergedTrace | undefined, traceId: string, firstObservation: TopLevelSummary | undefined): RecordView {
-  return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_DERIVED, { trace, traceId, firstObservation }) };
+  return { trace: trace ?? { id: traceId }, derived: new Derived(ROOT_TABLE, { trace, traceId, firstObservation }) };
 }
 
 const SCORE_DERIVED: Getters<MergedScore> = {
@@ -424,6 +497,8 @@ const SCORE_DERIVED: Getters<MergedScore> = {
   metadata_json: (score) => toJsonText(score.metadata),
 };
 
+const SCORE_TABLE = new DerivedTable(SCORE_DERIVED);
+
 export function scoreView(score: MergedScore): RecordView {
-  return { score, derived: new Derived(SCORE_DERIVED, score) };
+  return { score, derived: new Derived(SCORE_TABLE, score) };
 }

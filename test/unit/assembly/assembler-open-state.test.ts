@@ -31,6 +31,8 @@ function textLog() {
   let next = 1;
   return {
     reads: 0,
+    /** How often each entry was read back. */
+    readsBySeq: new Map<number, number>(),
     append(events: IngestionEvent[]): LogEntry {
       const text = JSON.stringify(events);
       const seq = next++;
@@ -39,6 +41,7 @@ function textLog() {
     },
     readEntries(seqs: readonly number[]): LogEntry[] {
       this.reads++;
+      for (const seq of seqs) this.readsBySeq.set(seq, (this.readsBySeq.get(seq) ?? 0) + 1);
       return seqs.flatMap((seq) => {
         const bytes = rows.get(seq);
         return bytes === undefined ? [] : [{ seq, receivedAtMillis: 0, source: {}, events: JSON.parse(bytes.toString('utf8')) as IngestionEvent[], bytes: bytes.length }];
@@ -161,4 +164,85 @@ it('an entry larger than the whole cache is still read back whole, with the cach
   expect(generation.observation.output).toBe('out-0');
   expect((generation.observation.metadata as { note: string }).note.length).toBe(750_000);
   expect(log.reads).toBeGreaterThan(0);
+});
+
+it('the roots of many traces of one entry read it back once: the parsed entry is shared, its events found by id', () => {
+  const { assembler, log, feed } = setup();
+  const entries = 16;
+  const perEntry = 100;
+  // LiteLLM-shaped: each call a trace-create and an ended generation, ~2 KB each, 100 calls per
+  // entry; 16 entries (~6 MB) are past the cache bound, so the first ones are read back.
+  for (let e = 0; e < entries; e++) {
+    const events: unknown[] = [];
+    for (let c = 0; c < perEntry; c++) {
+      const i = e * perEntry + c;
+      const text = `${i}:`.padEnd(2000, 'x');
+      events.push(
+        { id: `t-${i}`, type: 'trace-create', timestamp: at(0), body: { id: `trace-${i}`, name: 'chat', input: text, metadata: { call: i } } },
+        { id: `g-${i}`, type: 'generation-create', timestamp: at(1), body: { id: `gen-${i}`, traceId: `trace-${i}`, startTime: at(1), endTime: at(2), input: text } },
+      );
+    }
+    feed(valid(events));
+    const ready = assembler.collect(0, 1_000, 'ready');
+    expect(ready.records).toHaveLength(perEntry);
+    assembler.confirm(ready);
+  }
+  expect(log.reads).toBe(0);
+  let roots = 0;
+  for (;;) {
+    // Slices smaller than an entry: the entry read for one slice serves the next.
+    const due = assembler.collect(10_000, 30, 'due');
+    if (due.records.length === 0) break;
+    for (const record of due.records) {
+      if (record.kind !== 'root') continue;
+      roots++;
+      const i = Number(record.traceId.slice('trace-'.length));
+      expect((record.trace!.input as string).startsWith(`${i}:`)).toBe(true);
+      expect(record.trace!.metadata).toEqual({ call: i });
+    }
+    assembler.confirm(due);
+  }
+  expect(roots).toBe(entries * perEntry);
+  expect(log.readsBySeq.size).toBeGreaterThan(0);
+  for (const [seq, reads] of log.readsBySeq) expect({ seq, reads }).toEqual({ seq, reads: 1 });
+});
+
+it('entries read back make room by dropping the newest: roots completing in arrival order do not evict the next ones in line', () => {
+  const log = textLog();
+  const idleMillis = 80;
+  const assembler = new Assembler({ traceIdleMillis: idleMillis, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEntries: (seqs) => log.readEntries(seqs) });
+  const entries = 40;
+  const perEntry = 100;
+  let roots = 0;
+  // An entry every 8 ms, roots due 80 ms later: ~11 entries (~2.3 MB) wait at any time, one or
+  // two more than the cache holds. Evicting the oldest for each entry read back made nearly
+  // every entry miss (33 of 40 read back); dropping the newest instead, 12.
+  for (let e = 0; e <= entries + 20; e++) {
+    const now = e * 8;
+    if (e < entries) {
+      const events: unknown[] = [];
+      for (let c = 0; c < perEntry; c++) {
+        const i = e * perEntry + c;
+        const text = `${i}:`.padEnd(1000, 'x');
+        events.push(
+          { id: `t-${i}`, type: 'trace-create', timestamp: at(0), body: { id: `trace-${i}`, name: 'chat', input: text } },
+          { id: `g-${i}`, type: 'generation-create', timestamp: at(1), body: { id: `gen-${i}`, traceId: `trace-${i}`, startTime: at(1), endTime: at(2), input: text } },
+        );
+      }
+      assembler.ingest(log.append(valid(events)), now);
+    }
+    for (;;) {
+      const due = assembler.collect(now, 64, 'due');
+      if (due.keys.length === 0) break;
+      for (const record of due.records) {
+        if (record.kind !== 'root') continue;
+        roots++;
+        expect((record.trace!.input as string).startsWith(`${record.traceId.slice('trace-'.length)}:`)).toBe(true);
+      }
+      assembler.confirm(due);
+    }
+  }
+  expect(roots).toBe(entries * perEntry);
+  expect(log.readsBySeq.size).toBeLessThan(entries / 2);
+  for (const reads of log.readsBySeq.values()) expect(reads).toBe(1);
 });

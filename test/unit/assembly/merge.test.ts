@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeMetadata, mergeObservationEvents, mergeScoreEvents, mergeTraceEvents } from '../../../src/assembly/merge.js';
+import { finishTrace, foldTraceEvent, mergeMetadata, mergeObservationEvents, mergeScoreEvents, mergeTraceEvents } from '../../../src/assembly/merge.js';
 import type { ObservationEvent, ScoreEvent, TraceEvent } from '../../../src/ingestion/ingestion-event.js';
 
 let n = 0;
@@ -22,6 +23,20 @@ describe('mergeTraceEvents', () => {
     expect(merged).toMatchObject({ name: 'second', sessionId: 's', tags: ['a', 'b', 'c'], input: 'in-1', output: 'out-2', environment: 'prod', public: false });
     expect(merged.userId).toBeUndefined();
     expect(merged.timestampNanos).toBe(BigInt(Date.parse('2026-11-26T09:00:00Z')) * 1_000_000n);
+  });
+});
+
+describe('finishTrace', () => {
+  it('sorts tags as Array.prototype.sort does, for any strings (the insertion fast path)', () => {
+    const tag = fc.oneof(fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('a', 'B', 'é', '\u{1F600}', '\uFFFF', ''));
+    fc.assert(
+      fc.property(fc.array(fc.array(tag, { maxLength: 12 }), { minLength: 1, maxLength: 3 }), (perEvent) => {
+        let fold: ReturnType<typeof foldTraceEvent> | undefined;
+        for (const tags of perEvent) fold = foldTraceEvent(fold, 't', trace(1, { tags }));
+        expect(finishTrace(fold!).tags).toEqual([...new Set(perEvent.flat())].sort());
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -89,5 +104,51 @@ describe('mergeMetadata', () => {
     expect(Object.keys(merged)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(JSON.stringify(merged)).toBe('{"__proto__":{"a":1,"polluted":true}}');
+  });
+
+  it('writes keys as defineProperty would, for any JSON including __proto__ and Object.prototype names (assignment fast path)', () => {
+    // The reference: every key through defineProperty, as before the fast path.
+    const define = (target: object, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+    const mergeable = (v: unknown) => typeof v === 'object' && v !== null;
+    const reference = (target: unknown, source: unknown): unknown => {
+      if (Array.isArray(source)) {
+        const out: unknown[] = Array.isArray(target) ? [...target] : [];
+        source.forEach((value, i) => {
+          out[i] = i < out.length && mergeable(out[i]) && mergeable(value) ? reference(out[i], value) : value;
+        });
+        return out;
+      }
+      if (mergeable(source)) {
+        const out: Record<string, unknown> = {};
+        if (mergeable(target) && !Array.isArray(target)) for (const key of Object.keys(target as object)) define(out, key, (target as Record<string, unknown>)[key]);
+        for (const key of Object.keys(source as object)) {
+          const value = (source as Record<string, unknown>)[key];
+          const existing = Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined;
+          define(out, key, existing !== undefined && mergeable(existing) && mergeable(value) ? reference(existing, value) : value);
+        }
+        return out;
+      }
+      return source;
+    };
+    const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '0', '1', 'a', 'b'), fc.string({ maxLength: 4 }));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.integer(), fc.string({ maxLength: 3 }), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 3 }),
+      object: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+    }));
+    // Through JSON text, as events arrive: `__proto__` is then an own key of the parsed object.
+    const object = json.object.map((o) => JSON.parse(JSON.stringify(o)) as Record<string, never>);
+    fc.assert(
+      fc.property(fc.option(object, { nil: undefined }), object, (previous, next) => {
+        const merged = mergeMetadata(previous, next)!;
+        const expected = reference(previous ?? {}, next) as object;
+        const shape = (v: unknown): unknown =>
+          Array.isArray(v) ? v.map(shape) : mergeable(v) ? { proto: Object.getPrototypeOf(v) === Object.prototype, own: Object.getOwnPropertyNames(v).map((k) => [k, Object.getOwnPropertyDescriptor(v, k)!.enumerable, shape((v as Record<string, unknown>)[k])]) } : v;
+        expect(shape(merged)).toEqual(shape(expected));
+        expect(JSON.stringify(merged)).toBe(JSON.stringify(expected));
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -221,6 +221,41 @@ describe('GenAI metrics of a batch of many spans', () => {
     }),
   );
 
+  it('exports the same data points past its kept attribute sets (many models, error types, equal arrays)', async () => {
+    // 1,500 models (more sets than are kept), 100 error types on one set, and equal arrays in
+    // distinct objects (a passed-through span's server.address), in batches of 200.
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      makeDraft({
+        span: { type: 'observation', id: `many-${i}` },
+        startTimeUnixNano: 1_000_000_000n,
+        endTimeUnixNano: 1_000_000_000n + BigInt(1 + (i % 997)) * 1_000_000n,
+        status: i % 2 === 0 ? { code: 'ERROR', message: 'boom' } : { code: 'UNSET' },
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': i % 2 === 0 ? 'model-errors' : `model-${i}`,
+          ...(i % 2 === 0 ? { 'error.type': `Error${i % 100}` } : {}),
+          ...(i % 3 === 0 ? { 'server.address': ['a', 'b'] } : {}),
+          'gen_ai.usage.input_tokens': i % 50,
+          'gen_ai.usage.cost': ((i % 9) + 1) / 1024,
+        },
+      }),
+    );
+    const sinks = [await startMetricsSink(), await startMetricsSink()];
+    const recorders = sinks.map((s) => createGenAiMetricsRecorder({ url: s.url, protocol: 'http/json', timeoutMillis: 5000, exportIntervalMillis: 3_600_000, resourceAttributes: {}, bridgeVersion: 'test' }));
+    try {
+      for (let from = 0; from < many.length; from += 200) recorders[0]!.record(many.slice(from, from + 200));
+      for (const draft of many) recorders[1]!.record([draft]);
+      await Promise.all(recorders.map((r) => r.forceFlush()));
+      const batched = pointsOf(sinks[0]!);
+      expect(batched).toEqual(pointsOf(sinks[1]!));
+      const duration = batched.find((m) => m.name === 'gen_ai.client.operation.duration')!;
+      expect(duration.points.length).toBe(1600);
+    } finally {
+      await Promise.all(recorders.map((r) => r.shutdown()));
+      await Promise.all(sinks.map((s) => s.close()));
+    }
+  });
+
   for (const names of ['released', 'development'] as const) {
     it(`exports the same data points for one batch as for one span at a time (${names} names)`, async () => {
       const sinks = [await startMetricsSink(), await startMetricsSink()];

@@ -85,13 +85,29 @@ describe('compileMapping with the genai preset', () => {
     const mapping: ResolvedMapping = {
       version: 1,
       sources: ['inline'],
-      spans: { observation: { attributes: { leak: 'obs.constructor.name', own: 'obs.metadata.__proto__' } } },
+      spans: {
+        observation: {
+          attributes: {
+            leak: 'obs.constructor.name',
+            own: 'obs.metadata.__proto__',
+            derivedLeak: 'derived.constructor',
+            derivedMethod: 'derived.toString',
+            // A derived value of another record kind (scores) is absent here, not an error.
+            otherKind: 'derived.value_label',
+            known: 'derived.type',
+          },
+        },
+      },
     };
     const compiled = compileMapping(mapping, { captureContent: true });
     const meta = JSON.parse('{"__proto__": "data"}') as Record<string, unknown>;
     const shape = compiled.observation('span', observationView(generation({ type: 'SPAN', metadata: meta as never }), { inferProvider: compiled.inferProvider, incomplete: false }));
     expect(shape.attributes.leak).toBeUndefined();
     expect(shape.attributes.own).toBe('data');
+    expect(shape.attributes.derivedLeak).toBeUndefined();
+    expect(shape.attributes.derivedMethod).toBeUndefined();
+    expect(shape.attributes.otherKind).toBeUndefined();
+    expect(shape.attributes.known).toBe('span');
   });
 
   it('translates listed string values with map and passes the others unchanged', () => {

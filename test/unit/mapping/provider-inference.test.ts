@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { loadMapping } from '../../../src/mapping/load-mapping.js';
+import { compileProviderInference } from '../../../src/mapping/provider-inference.js';
 
 const infer = compileMapping(loadMapping('genai'), { captureContent: true }).inferProvider;
 
@@ -24,5 +25,20 @@ describe('provider inference with the genai tables', () => {
     ['some/unknown-model', {}, {}, undefined, 'some/unknown-model'],
   ])('%s with %j → %s', (model, metadata, params, provider, bare) => {
     expect(infer(model, metadata, params)).toEqual({ ...(provider ? { provider } : {}), model: bare });
+  });
+});
+
+describe('provider inference with a mapping value that names no provider (empty)', () => {
+  const inferWith = compileProviderInference({
+    metadata_values: { unnamed: '', groq: 'groq' },
+    metadata_keys: { vertex_location: 'gcp.vertex_ai' },
+    api_base_hosts: { 'api.openai.com': 'openai' },
+  });
+
+  it('goes on to the next candidate, the metadata keys and the endpoint', () => {
+    expect(inferWith('m', { custom_llm_provider: 'unnamed', hidden_params: { custom_llm_provider: 'groq' } }, {})).toEqual({ provider: 'groq', model: 'm' });
+    expect(inferWith('m', { custom_llm_provider: 'unnamed', vertex_location: 'eu' }, {})).toEqual({ provider: 'gcp.vertex_ai', model: 'm' });
+    expect(inferWith('m', { custom_llm_provider: 'unnamed', api_base: 'https://api.openai.com/v1' }, {})).toEqual({ provider: 'openai', model: 'm' });
+    expect(inferWith(undefined, { custom_llm_provider: 'unnamed' }, undefined)).toEqual({});
   });
 });
