@@ -298,10 +298,12 @@ let seen = 0;
  */
 function put(out: Record<string, unknown>, key: string, value: unknown, check: Check, depth: number, input: object): boolean {
   if (value === undefined) return !(key in input);
+  // A nested object's check (usage) counts its own fields in `seen`: this object's count is kept around it.
+  const seenBefore = seen;
   const parsed = check(value, depth);
   if (parsed === UNDECIDED) return false;
   out[key] = parsed;
-  seen++;
+  seen = seenBefore + 1;
   return true;
 }
 
@@ -339,18 +341,77 @@ const optionalUsage = nullish(usageCheck);
 const optionalUsageDetails = nullish(usageDetailsCheck);
 const optionalCostDetails = nullish(costDetailsCheck);
 
-const OBSERVATION_BASE = ['traceId', 'environment', 'name', 'startTime', 'metadata', 'input', 'output', 'level', 'statusMessage', 'parentObservationId', 'version', 'id'];
+/** One field of a body: its name and its check, in the schema's order. */
+type Field = readonly [key: string, check: Check];
+
+/** `environment` is not checked as it is: absent, it still yields a value ({@link environment}). */
+const ENVIRONMENT: Check = () => UNDECIDED;
+
+const OBSERVATION_BASE: readonly Field[] = [
+  ['traceId', optionalId],
+  ['environment', ENVIRONMENT],
+  ['name', optionalString],
+  ['startTime', optionalDatetime],
+  ['metadata', optionalJson],
+  ['input', anyCheck],
+  ['output', anyCheck],
+  ['level', optionalLevel],
+  ['statusMessage', optionalString],
+  ['parentObservationId', optionalString],
+  ['version', optionalString],
+  // Required (observationBaseShape, then the body's own `id`).
+  ['id', idCheck],
+];
+
+/** The fields each body parser `put`s, in order. */
+const FIELDS = {
+  trace: [
+    ['id', optionalId],
+    ['timestamp', optionalDatetime],
+    ['name', optionalName1000],
+    ['externalId', optionalString],
+    ['input', anyCheck],
+    ['output', anyCheck],
+    ['sessionId', optionalString],
+    ['userId', optionalString],
+    ['environment', ENVIRONMENT],
+    ['metadata', optionalJson],
+    ['release', optionalString],
+    ['version', optionalString],
+    ['public', optionalBoolean],
+    ['tags', optionalTags],
+  ],
+  event: OBSERVATION_BASE,
+  span: [...OBSERVATION_BASE, ['endTime', optionalDatetime]],
+  generation: [
+    ...OBSERVATION_BASE,
+    ['endTime', optionalDatetime],
+    ['completionStartTime', optionalDatetime],
+    ['model', optionalString],
+    ['modelParameters', optionalModelParameters],
+    ['usage', optionalUsage],
+    ['usageDetails', optionalUsageDetails],
+    ['costDetails', optionalCostDetails],
+    ['promptName', optionalString],
+    ['promptVersion', optionalInt],
+  ],
+} satisfies Record<string, readonly Field[]>;
+
+/** Fields whose absence the general path rejects. */
+const REQUIRED: ReadonlySet<Check> = new Set([idCheck]);
+
+const names = (fields: readonly Field[]): readonly string[] => fields.map(([key]) => key);
 
 /**
- * The fields each parser below `put`s, in order. Checked against the zod schemas when this module
- * loads (a field added to a schema must be added here, and to its parser: a test holds each
- * parser's output keys equal to these lists).
+ * The field names of each body (derived from FIELDS) and of `usage`. Checked against the zod
+ * schemas when this module loads (a field added to a schema must be added to FIELDS: a test holds
+ * each parser's output keys equal to these lists).
  */
 export const FAST_SHAPES = {
-  trace: ['id', 'timestamp', 'name', 'externalId', 'input', 'output', 'sessionId', 'userId', 'environment', 'metadata', 'release', 'version', 'public', 'tags'],
-  event: OBSERVATION_BASE,
-  span: [...OBSERVATION_BASE, 'endTime'],
-  generation: [...OBSERVATION_BASE, 'endTime', 'completionStartTime', 'model', 'modelParameters', 'usage', 'usageDetails', 'costDetails', 'promptName', 'promptVersion'],
+  trace: names(FIELDS.trace),
+  event: names(FIELDS.event),
+  span: names(FIELDS.span),
+  generation: names(FIELDS.generation),
   usage: ['input', 'output', 'total', 'unit', 'promptTokens', 'completionTokens', 'totalTokens', 'inputCost', 'outputCost', 'totalCost'],
 } as const;
 
@@ -366,35 +427,8 @@ for (const [name, schema, fields] of [
   }
 }
 
-const TRACE_KEYS: ReadonlySet<string> = new Set(FAST_SHAPES.trace);
-const EVENT_KEYS: ReadonlySet<string> = new Set(FAST_SHAPES.event);
-const SPAN_KEYS: ReadonlySet<string> = new Set(FAST_SHAPES.span);
-const GENERATION_KEYS: ReadonlySet<string> = new Set(FAST_SHAPES.generation);
 const USAGE_KEYS: ReadonlySet<string> = new Set(FAST_SHAPES.usage);
 const LONGEST_FIELD_NAME = Math.max(...Object.values(FAST_SHAPES).flat().map((key) => key.length));
-
-function traceBody(b: Record<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  seen = 0;
-  const d = 3;
-  const ok =
-    put(out, 'id', b['id'], optionalId, d, b) &&
-    put(out, 'timestamp', b['timestamp'], optionalDatetime, d, b) &&
-    put(out, 'name', b['name'], optionalName1000, d, b) &&
-    put(out, 'externalId', b['externalId'], optionalString, d, b) &&
-    put(out, 'input', b['input'], anyCheck, d, b) &&
-    put(out, 'output', b['output'], anyCheck, d, b) &&
-    put(out, 'sessionId', b['sessionId'], optionalString, d, b) &&
-    put(out, 'userId', b['userId'], optionalString, d, b) &&
-    environment(out, b, d) &&
-    put(out, 'metadata', b['metadata'], optionalJson, d, b) &&
-    put(out, 'release', b['release'], optionalString, d, b) &&
-    put(out, 'version', b['version'], optionalString, d, b) &&
-    put(out, 'public', b['public'], optionalBoolean, d, b) &&
-    put(out, 'tags', b['tags'], optionalTags, d, b) &&
-    unknownKeysWithin(b, d, TRACE_KEYS);
-  return ok ? out : undefined;
-}
 
 /** environmentSchema: absent (or anything) still yields a value. */
 function environment(out: Record<string, unknown>, b: Record<string, unknown>, depth: number): boolean {
@@ -407,58 +441,30 @@ function environment(out: Record<string, unknown>, b: Record<string, unknown>, d
   return put(out, 'environment', value, environmentCheck, depth, b);
 }
 
-/** observationBaseShape, then the required `id` (event, span and generation bodies). */
-function observationBase(out: Record<string, unknown>, b: Record<string, unknown>, d: number): boolean {
-  return (
-    put(out, 'traceId', b['traceId'], optionalId, d, b) &&
-    environment(out, b, d) &&
-    put(out, 'name', b['name'], optionalString, d, b) &&
-    put(out, 'startTime', b['startTime'], optionalDatetime, d, b) &&
-    put(out, 'metadata', b['metadata'], optionalJson, d, b) &&
-    put(out, 'input', b['input'], anyCheck, d, b) &&
-    put(out, 'output', b['output'], anyCheck, d, b) &&
-    put(out, 'level', b['level'], optionalLevel, d, b) &&
-    put(out, 'statusMessage', b['statusMessage'], optionalString, d, b) &&
-    put(out, 'parentObservationId', b['parentObservationId'], optionalString, d, b) &&
-    put(out, 'version', b['version'], optionalString, d, b) &&
-    b['id'] !== undefined && // required
-    put(out, 'id', b['id'], idCheck, d, b)
-  );
+/** A body parser for `fields`: every field `put` in order, then the keys the schema does not know. */
+function bodyParser(fields: readonly Field[]): (b: Record<string, unknown>) => Record<string, unknown> | undefined {
+  const known: ReadonlySet<string> = new Set(names(fields));
+  const depth = 3;
+  return (b) => {
+    const out: Record<string, unknown> = {};
+    seen = 0;
+    for (const [key, check] of fields) {
+      const ok = check === ENVIRONMENT ? environment(out, b, depth) : (b[key] !== undefined || !REQUIRED.has(check)) && put(out, key, b[key], check, depth, b);
+      if (!ok) return undefined;
+    }
+    return unknownKeysWithin(b, depth, known) ? out : undefined;
+  };
 }
 
-function eventBody(b: Record<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  seen = 0;
-  return observationBase(out, b, 3) && unknownKeysWithin(b, 3, EVENT_KEYS) ? out : undefined;
-}
-
-function spanBody(b: Record<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  seen = 0;
-  const ok = observationBase(out, b, 3) && put(out, 'endTime', b['endTime'], optionalDatetime, 3, b) && unknownKeysWithin(b, 3, SPAN_KEYS);
-  return ok ? out : undefined;
-}
+const traceBody = bodyParser(FIELDS.trace);
+const eventBody = bodyParser(FIELDS.event);
+const spanBody = bodyParser(FIELDS.span);
+const generationFields = bodyParser(FIELDS.generation);
 
 function generationBody(b: Record<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  seen = 0;
-  const d = 3;
-  if (!observationBase(out, b, d) || !put(out, 'endTime', b['endTime'], optionalDatetime, d, b) || !put(out, 'completionStartTime', b['completionStartTime'], optionalDatetime, d, b) || !put(out, 'model', b['model'], optionalString, d, b) || !put(out, 'modelParameters', b['modelParameters'], optionalModelParameters, d, b)) {
-    return undefined;
-  }
-  // usageCheck parses a nested object and resets `seen`: keep this object's count around it.
-  const seenBefore = seen;
-  if (!put(out, 'usage', b['usage'], optionalUsage, d, b)) return undefined;
-  seen = seenBefore + (b['usage'] === undefined ? 0 : 1);
-  const ok =
-    put(out, 'usageDetails', b['usageDetails'], optionalUsageDetails, d, b) &&
-    put(out, 'costDetails', b['costDetails'], optionalCostDetails, d, b) &&
-    put(out, 'promptName', b['promptName'], optionalString, d, b) &&
-    put(out, 'promptVersion', b['promptVersion'], optionalInt, d, b) &&
-    unknownKeysWithin(b, d, GENERATION_KEYS) &&
-    // generationBodySchema's refine: promptName and promptVersion both truthy or both falsy.
-    Boolean(out['promptName']) === Boolean(out['promptVersion']);
-  return ok ? out : undefined;
+  const out = generationFields(b);
+  // generationBodySchema's refine: promptName and promptVersion both truthy or both falsy.
+  return out !== undefined && Boolean(out['promptName']) === Boolean(out['promptVersion']) ? out : undefined;
 }
 
 type BodyParser = (body: Record<string, unknown>) => Record<string, unknown> | undefined;
