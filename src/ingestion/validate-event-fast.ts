@@ -445,11 +445,19 @@ function environment(out: Record<string, unknown>, b: Record<string, unknown>, d
 function bodyParser(fields: readonly Field[]): (b: Record<string, unknown>) => Record<string, unknown> | undefined {
   const known: ReadonlySet<string> = new Set(names(fields));
   const depth = 3;
+  // Parallel arrays read by index. Measured (validateBatch on the bench events): the unrolled parsers
+  // 2.07 µs per event, the table as destructured tuples 2.67, these arrays 2.36.
+  const keys = names(fields);
+  const checks = fields.map(([, check]) => check);
+  const required = checks.map((check) => REQUIRED.has(check));
   return (b) => {
     const out: Record<string, unknown> = {};
     seen = 0;
-    for (const [key, check] of fields) {
-      const ok = check === ENVIRONMENT ? environment(out, b, depth) : (b[key] !== undefined || !REQUIRED.has(check)) && put(out, key, b[key], check, depth, b);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const check = checks[i] as Check;
+      const value = b[key];
+      const ok = check === ENVIRONMENT ? environment(out, b, depth) : (value !== undefined || !required[i]) && put(out, key, value, check, depth, b);
       if (!ok) return undefined;
     }
     return unknownKeysWithin(b, depth, known) ? out : undefined;
