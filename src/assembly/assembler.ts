@@ -363,11 +363,17 @@ export class Assembler {
     let events: E[];
     if (refs.length === 2) events = this.eventsOf(refs[0]!, [refs[1]!]) as E[];
     else {
+      // Grouped by entry in one pass: an entity touched by many requests (a long trace) has as
+      // many seqs as refs, and a scan of the refs per seq would be quadratic.
+      const bySeq = new Map<number, number[]>();
+      for (let i = 0; i < refs.length; i += 2) {
+        const indices = bySeq.get(refs[i]!);
+        if (indices) indices.push(refs[i + 1]!);
+        else bySeq.set(refs[i]!, [refs[i + 1]!]);
+      }
       events = [];
       for (const seq of target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs) {
-        const indices: number[] = [];
-        for (let i = 0; i < refs.length; i += 2) if (refs[i] === seq) indices.push(refs[i + 1]!);
-        for (const event of this.eventsOf(seq, indices)) events.push(event as E);
+        for (const event of this.eventsOf(seq, bySeq.get(seq) ?? [])) events.push(event as E);
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
