@@ -70,7 +70,7 @@ export function createGatewayService(config: ServiceConfig, deps: ServiceDeps): 
   const pipeline = createIngestPipeline({
     log: store.log,
     queue: store.queue,
-    assembler: new Assembler({ traceIdleMillis: config.traceIdleMillis, observationTimeoutMillis: config.observationTimeoutMillis, exportedEnvelopeIds: () => undefined, readEntries: () => [] }),
+    assembler: new Assembler({ traceIdleMillis: config.traceIdleMillis, observationTimeoutMillis: config.observationTimeoutMillis, exportedEnvelopeIds: () => undefined, readEvents: () => [] }),
     destinations: pipelineDestinations,
     onQueued: wake,
     metrics,

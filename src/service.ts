@@ -134,7 +134,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     observationTimeoutMillis: config.observationTimeoutMillis,
     // The ports' own methods: assembly reads the log and the exported record without a hop back here.
     exportedEnvelopeIds: exported.exportedEnvelopeIds.bind(exported),
-    readEntries: log.readEntries.bind(log),
+    readEvents: log.readEvents.bind(log),
   });
   const workers = createExportWorkers(config, { ...deps, clock, metrics, queue, destinations });
   const wake = () => {

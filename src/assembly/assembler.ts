@@ -6,13 +6,13 @@
 // are replayed into `ingest` on start, and an out-of-order event refolds from the stored entries.
 // Open state holds no payloads (issue 16): an entity that stays open after the request that
 // touched it has its fold's input, output and metadata dropped, and is refolded from its log
-// entries (the port's `readEntries`) when it completes, so memory per open entity does not depend
+// entries (the port's `readEvents`) when it completes, so memory per open entity does not depend
 // on payload size, whatever log is behind the port. What completes at once (an observation sent
 // ended, and its trace until that observation is queued) keeps them for the few milliseconds until
-// the next slice: reading those back would cost a parse of their entry for nothing. Entries read
-// back are kept in a small cache bounded in bytes (ENTRY_CACHE_BYTES), left as soon as nothing
-// open needs them; the ~100 entities of one entry that complete together share its one parse,
-// their events found through an index by id built on the first read-back.
+// the next slice: reading those back would cost a parse for nothing. An entity knows where its
+// events are (entry seq and index in it), and reads back only those (the port's `readEvents`);
+// entries just ingested stay parsed in a small cache bounded in bytes (ENTRY_CACHE_BYTES), left as
+// soon as nothing open needs them.
 // A tenant (the request source's) is a boundary: every key includes it, so events of different
 // tenants never merge, whatever their ids. Must not know HTTP, mapping or OTel.
 import type { IngestionEvent, ObservationEvent, PassthroughSpanEvent, ScoreEvent, TraceEvent } from '../ingestion/ingestion-event.js';
@@ -20,7 +20,7 @@ import type { RequestSource } from '../ingestion/request-source.js';
 import { validatedTimestampNanos } from '../ingestion/timestamp.js';
 import { isUpdateType } from '../ingestion/validate-batch.js';
 import type { Tombstone } from '../spool/exported-entities.js';
-import type { LogEntry } from '../spool/request-log.js';
+import { eventsAt, type LogEntry } from '../spool/request-log.js';
 import type { CompletedObservation, CompletedRecord, CompletedRoot, PassthroughDraft, TopLevelSummary } from './completed-record.js';
 import { entityKey, kindOfEvent, type EntityKind } from './entity-key.js';
 import {
@@ -40,10 +40,11 @@ import {
 } from './merge.js';
 
 /**
- * Stored bytes of log entries kept parsed for refolds. A 200-event LiteLLM entry (~220 KB stored)
- * parses in about 1.5 ms, and its roots complete together once their traces are idle, so a few
- * entries suffice. Measured (npm run bench, 100,000 events, two runs each): 8 MiB peaked at 291
- * and 286 MB RSS, 2 MiB at 265 and 254 MB, throughput within the noise of a shared machine.
+ * Stored bytes of ingested entries kept parsed for read-backs: a hit costs nothing, a miss reads
+ * the entity's own events from the log (one row read per entry, then a parse of each event's
+ * slice). Measured when entries were read back whole (npm run bench, 100,000 events, two runs
+ * each): 8 MiB peaked at 291 and 286 MB RSS, 2 MiB at 265 and 254 MB, throughput within the noise
+ * of a shared machine.
  */
 const ENTRY_CACHE_BYTES = 2 * 1024 * 1024;
 
@@ -62,6 +63,11 @@ interface Tracked {
    * entity is a larger allocation doing the same.
    */
   seqs: number[];
+  /**
+   * Where each event merged is stored: pairs of entry seq and index in the entry's events, in the
+   * order merged. What a read-back asks the log for (one or a few events of an entry, not all).
+   */
+  refs: number[];
   /** Order key of the last event folded: an earlier one means refolding. */
   lastKey?: EventOrderKey;
   /** The fold dropped its payloads (input, output, metadata): refold from the log to finish. */
@@ -145,8 +151,8 @@ export interface AssemblerOptions {
   observationTimeoutMillis: number;
   /** Is this entity already queued? Returns the envelope ids that made up its span. */
   exportedEnvelopeIds: (key: string) => EnvelopeIds | undefined;
-  /** The stored entries with these seqs (to refold an entity after an out-of-order event). */
-  readEntries: (seqs: readonly number[]) => LogEntry[];
+  /** Stored events of entry `seq` by index (to finish or refold an entity without its payloads). */
+  readEvents: (seq: number, indices: readonly number[]) => IngestionEvent[];
 }
 
 export interface IngestResult {
@@ -188,7 +194,7 @@ export class Assembler {
   private readonly ready = new Set<string>();
   /** Spool seq → number of pending entities holding events from it. */
   private readonly seqRefs = new Map<number, number>();
-  /** Entries read back for refolds, oldest first, within ENTRY_CACHE_BYTES. */
+  /** Entries ingested that something open still reads back, within ENTRY_CACHE_BYTES. */
   private readonly entryCache = new Map<number, LogEntry>();
   private entryCacheBytes = 0;
   /** Traces finished with their payloads during one `collect`. */
@@ -227,7 +233,9 @@ export class Assembler {
     const touchedTraces: TraceState[] = [];
     const seq = entry.seq;
     let refs = 0;
-    for (const event of entry.events) {
+    const events = entry.events;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!;
       const id = event.body.id;
       if (!id) {
         result.dropped++;
@@ -248,6 +256,8 @@ export class Assembler {
         else target.seqs.push(seq);
         refs++;
       }
+      if (target.refs.length === 0) target.refs = [seq, index];
+      else target.refs.push(seq, index);
       const orderKey = orderKeyOf(event);
       const inOrder = !target.lastKey || compareOrderKeys(orderKey, target.lastKey) >= 0;
       if (!inOrder) result.refolds++;
@@ -323,12 +333,12 @@ export class Assembler {
     // Literals, not spreads of a common part: one object per entity, of one shape per kind.
     const entity: ObservationEntity | ScoreEntity | PassEntity =
       kind === 'obs'
-        ? { key, id, envelopeIds: undefined, seqs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
+        ? { key, id, envelopeIds: undefined, seqs: [], refs: [], kind, source, lastEventMillis: nowMillis, lastSeenNanos: 0n, ended: false, created: false, clientRoot: false }
         : kind === 'score'
-          ? { key, id, envelopeIds: undefined, seqs: [], kind, source }
+          ? { key, id, envelopeIds: undefined, seqs: [], refs: [], kind, source }
           : source.tenant !== undefined
-            ? { key, id, envelopeIds: undefined, seqs: [], kind: 'pass', tenant: source.tenant }
-            : { key, id, envelopeIds: undefined, seqs: [], kind: 'pass' };
+            ? { key, id, envelopeIds: undefined, seqs: [], refs: [], kind: 'pass', tenant: source.tenant }
+            : { key, id, envelopeIds: undefined, seqs: [], refs: [], kind: 'pass' };
     this.entities.set(key, entity);
     return entity;
   }
@@ -337,10 +347,10 @@ export class Assembler {
    * Folds `event` into `current` when it arrived in order; otherwise folds every stored event of
    * the entity again, in Langfuse's order (the event itself is stored by then).
    */
-  private refold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, event: E, inOrder: boolean, current: F | undefined, step: (fold: F | undefined, event: E) => F): F {
+  private refold<E extends IngestionEvent, F>(target: Tracked, event: E, inOrder: boolean, current: F | undefined, step: (fold: F | undefined, event: E) => F): F {
     if (inOrder) return step(current, event);
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind, true)) fold = step(fold, e);
+    for (const e of this.storedEvents<E>(target, true)) fold = step(fold, e);
     return fold ?? step(undefined, event);
   }
 
@@ -348,11 +358,22 @@ export class Assembler {
    * Every stored event of an entity, in Langfuse's order (refolding after an out-of-order event:
    * `updateLastKey`, the order key of the last one becomes the entity's).
    */
-  private storedEvents<E extends IngestionEvent>(target: Tracked, kind: EntityKind, updateLastKey: boolean): E[] {
-    const events: E[] = [];
-    for (const entry of this.entries(target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs)) {
-      for (const event of eventsWithId(entry, target.id)) {
-        if (kindOfEvent(event.type) === kind && hasEnvelopeId(target.envelopeIds, event.id)) events.push(event as E);
+  private storedEvents<E extends IngestionEvent>(target: Tracked, updateLastKey: boolean): E[] {
+    const refs = target.refs;
+    let events: E[];
+    if (refs.length === 2) events = this.eventsOf(refs[0]!, [refs[1]!]) as E[];
+    else {
+      // Grouped by entry in one pass: an entity touched by many requests (a long trace) has as
+      // many seqs as refs, and a scan of the refs per seq would be quadratic.
+      const bySeq = new Map<number, number[]>();
+      for (let i = 0; i < refs.length; i += 2) {
+        const indices = bySeq.get(refs[i]!);
+        if (indices) indices.push(refs[i + 1]!);
+        else bySeq.set(refs[i]!, [refs[i + 1]!]);
+      }
+      events = [];
+      for (const seq of target.seqs.length > 1 ? [...target.seqs].sort((a, b) => a - b) : target.seqs) {
+        for (const event of this.eventsOf(seq, bySeq.get(seq) ?? [])) events.push(event as E);
       }
     }
     // A resend inside the stored entries merges once, as it did the first time.
@@ -363,48 +384,25 @@ export class Assembler {
     return sorted;
   }
 
-  /** The log entries with these seqs (ascending), through the cache. */
-  private entries(seqs: readonly number[]): LogEntry[] {
-    const missing = seqs.filter((seq) => !this.entryCache.has(seq));
-    const read = missing.length > 0 ? new Map(this.options.readEntries(missing).map((entry) => [entry.seq, entry])) : undefined;
-    // Taken before the new entries go in: remembering them may evict some of those asked for.
-    const out: LogEntry[] = [];
-    for (const seq of seqs) {
-      const entry = this.entryCache.get(seq) ?? read?.get(seq);
-      if (entry) out.push(entry);
-    }
-    if (read) for (const entry of read.values()) this.rememberRead(entry);
-    return out;
-  }
-
-  /** Keeps an entry parsed for read-backs, the oldest going first past ENTRY_CACHE_BYTES. */
-  private remember(entry: LogEntry): void {
-    if (this.entryCache.has(entry.seq)) return;
-    this.entryCache.set(entry.seq, entry);
-    this.entryCacheBytes += entry.bytes;
-    for (const [seq, cached] of this.entryCache) {
-      if (this.entryCacheBytes <= ENTRY_CACHE_BYTES) break;
-      this.forget(seq, cached);
-    }
+  /** Events of entry `seq` by index: from the entry itself while it is cached, else from the log. */
+  private eventsOf(seq: number, indices: readonly number[]): IngestionEvent[] {
+    const cached = this.entryCache.get(seq);
+    return cached ? eventsAt(cached, indices) : this.options.readEvents(seq, indices);
   }
 
   /**
-   * Keeps an entry that was read back, making room by dropping the newest entries instead (or
-   * not keeping it, when it alone is past the bound). Entities complete roughly in the order they
-   * arrived (traces once idle), so the entries next in line are the oldest cached ones; evicting
-   * those for an entry read back made every root miss in turn once the idle window held a few
-   * more entries than the cache (npm run bench at ~10k events/s: nearly one read per entry).
+   * Keeps an entry parsed for read-backs while there is room within ENTRY_CACHE_BYTES; a full
+   * cache takes no more until entries leave it (`unref`, once nothing open reads them). Entities
+   * complete roughly in the order they arrived (roots once their trace is idle), so the oldest
+   * entries cached are the next read; evicting them for the newest made nearly every root miss
+   * once the idle window held more than the cache. bench/read-back.mjs, 150 entries of 200 bench
+   * events, roots read from the log (of 15,000) with 8, 12, 25, 50 entries in the idle window:
+   * evicting the oldest 0, 14,100, 14,100, 14,100; refusing the newest 0, 4,400, 9,600, 12,300.
    */
-  private rememberRead(entry: LogEntry): void {
-    if (this.entryCache.has(entry.seq) || entry.bytes > ENTRY_CACHE_BYTES) return;
+  private remember(entry: LogEntry): void {
+    if (this.entryCache.has(entry.seq) || this.entryCacheBytes + entry.bytes > ENTRY_CACHE_BYTES) return;
     this.entryCache.set(entry.seq, entry);
     this.entryCacheBytes += entry.bytes;
-    while (this.entryCacheBytes > ENTRY_CACHE_BYTES) {
-      let newest: number | undefined;
-      for (const seq of this.entryCache.keys()) if (seq !== entry.seq && (newest === undefined || seq > newest)) newest = seq;
-      if (newest === undefined) break;
-      this.forget(newest, this.entryCache.get(newest)!);
-    }
   }
 
   private forget(seq: number, cached: LogEntry): void {
@@ -413,16 +411,16 @@ export class Assembler {
   }
 
   /** A fold with every stored event, payloads included (an entity whose open fold dropped them). */
-  private fullFold<E extends IngestionEvent, F>(target: Tracked, kind: EntityKind, current: F, step: (fold: F | undefined, event: E) => F): F {
+  private fullFold<E extends IngestionEvent, F>(target: Tracked, current: F, step: (fold: F | undefined, event: E) => F): F {
     if (!target.elided) return current;
     let fold: F | undefined;
-    for (const e of this.storedEvents<E>(target, kind, false)) fold = step(fold, e);
+    for (const e of this.storedEvents<E>(target, false)) fold = step(fold, e);
     return fold ?? current;
   }
 
   private foldTrace(state: TraceState, event: TraceEvent, inOrder: boolean, nowMillis: number): void {
     // In order (nearly always), the step is called directly: no closure per event.
-    state.fold = inOrder ? foldTraceEvent(state.fold, state.id, event) : this.refold(state, 'trace', event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
+    state.fold = inOrder ? foldTraceEvent(state.fold, state.id, event) : this.refold(state, event, inOrder, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e));
     // Refolded from every stored event: payloads are back (they go again at the end of the
     // request unless used at once). In order, a fold that had dropped them still lacks them.
     if (!inOrder) state.elided = false;
@@ -432,7 +430,7 @@ export class Assembler {
   }
 
   private foldScore(entity: ScoreEntity, event: ScoreEvent, inOrder: boolean, nowMillis: number): void {
-    const fold = inOrder ? foldScoreEvent(entity.fold, event) : this.refold(entity, 'score', event, inOrder, entity.fold, foldScoreEvent);
+    const fold = inOrder ? foldScoreEvent(entity.fold, event) : this.refold(entity, event, inOrder, entity.fold, foldScoreEvent);
     entity.fold = fold;
     this.ready.add(entity.key);
     const traceId = fold.first.traceId ?? fold.last.traceId;
@@ -445,7 +443,7 @@ export class Assembler {
   }
 
   private foldObservation(entity: ObservationEntity, event: ObservationEvent, orderKey: EventOrderKey, inOrder: boolean, nowMillis: number): void {
-    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event, orderKey.atNanos) : this.refold(entity, 'obs', event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
+    const fold = inOrder ? foldObservationEvent(entity.fold, entity.id, event, orderKey.atNanos) : this.refold(entity, event, inOrder, entity.fold, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e));
     entity.fold = fold;
     if (!inOrder) entity.elided = false;
     const obs = fold.obs;
@@ -519,6 +517,7 @@ export class Assembler {
       id: traceId,
       envelopeIds: undefined,
       seqs: [],
+      refs: [],
       source,
       lastEventMillis: nowMillis,
       observationCount: 0,
@@ -537,7 +536,7 @@ export class Assembler {
     }
     let finished = this.collectTraces.get(state.key);
     if (!finished) {
-      finished = finishTrace(this.fullFold(state, 'trace', state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e)));
+      finished = finishTrace(this.fullFold(state, state.fold, (f, e: TraceEvent) => foldTraceEvent(f, state.id, e)));
       this.collectTraces.set(state.key, finished);
     }
     return finished;
@@ -579,7 +578,7 @@ export class Assembler {
 
     const takeObservation = (entity: ObservationEntity) => {
       const trace = this.mergedTrace(this.traceOf(entity));
-      const observation = finishObservation(this.fullFold(entity, 'obs', entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
+      const observation = finishObservation(this.fullFold(entity, entity.fold!, (f, e: ObservationEvent) => foldObservationEvent(f, entity.id, e)));
       // Optional fields assigned in order rather than spread from temporary objects (garbage per record).
       const record = { kind: 'observation', observation } as CompletedObservation;
       if (trace) record.trace = trace;
@@ -743,29 +742,6 @@ function elideObservation(entity: ObservationEntity): void {
   entity.fold.obs.output = undefined;
   entity.fold.obs.metadata = undefined;
   entity.elided = true;
-}
-
-/**
- * An entry's events by body id, built the first time one of its entities is read back. The ~100
- * entities of a 200-event entry complete together and each reads it back: scanning every event
- * for each was quadratic (storedEvents' own share of the profile). Dropped with the entry.
- */
-const eventsById = new WeakMap<LogEntry, Map<string, IngestionEvent[]>>();
-
-function eventsWithId(entry: LogEntry, id: string): readonly IngestionEvent[] {
-  let index = eventsById.get(entry);
-  if (!index) {
-    index = new Map();
-    for (const event of entry.events) {
-      const bodyId = event.body.id;
-      if (!bodyId) continue;
-      const same = index.get(bodyId);
-      if (same) same.push(event);
-      else index.set(bodyId, [event]);
-    }
-    eventsById.set(entry, index);
-  }
-  return index.get(id) ?? [];
 }
 
 /** Whether `seqs` holds `seq`: the last one first, the one an ingest adds to. */

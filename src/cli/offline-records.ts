@@ -25,7 +25,7 @@ export function toOfflineRecords(body: unknown): OfflineRecords {
     traceIdleMillis: 0,
     observationTimeoutMillis: 1,
     exportedEnvelopeIds: () => undefined,
-    readEntries: (seqs) => log.readEntries(seqs),
+    readEvents: (seq, indices) => log.readEvents(seq, indices),
   });
   if (accepted.length > 0) assembler.ingest(log.append({ receivedAtMillis: 0, source: toRequestSource(holder.metadata, {}), events: accepted }), 0);
   const records: CompletedRecord[] = [];

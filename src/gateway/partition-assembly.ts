@@ -18,7 +18,7 @@
 import { Assembler, type Collected, type CollectMode, type EnvelopeIds, type IngestResult } from '../assembly/assembler.js';
 import { entityKey } from '../assembly/entity-key.js';
 import type { Tombstone } from '../spool/exported-entities.js';
-import type { LogEntry } from '../spool/request-log.js';
+import { eventsAt, type LogEntry } from '../spool/request-log.js';
 import { traceKeyOf, type GatewayRecord } from './gateway-record.js';
 
 export interface PartitionAssemblyOptions {
@@ -81,7 +81,7 @@ export class PartitionAssembly {
       traceIdleMillis: options.traceIdleMillis,
       observationTimeoutMillis: options.observationTimeoutMillis,
       exportedEnvelopeIds: (key) => this.queued.get(key) ?? options.markedEnvelopeIds(key),
-      readEntries: (seqs) => seqs.map((seq) => this.entries.get(seq)).filter((e): e is LogEntry => e !== undefined),
+      readEvents: (seq, indices) => eventsAt(this.entries.get(seq), indices),
     });
   }
 

@@ -14,7 +14,7 @@ export function createAssembler(traceIdleMillis: number, log: RequestLog, export
     traceIdleMillis,
     observationTimeoutMillis: 60_000,
     exportedEnvelopeIds: (key) => exported.exportedEnvelopeIds(key),
-    readEntries: (seqs) => log.readEntries(seqs),
+    readEvents: (seq, indices) => log.readEvents(seq, indices),
   });
 }
 

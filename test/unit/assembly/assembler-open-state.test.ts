@@ -1,6 +1,6 @@
 // Issue 16 (2): open state without payloads. An open observation or trace keeps ids, times, names
 // and counters; its input, output and metadata are read back from the log (the port's
-// `readEntries`) when it completes. Here the log is JSON text, as on disk, so whatever the
+// `readEvents`) when it completes. Here the log is JSON text, as on disk, so whatever the
 // assembler holds on to is all that stays reachable: the heap after a GC must not grow with the
 // payload size, and the completed records must still carry every payload, merged as Langfuse does.
 import { setFlagsFromString } from 'node:v8';
@@ -10,7 +10,7 @@ import { Assembler } from '../../../src/assembly/assembler.js';
 import type { CompletedRecord } from '../../../src/assembly/completed-record.js';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
-import type { LogEntry } from '../../../src/spool/request-log.js';
+import { readStoredEvent, storeEvents, type LogEntry, type StoredEvents } from '../../../src/spool/request-log.js';
 
 /** Events as the receiver hands them on: validated. */
 function valid(batch: unknown[]): IngestionEvent[] {
@@ -23,28 +23,31 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /**
- * A log that keeps only JSON bytes, parsed again on every read (as the SQLite log does). Buffers
- * live outside the V8 heap, so the heap holds only what the assembler keeps.
+ * A log that keeps only JSON bytes and the events' offsets, parsing the events asked for on every
+ * read (as the SQLite log does). Buffers live outside the V8 heap, so the heap holds only what the
+ * assembler keeps.
  */
 function textLog() {
-  const rows = new Map<number, Buffer>();
+  const rows = new Map<number, StoredEvents>();
   let next = 1;
   return {
+    /** Read calls. */
     reads: 0,
-    /** How often each entry was read back. */
-    readsBySeq: new Map<number, number>(),
+    /** How often each event (`seq:index`) was read back. */
+    readsByEvent: new Map<string, number>(),
     append(events: IngestionEvent[]): LogEntry {
-      const text = JSON.stringify(events);
+      const stored = storeEvents(events);
       const seq = next++;
-      rows.set(seq, Buffer.from(text));
-      return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(text) as IngestionEvent[], bytes: text.length };
+      rows.set(seq, stored);
+      return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(stored.text.toString('utf8')) as IngestionEvent[], bytes: stored.text.length };
     },
-    readEntries(seqs: readonly number[]): LogEntry[] {
+    readEvents(seq: number, indices: readonly number[]): IngestionEvent[] {
       this.reads++;
-      for (const seq of seqs) this.readsBySeq.set(seq, (this.readsBySeq.get(seq) ?? 0) + 1);
-      return seqs.flatMap((seq) => {
-        const bytes = rows.get(seq);
-        return bytes === undefined ? [] : [{ seq, receivedAtMillis: 0, source: {}, events: JSON.parse(bytes.toString('utf8')) as IngestionEvent[], bytes: bytes.length }];
+      const row = rows.get(seq);
+      if (!row) return [];
+      return indices.map((index) => {
+        this.readsByEvent.set(`${seq}:${index}`, (this.readsByEvent.get(`${seq}:${index}`) ?? 0) + 1);
+        return readStoredEvent(row.text, row.ends, index);
       });
     },
   };
@@ -52,7 +55,7 @@ function textLog() {
 
 function setup() {
   const log = textLog();
-  const assembler = new Assembler({ traceIdleMillis: 1000, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEntries: (seqs) => log.readEntries(seqs) });
+  const assembler = new Assembler({ traceIdleMillis: 1000, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEvents: (seq, indices) => log.readEvents(seq, indices) });
   const feed = (events: IngestionEvent[]) => assembler.ingest(log.append(events), 0);
   return { assembler, log, feed };
 }
@@ -166,7 +169,7 @@ it('an entry larger than the whole cache is still read back whole, with the cach
   expect(log.reads).toBeGreaterThan(0);
 });
 
-it('the roots of many traces of one entry read it back once: the parsed entry is shared, its events found by id', () => {
+it('the roots of many traces of one entry read back their own events only, each once', () => {
   const { assembler, log, feed } = setup();
   const entries = 16;
   const perEntry = 100;
@@ -203,20 +206,22 @@ it('the roots of many traces of one entry read it back once: the parsed entry is
     assembler.confirm(due);
   }
   expect(roots).toBe(entries * perEntry);
-  expect(log.readsBySeq.size).toBeGreaterThan(0);
-  for (const [seq, reads] of log.readsBySeq) expect({ seq, reads }).toEqual({ seq, reads: 1 });
+  expect(log.readsByEvent.size).toBeGreaterThan(0);
+  // Trace-creates are the even events of each entry; the generations, queued at once, are never read.
+  for (const [at, reads] of log.readsByEvent) expect({ at, reads, trace: Number(at.split(':')[1]) % 2 === 0 }).toEqual({ at, reads: 1, trace: true });
 });
 
-it('entries read back make room by dropping the newest: roots completing in arrival order do not evict the next ones in line', () => {
+it('a full cache of ingested entries refuses the newest: roots completing in arrival order find theirs, and read back the others one event each', () => {
   const log = textLog();
   const idleMillis = 80;
-  const assembler = new Assembler({ traceIdleMillis: idleMillis, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEntries: (seqs) => log.readEntries(seqs) });
+  const assembler = new Assembler({ traceIdleMillis: idleMillis, observationTimeoutMillis: 600_000, exportedEnvelopeIds: () => undefined, readEvents: (seq, indices) => log.readEvents(seq, indices) });
   const entries = 40;
   const perEntry = 100;
   let roots = 0;
   // An entry every 8 ms, roots due 80 ms later: ~11 entries (~2.3 MB) wait at any time, one or
-  // two more than the cache holds. Evicting the oldest for each entry read back made nearly
-  // every entry miss (33 of 40 read back); dropping the newest instead, 12.
+  // two more than the cache holds. Evicting the oldest for each entry ingested made nearly every
+  // entry miss (32 of 40 read back); a full cache refusing the newest instead, a few. What is
+  // read back is one event per root.
   for (let e = 0; e <= entries + 20; e++) {
     const now = e * 8;
     if (e < entries) {
@@ -243,6 +248,8 @@ it('entries read back make room by dropping the newest: roots completing in arri
     }
   }
   expect(roots).toBe(entries * perEntry);
-  expect(log.readsBySeq.size).toBeLessThan(entries / 2);
-  for (const reads of log.readsBySeq.values()) expect(reads).toBe(1);
+  const entriesRead = new Set([...log.readsByEvent.keys()].map((at) => at.split(':')[0]));
+  expect(entriesRead.size).toBeGreaterThan(0);
+  expect(entriesRead.size).toBeLessThan(entries / 2);
+  for (const [at, reads] of log.readsByEvent) expect({ at, reads, trace: Number(at.split(':')[1]) % 2 === 0 }).toEqual({ at, reads: 1, trace: true });
 });

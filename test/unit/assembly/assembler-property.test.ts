@@ -9,26 +9,24 @@ import { Assembler } from '../../../src/assembly/assembler.js';
 import { mergeObservationEvents, mergeTraceEvents } from '../../../src/assembly/merge.js';
 import type { IngestionEvent, ObservationEvent, TraceEvent } from '../../../src/ingestion/ingestion-event.js';
 import { validateBatch } from '../../../src/ingestion/validate-batch.js';
-import type { LogEntry } from '../../../src/spool/request-log.js';
+import { readStoredEvent, storeEvents, type LogEntry, type StoredEvents } from '../../../src/spool/request-log.js';
 
 const at = (second: number) => `2026-12-07T10:00:0${second}.000Z`;
 
-/** A log of JSON text: every read parses again, as the SQLite log does. */
+/** A log of JSON text: every read parses the events asked for again, as the SQLite log does. */
 function textLog() {
-  const rows = new Map<number, string>();
+  const rows = new Map<number, StoredEvents>();
   let next = 1;
   return {
     append(events: IngestionEvent[]): LogEntry {
-      const text = JSON.stringify(events);
+      const stored = storeEvents(events);
       const seq = next++;
-      rows.set(seq, text);
-      return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(text) as IngestionEvent[], bytes: text.length };
+      rows.set(seq, stored);
+      return { seq, receivedAtMillis: 0, source: {}, events: JSON.parse(stored.text.toString('utf8')) as IngestionEvent[], bytes: stored.text.length };
     },
-    readEntries(seqs: readonly number[]): LogEntry[] {
-      return seqs.flatMap((seq) => {
-        const text = rows.get(seq);
-        return text === undefined ? [] : [{ seq, receivedAtMillis: 0, source: {}, events: JSON.parse(text) as IngestionEvent[], bytes: text.length }];
-      });
+    readEvents(seq: number, indices: readonly number[]): IngestionEvent[] {
+      const row = rows.get(seq);
+      return row === undefined ? [] : indices.map((index) => readStoredEvent(row.text, row.ends, index));
     },
   };
 }
@@ -79,7 +77,7 @@ it('hands out Langfuse’s merge of every event, whatever the arrival order and 
       const arrival = accepted.map((event, k) => ({ event, key: order[k % order.length]! * 64 + k })).sort((a, b) => a.key - b.key).map((x) => x.event);
 
       const log = textLog();
-      const assembler = new Assembler({ traceIdleMillis: 1_000, observationTimeoutMillis: 60_000, exportedEnvelopeIds: () => undefined, readEntries: (seqs) => log.readEntries(seqs) });
+      const assembler = new Assembler({ traceIdleMillis: 1_000, observationTimeoutMillis: 60_000, exportedEnvelopeIds: () => undefined, readEvents: (seq, indices) => log.readEvents(seq, indices) });
       const bounds = [...new Set([0, ...cuts.filter((c) => c < arrival.length), arrival.length])].sort((a, b) => a - b);
       for (let k = 1; k < bounds.length; k++) {
         const events = arrival.slice(bounds[k - 1], bounds[k]);

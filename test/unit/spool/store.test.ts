@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestionEvent } from '../../../src/ingestion/ingestion-event.js';
 import { createMemoryStore } from '../../../src/spool/memory-store.js';
-import { isUnreadable, type LogEntry, type RequestLog } from '../../../src/spool/request-log.js';
+import { isUnreadable, storeEvents, type LogEntry, type RequestLog } from '../../../src/spool/request-log.js';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { openSqliteStore, walCheckpointPages } from '../../../src/spool/sqlite-store.js';
@@ -70,6 +70,19 @@ describe.each([
     expect(pendingBytes(store)).toBe(a.bytes + b.bytes);
     expect(replayAll(log)).toEqual([a, b]);
     expect(log.readEntries([b.seq])).toEqual([b]);
+  });
+
+  it('reads single events of an entry back, in the order asked; none of an entry released or unknown', () => {
+    const { log } = make();
+    const a = append(log, 3);
+    const b = append(log, 2);
+    expect(log.readEvents(a.seq, [2, 0])).toEqual([a.events[2], a.events[0]]);
+    expect(log.readEvents(b.seq, [1])).toEqual([b.events[1]]);
+    expect(log.readEvents(a.seq, [])).toEqual([]);
+    expect(() => log.readEvents(b.seq, [2])).toThrow(/no event 2/);
+    log.release([a.seq]);
+    expect(log.readEvents(a.seq, [0])).toEqual([]);
+    expect(log.readEvents(b.seq + 1, [0])).toEqual([]);
   });
 
   it('commits queued items and their tombstones together; the log releases apart, idempotently', () => {
@@ -294,6 +307,79 @@ describe('sqlite store: what survives a restart', () => {
     store = reopen(store);
     expect(replayAll(store.log)).toEqual([a]);
     expect(store.log.quarantinedEntries()).toBe(2);
+  });
+});
+
+describe('sqlite log: single events read back from their slices', () => {
+  /** Events with text that UTF-8 takes 1 to 4 bytes a character for, and escapes JSON writes. */
+  function unicodeEvents(): IngestionEvent[] {
+    const texts = ['plain', 'é ü ß', '中文字符', '\u{1F600} \u{1F680}', 'lone \uD800 and \uDC00', 'nul \u0000 \u2028 "q" \\'];
+    return texts.map((text, i) => envelope('span-create', { id: `u-${i}`, name: text, input: { text, list: [text, i] } }, { id: `ev-u-${i}`, timestamp: '2026-11-26T12:00:00Z' }) as unknown as IngestionEvent);
+  }
+
+  it('stores the UTF-8 of the events\' JSON array, and reads each event of a unicode entry back from its byte offsets', () => {
+    let store = sqlite();
+    const events = unicodeEvents();
+    const entry = store.log.append({ receivedAtMillis: 1, source: {}, events });
+    const json = JSON.stringify(events);
+    // Bytes, not UTF-16 units: the two differ here.
+    expect(json.length).not.toBe(Buffer.byteLength(json));
+    expect(entry.bytes).toBe(Buffer.byteLength(json));
+    const whole = JSON.parse(json) as IngestionEvent[];
+    for (let i = 0; i < events.length; i++) expect(store.log.readEvents(entry.seq, [i])).toEqual([whole[i]]);
+    store = reopen(store);
+    expect(store.log.readEvents(entry.seq, [5, 3, 4])).toEqual([whole[5], whole[3], whole[4]]);
+    expect(replayAll(store.log)).toEqual([entry]);
+  });
+
+  it('reads rows written before the offsets (TEXT, no `ends`) whole, and writes new rows beside them', () => {
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.exec('CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, source TEXT NOT NULL, events TEXT NOT NULL, bytes INTEGER NOT NULL)');
+    const old = unicodeEvents();
+    const text = JSON.stringify(old);
+    db.prepare('INSERT INTO log (received_at, source, events, bytes) VALUES (?, ?, ?, ?)').run(5, '{}', text, Buffer.byteLength(text));
+    db.close();
+    let store = sqlite();
+    const [replayed] = replayAll(store.log) as LogEntry[];
+    expect(replayed!.events).toEqual(JSON.parse(text));
+    expect(store.log.readEvents(replayed!.seq, [3, 0])).toEqual([old[3], old[0]]);
+    const fresh = append(store.log, 2);
+    expect(store.log.readEvents(fresh.seq, [1])).toEqual([fresh.events[1]]);
+    store = reopen(store);
+    expect(replayAll(store.log).map((e) => (e as LogEntry).seq)).toEqual([replayed!.seq, fresh.seq]);
+    expect(store.log.readEvents(replayed!.seq, [1])).toEqual([old[1]]);
+    expect(store.log.pendingBytes()).toBe(Buffer.byteLength(text) + fresh.bytes);
+  });
+
+  it('refuses offsets that do not fit the row rather than parse the wrong slice', () => {
+    let store = sqlite();
+    const a = append(store.log, 2);
+    store.close();
+    const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+    db.prepare('UPDATE log SET ends = ? WHERE seq = ?').run(Buffer.from([0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0]), a.seq);
+    db.close();
+    store = sqlite();
+    expect(() => store.log.readEvents(a.seq, [1])).toThrow(/offset/);
+  });
+
+  it('reads any events of any entry as JSON.parse of the whole entry gives them', () => {
+    const store = sqlite();
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('é', '\u{1F600}', '\uD800', '\u2028', '"\\'));
+    const event = fc.record({ id: text, name: text, input: fc.jsonValue({ maxDepth: 2 }) });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (drawn, picks) => {
+        const events = drawn.map((e, i) => envelope('span-create', { id: e.id, name: e.name, input: e.input }, { id: `ev-${i}`, timestamp: '2026-11-26T12:00:00Z' }) as unknown as IngestionEvent);
+        const json = JSON.stringify(events);
+        expect(storeEvents(events).text.equals(Buffer.from(json))).toBe(true);
+        const entry = store.log.append({ receivedAtMillis: 0, source: {}, events });
+        const indices = picks.map((p) => p % events.length);
+        const whole = JSON.parse(json) as IngestionEvent[];
+        expect(store.log.readEvents(entry.seq, indices)).toEqual(indices.map((i) => whole[i]));
+        expect(entry.bytes).toBe(Buffer.byteLength(json));
+        store.log.release([entry.seq]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
