@@ -127,7 +127,8 @@ describe('compileMapping with the genai preset', () => {
 
 describe('the generated attribute builder', () => {
   // Keys a literal in generated code could get wrong: quotes, a backslash, line and paragraph
-  // separators, an index-like key, and the prototype's name (a plain store, as key by key).
+  // separators, an index-like key, and `__proto__` (a store through the prototype's setter either
+  // way, as it has always been: not an own key).
   const oddKeys: ResolvedMapping = {
     version: 1,
     sources: ['inline'],
@@ -137,7 +138,7 @@ describe('the generated attribute builder', () => {
           'a"b\'c\\d': 'obs.traceId',
           'line\u2028para\u2029': 'obs.model',
           '7': 'obs.id',
-          __proto__: 'obs.metadata',
+          ['__proto__']: 'obs.metadata',
           'meta': { from: 'obs.metadata', flatten: true },
           'level': { from: 'obs.level', skip_values: ['DEFAULT'] },
           'after': 'derived.type',
