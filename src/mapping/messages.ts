@@ -78,11 +78,15 @@ function decoratedCall(input: unknown): unknown {
  */
 export function toOutputMessages(output: unknown, allowPlainText: boolean, finishReasons?: readonly string[]): GenAiMessage[] | undefined {
   const messages = toOutputMessageList(output, allowPlainText);
-  return messages?.map((message, i) => {
+  if (!messages) return undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
     const sent = finishReasons?.[i] ?? (messages.length === 1 ? finishReasons?.[0] : undefined);
-    const finish = sent !== undefined ? toSchemaFinishReason(sent) : message.parts.some((p) => p.type === 'tool_call') ? 'tool_call' : 'stop';
-    return { ...message, finish_reason: finish };
-  });
+    // The list's messages are made here (never the client's own objects), so the reason is set on
+    // them, last key as before, instead of each being copied: the copy was ~1% of bench/map-encode.mjs.
+    message.finish_reason = sent !== undefined ? toSchemaFinishReason(sent) : message.parts.some((p) => p.type === 'tool_call') ? 'tool_call' : 'stop';
+  }
+  return messages;
 }
 
 function toOutputMessageList(output: unknown, allowPlainText: boolean): GenAiMessage[] | undefined {

@@ -4,6 +4,8 @@ import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { ResolvedMapping } from '../../../src/mapping/load-mapping.js';
 import { loadMapping } from '../../../src/mapping/load-mapping.js';
 import { observationView } from '../../../src/mapping/record-view.js';
+import { mapBatch } from '../../helpers/map-batch.js';
+import { hasSharedFixtures, listFixtures, readFixture } from '../../helpers/shared-fixtures.js';
 
 const generation = (over: Partial<MergedObservation> = {}): MergedObservation => ({
   id: 'gen-1',
@@ -120,5 +122,50 @@ describe('compileMapping with the genai preset', () => {
     const vendorOf = (model: string) =>
       compiled.observation('span', observationView(generation({ type: 'SPAN', model }), { inferProvider: compiled.inferProvider, incomplete: false })).attributes.vendor;
     expect([vendorOf('gpt-4o'), vendorOf('claude-3'), vendorOf('llama')]).toEqual(['openai', 'anthropic', 'llama']);
+  });
+});
+
+describe('the generated attribute builder', () => {
+  // Keys a literal in generated code could get wrong: quotes, a backslash, line and paragraph
+  // separators, an index-like key, and `__proto__` (a store through the prototype's setter either
+  // way, as it has always been: not an own key).
+  const oddKeys: ResolvedMapping = {
+    version: 1,
+    sources: ['inline'],
+    spans: {
+      observation: {
+        attributes: {
+          'a"b\'c\\d': 'obs.traceId',
+          'line\u2028para\u2029': 'obs.model',
+          '7': 'obs.id',
+          ['__proto__']: 'obs.metadata',
+          'meta': { from: 'obs.metadata', flatten: true },
+          'level': { from: 'obs.level', skip_values: ['DEFAULT'] },
+          'after': 'derived.type',
+        },
+      },
+    },
+  };
+
+  it('writes the same attributes, in the same order, as adding them key by key', () => {
+    const shapes = [true, false].map((generateCode) => {
+      const compiled = compileMapping(oddKeys, { captureContent: true, generateCode });
+      const view = observationView(generation({ type: 'SPAN' }), { inferProvider: compiled.inferProvider, incomplete: false });
+      return compiled.observation('span', view).attributes;
+    });
+    expect(Object.keys(shapes[0]!)).toEqual(Object.keys(shapes[1]!));
+    expect(shapes[0]).toEqual(shapes[1]);
+    expect(Object.keys(shapes[0]!)).toEqual(['7', 'a"b\'c\\d', 'line\u2028para\u2029', 'meta.team', 'meta.nested', 'meta.list', 'after']);
+  });
+
+  it.skipIf(!hasSharedFixtures)('maps the LiteLLM and JS SDK corpus to the same drafts with every preset', () => {
+    const bodies = [...listFixtures('litellm').map((f) => `litellm/${f}`), ...listFixtures('langfuse-js-v3').map((f) => `langfuse-js-v3/${f}`)];
+    for (const preset of ['genai', 'genai-development', 'langfuse', 'openinference']) {
+      for (const file of bodies) {
+        const [generated, byKey] = [true, false].map((generateCode) => mapBatch(readFixture(file), preset, { generateCode }));
+        expect(generated!.map((d) => Object.keys(d.attributes))).toEqual(byKey!.map((d) => Object.keys(d.attributes)));
+        expect(generated).toEqual(byKey);
+      }
+    }
   });
 });
