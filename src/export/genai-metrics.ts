@@ -5,11 +5,12 @@
 // open-telemetry/semantic-conventions-genai main instead (not released):
 // gen_ai.client.inference.duration, .inference.operation.input_tokens / .output_tokens histograms
 // and the gen_ai.client.inference.usage.* counters. Fed with SpanDrafts after a successful export; owns its MeterProviders, readers and
-// exporters, and nothing of the trace path. The first set of exporters and readers is built when
+// exporters, and nothing of the trace path. The measurements are aggregated in the bridge
+// (metric-aggregation.ts) and collected by the SDK's readers as a metric producer. The first set of exporters and readers is built when
 // the recorder is created (at start), so a setting they refuse stops the start instead of being
 // logged at error level at the first span.
 import { Metadata } from '@grpc/grpc-js';
-import type { Attributes, AttributeValue, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as OtlpGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { AggregationTemporalityPreference, OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -21,6 +22,7 @@ import type { MetricsExporterName, MetricsProtocol, MetricsTemporality } from '.
 import type { TlsMaterial } from '../config/tls-config.js';
 import type { DraftAttributes, SpanDraft } from '../mapping/span-draft.js';
 import { grpcCredentials } from './grpc-credentials.js';
+import { AggregatedMeter, ReaderProducer } from './metric-aggregation.js';
 import { describeTlsFailure, tlsAgentOptions } from './tls-options.js';
 import { sameAttributes } from './same-attributes.js';
 import { createResourceCache } from './to-readable-span.js';
@@ -57,6 +59,13 @@ export interface GenAiMetricsOptions {
   bridgeVersion: string;
   /** Released semconv metric names (v1.41.0), or the development ones. @defaultValue 'released' */
   names?: 'released' | 'development';
+  /**
+   * Tests: `'sdk'` records through the SDK's own instruments, the reference the bridge's
+   * aggregation is compared with. @defaultValue 'bridge'
+   */
+  aggregation?: 'bridge' | 'sdk';
+  /** Tests: the exporter of each reader instead of the OTLP or console one (its temporality is the reader's). */
+  newExporter?: (name: MetricsExporterName) => PushMetricExporter;
 }
 
 export interface GenAiMetricsRecorder {
@@ -73,13 +82,21 @@ interface Instruments {
   record(draft: SpanDraft, set: AttributeSet, batch: MeasurementBatch): void;
 }
 
+/** One instrument, as the batch hands it its grouped measurements. */
+interface Instrument {
+  add(attributes: Attributes, sum: number, nowMillis: number): void;
+  recordAll(attributes: Attributes, values: readonly number[], nowMillis: number): void;
+}
+type Counter = Instrument;
+type Histogram = Instrument;
+
 /**
  * The measurements of one record() call, grouped per instrument and attribute set before they
- * reach the SDK, whose every record/add call hashes its attributes (sorts the keys and
- * stringifies them): 5.2% of the bridge's busy time under `npm run bench` when called per span.
- * A counter gets one add per set with the set's sum; a histogram gets its values in their
- * original order with one attributes object per set, so its buckets, count, sum, min and max are
- * those of per-span calls. Counter sums of integers are exact; a cost sum may differ from
+ * are aggregated: per set, one lookup of its hash and accumulation instead of one per value
+ * (the SDK's record/add calls hash their attributes each time: 5.2% of the bridge's busy time
+ * under `npm run bench` when called per span). A counter gets one add per set with the set's
+ * sum; a histogram gets its values in their original order, so its buckets, count, sum, min and
+ * max are those of per-span calls. Counter sums of integers are exact; a cost sum may differ from
  * per-span adds in the last bits, as it already does with where the export intervals fall.
  * Sets are told apart by object: {@link AttributeSets} hands out one object per distinct set.
  */
@@ -103,8 +120,10 @@ class MeasurementBatch {
   }
 
   flush(): void {
-    for (const [counter, sets] of this.sums) for (const [attributes, sum] of sets) counter.add(sum, attributes);
-    for (const [histogram, sets] of this.values) for (const [attributes, values] of sets) for (const value of values) histogram.record(value, attributes);
+    // One clock read per batch: the start time of the sets it opens (the SDK reads it per call).
+    const now = Date.now();
+    for (const [counter, sets] of this.sums) for (const [attributes, sum] of sets) counter.add(attributes, sum, now);
+    for (const [histogram, sets] of this.values) for (const [attributes, values] of sets) histogram.recordAll(attributes, values, now);
   }
 }
 
@@ -209,6 +228,32 @@ const MAX_PROVIDERS = 32;
 /** Attributes the semconv lists for both client metrics, as the span carries them. */
 const SHARED_KEYS = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.model', 'gen_ai.response.model', 'server.address', 'server.port'];
 
+interface Meter {
+  counter(name: string, options: { description: string; unit: string }): Instrument;
+  histogram(name: string, options: { description: string; unit: string; advice: { explicitBucketBoundaries: number[] } }): Instrument;
+}
+
+/** The bridge's aggregation, collected by the provider's readers (their producers). */
+function bridgeMeter(producers: readonly ReaderProducer[], version: string): Meter {
+  // The scope MeterProvider.getMeter would make (schemaUrl included, unset).
+  return new AggregatedMeter({ name: 'langfuse-otel-bridge', version, schemaUrl: undefined }, producers);
+}
+
+/** The SDK's own instruments: what the bridge's aggregation must export the same as (tests). */
+function sdkMeter(provider: MeterProvider, version: string): Meter {
+  const meter = provider.getMeter('langfuse-otel-bridge', version);
+  return {
+    counter(name, options) {
+      const counter = meter.createCounter(name, options);
+      return { add: (attributes, sum) => counter.add(sum, attributes), recordAll: () => undefined };
+    },
+    histogram(name, options) {
+      const histogram = meter.createHistogram(name, options);
+      return { add: () => undefined, recordAll: (attributes, values) => values.forEach((value) => histogram.record(value, attributes)) };
+    },
+  };
+}
+
 const TEMPORALITY = {
   cumulative: AggregationTemporalityPreference.CUMULATIVE,
   delta: AggregationTemporalityPreference.DELTA,
@@ -277,10 +322,15 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       ...(exporter.selectAggregation ? { selectAggregation: exporter.selectAggregation.bind(exporter) } : {}),
     };
   };
-  const newReaders = (): { readers: PeriodicExportingMetricReader[]; exporters: PushMetricExporter[] } => {
-    const exporters = exporterNames.map((name) => (name === 'console' ? new ConsoleMetricExporter() : reported(newOtlpExporter())));
-    const readers = exporters.map((exporter) => new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: options.exportIntervalMillis, exportTimeoutMillis }));
-    return { readers, exporters };
+  const newReaders = (): { readers: PeriodicExportingMetricReader[]; exporters: PushMetricExporter[]; producers: ReaderProducer[] } => {
+    const exporters = exporterNames.map((name) => options.newExporter?.(name) ?? (name === 'console' ? new ConsoleMetricExporter() : reported(newOtlpExporter())));
+    const producers = exporters.map(() => new ReaderProducer());
+    const readers = exporters.map((exporter, i) => {
+      const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: options.exportIntervalMillis, exportTimeoutMillis, metricProducers: [producers[i]!] });
+      producers[i]!.reader = reader;
+      return reader;
+    });
+    return { readers, exporters, producers };
   };
   // Built now: whatever the SDK refuses in these settings, it refuses at start.
   let firstSet: ReturnType<typeof newReaders> | undefined = newReaders();
@@ -299,14 +349,12 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
     if (known) return known;
     // Past the bound, metrics of a new service are not recorded rather than put under another's name.
     if (providers.size >= MAX_PROVIDERS) return undefined;
-    const provider = new MeterProvider({
-      resource: resources.resourceFor(draftResource),
-      readers: (firstSet ?? newReaders()).readers,
-    });
+    const set = firstSet ?? newReaders();
     firstSet = undefined;
-    const meter = provider.getMeter('langfuse-otel-bridge', options.bridgeVersion);
+    const provider = new MeterProvider({ resource: resources.resourceFor(draftResource), readers: set.readers });
+    const meter = options.aggregation === 'sdk' ? sdkMeter(provider, options.bridgeVersion) : bridgeMeter(set.producers, options.bridgeVersion);
     // Not in the semconv (it has no cost metric): named after the span attribute it sums.
-    const cost = meter.createCounter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' });
+    const cost = meter.counter('gen_ai.usage.cost', { description: 'Cost of GenAI operations, as sent by the client or estimated.', unit: 'USD' });
     const recordCost = (a: DraftAttributes, set: AttributeSet, batch: MeasurementBatch) => {
       const value = a['gen_ai.usage.cost'];
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) return;
@@ -314,9 +362,9 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       batch.add(cost, estimated ? extendedSet(set, 'estimated', 'langfuse.observation.cost_estimated', true) : set.shared, value);
     };
     const durationOf = (name: string) =>
-      meter.createHistogram(name, { description: 'GenAI operation duration.', unit: 's', advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS } });
+      meter.histogram(name, { description: 'GenAI operation duration.', unit: 's', advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS } });
     const tokensHistogram = (name: string, description: string) =>
-      meter.createHistogram(name, { description, unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS } });
+      meter.histogram(name, { description, unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS } });
     const operationDuration = durationOf('gen_ai.client.operation.duration');
     const recordDuration = (draft: SpanDraft, set: AttributeSet, batch: MeasurementBatch, histogram: Histogram) => {
       const seconds = Number(draft.endTimeUnixNano - draft.startTimeUnixNano) / 1e9;
@@ -331,7 +379,7 @@ export function createGenAiMetricsRecorder(options: GenAiMetricsOptions): GenAiM
       const embeddingsDuration = durationOf('gen_ai.client.embeddings.duration');
       const inputTokens = tokensHistogram('gen_ai.client.inference.operation.input_tokens', 'Input tokens of a GenAI inference operation.');
       const outputTokens = tokensHistogram('gen_ai.client.inference.operation.output_tokens', 'Output tokens of a GenAI inference operation.');
-      const counters = USAGE_COUNTERS.map(([name, keys]) => [meter.createCounter(name, { description: 'Tokens used by GenAI inference operations.', unit: '{token}' }), keys] as const);
+      const counters = USAGE_COUNTERS.map(([name, keys]) => [meter.counter(name, { description: 'Tokens used by GenAI inference operations.', unit: '{token}' }), keys] as const);
       record = (draft, set, batch) => {
         const a = draft.attributes;
         const operation = String(a['gen_ai.operation.name']);
