@@ -53,14 +53,17 @@ export const EXPORTED_KEYS_SCHEMA = `
 // newest rows were pruned would take a newer, unmerged row with them.
 
 /**
- * Keys held in level 0 before a merge starts. A key held costs ~160 bytes (its Map entry and
- * object, 131 B of heap, and its 24-28 B in its row's blob; measured with 32,768 and 65,536 keys
- * under --expose-gc): 5.1 MiB at this bound, about a quarter more while a merge runs (commits go
- * on: 64 keys each against 256 a slice). Merge CPU per 200,000 keys (bench:store): 0.84–1.04 s at
- * 16,384, 0.80–0.90 s at 32,768, 0.64–0.74 s at 65,536 (10 MiB); the whole run 4.3–4.9 s,
- * 4.2–4.6 s and 4.2–4.3 s.
+ * Keys held in level 0 before a merge starts. A key held costs ~93 bytes (its Map entry, a number
+ * for its key and one for its place, and its 24-28 B in its row's blob; measured with 16,384 and
+ * 32,768 keys under --expose-gc, against ~160 B with an object per key): 1.5 MiB at this bound,
+ * about a quarter more while a merge runs (commits go on: 64 keys each against 256 a slice).
+ * Why 16,384, not 32,768: `npm run bench -- --skip collector --skip latency --skip ceiling`, runs
+ * alternating with main under the bench lock: burst peak RSS at 32,768 192.0 / 203.5 MB against
+ * main's 181.5 / 188.0, at 16,384 191.4 / 189.5 against 190.8 / 189.5. Merge CPU per 200,000 keys
+ * (bench:store, with objects per key): 0.84–1.04 s at 16,384, 0.80–0.90 s at 32,768; the whole run
+ * 4.3–4.9 s and 4.2–4.6 s.
  */
-export const LEVEL0_MAX_KEYS = 32_768;
+export const LEVEL0_MAX_KEYS = 16_384;
 /**
  * Keys written per merge slice (one transaction), at least: measured per slice (bench:store, 32,768
  * keys in level 0) p50 1.0 ms and p90 1.3 ms at 256, 1.8–2.1 / 2.3–3.0 ms at 512, 3.2–3.6 ms at
@@ -69,22 +72,23 @@ export const LEVEL0_MAX_KEYS = 32_768;
  */
 export const MERGE_SLICE_KEYS = 256;
 
-/** One key in level 0: its envelope id hashes are `count` 8-byte hashes at `offset` of its row's blob. */
-interface Level0Entry {
-  check: number;
-  at: number;
-  blob: Buffer;
-  offset: number;
-  count: number;
-}
-
+/**
+ * A key in level 0 is a number: its row's slot (in `level0Rows`) times 2^32 plus the offset of its
+ * entry in that row's blob (where its check, id count and id hashes are). No object per key: the
+ * Map of objects cost ~131 B of heap per key, kept for seconds (V8's old generation), and (at
+ * 32,768 keys) put the burst's peak RSS 18-27 MB above main's. Slots are reused, so they stay
+ * below 2^21 (53 bits).
+ */
+const SLOT_UNIT = 2 ** 32;
 /** Per tombstone in a level-0 row: hash53 (8 bytes), check (4), id count (4), the ids' hashes (8 each). */
 const ENTRY_HEAD = 16;
 
 function packLevel0(tombstones: readonly Tombstone[], keyHashes: readonly number[]): Buffer {
   let size = 0;
   for (const t of tombstones) size += ENTRY_HEAD + 8 * t.envelopeIds.length;
-  const blob = Buffer.allocUnsafe(size);
+  // Not from Buffer's shared pool: a level-0 row is kept for seconds, and a pooled slice would keep
+  // its whole 8 KiB pool chunk alive with it.
+  const blob = Buffer.allocUnsafeSlow(size);
   let pos = 0;
   tombstones.forEach((t, i) => {
     blob.writeDoubleBE(keyHashes[i]!, pos);
@@ -151,18 +155,56 @@ export function createSqliteExportedKeys(
   const filter = createKeyFilter(options.tombstoneRetentionMillis ?? 86_400_000);
   let filterReady = false;
 
-  const level0 = new Map<number, Level0Entry>();
+  // Level 0: key hash -> slot * SLOT_UNIT + entry offset (see SLOT_UNIT). A row's blob is dropped
+  // once none of its keys is held any more (replaced by a later export, merged or pruned).
+  const level0 = new Map<number, number>();
+  const level0Rows: Array<{ blob: Buffer; at: number; live: number } | undefined> = [];
+  const freeSlots: number[] = [];
   let lastRowId = 0;
+  function release(ref: number): void {
+    const slot = Math.floor(ref / SLOT_UNIT);
+    const row = level0Rows[slot]!;
+    if (--row.live === 0) {
+      level0Rows[slot] = undefined;
+      freeSlots.push(slot);
+    }
+  }
+  function rowOf(ref: number): { blob: Buffer; at: number; live: number } {
+    return level0Rows[Math.floor(ref / SLOT_UNIT)]!;
+  }
   function addRow(rowId: number, at: number, blob: Buffer): void {
+    const slot = freeSlots.pop() ?? level0Rows.length;
+    const row = { blob, at, live: 0 };
+    level0Rows[slot] = row;
     for (let pos = 0; pos + ENTRY_HEAD <= blob.length; ) {
       const h = blob.readDoubleBE(pos);
       const count = blob.readUInt32BE(pos + 12);
       // A key exported again replaces its earlier record (rows are added in commit order).
-      level0.set(h, { check: blob.readUInt32BE(pos + 8), at, blob, offset: pos + ENTRY_HEAD, count });
+      const earlier = level0.get(h);
+      row.live++;
+      level0.set(h, slot * SLOT_UNIT + pos);
+      if (earlier !== undefined) release(earlier);
       filter.add(h, at);
       pos += ENTRY_HEAD + 8 * count;
     }
+    if (row.live === 0) {
+      level0Rows[slot] = undefined;
+      freeSlots.push(slot);
+    }
     lastRowId = Math.max(lastRowId, rowId);
+  }
+  /** The 8-byte envelope id hashes of the level-0 entry `ref` (a view of its row's blob). */
+  function entryIds(ref: number): Buffer {
+    const { blob } = rowOf(ref);
+    const pos = ref % SLOT_UNIT;
+    return blob.subarray(pos + ENTRY_HEAD, pos + ENTRY_HEAD + 8 * blob.readUInt32BE(pos + 12));
+  }
+  function entryCheck(ref: number): number {
+    return rowOf(ref).blob.readUInt32BE((ref % SLOT_UNIT) + 8);
+  }
+  function forget(h: number, ref: number): void {
+    level0.delete(h);
+    release(ref);
   }
 
   // Level 0 is back in memory before any lookup (at most about LEVEL0_MAX_KEYS keys, plus a merge's worth).
@@ -178,8 +220,8 @@ export function createSqliteExportedKeys(
       const h = hashes[i]!;
       // A key pruned since the merge started is gone; one exported again since is written as it
       // is now (its newer row stays in level 0 and is merged again later: the same record).
-      const entry = level0.get(h);
-      if (entry) upsert.run(h, entry.check, entry.blob.subarray(entry.offset, entry.offset + 8 * entry.count), entry.at);
+      const ref = level0.get(h);
+      if (ref !== undefined) upsert.run(h, entryCheck(ref), entryIds(ref), rowOf(ref).at);
     }
     if (deleteUpTo !== undefined) deleteRecentUpTo.run(deleteUpTo);
   });
@@ -205,7 +247,11 @@ export function createSqliteExportedKeys(
       // as failed (its records would be queued twice).
       return;
     }
-    for (let i = next; i < to; i++) level0.delete(hashes[i]!);
+    for (let i = next; i < to; i++) {
+      const h = hashes[i]!;
+      const ref = level0.get(h);
+      if (ref !== undefined) forget(h, ref);
+    }
     merging.next = to;
     if (last) merging = undefined;
   }
@@ -214,9 +260,9 @@ export function createSqliteExportedKeys(
     exportedEnvelopeIds(key) {
       const h = hash53(key);
       const recent = level0.get(h);
-      if (recent) {
-        if (recent.check !== keyCheck(key)) return undefined;
-        const packed = recent.blob.subarray(recent.offset, recent.offset + 8 * recent.count);
+      if (recent !== undefined) {
+        if (entryCheck(recent) !== keyCheck(key)) return undefined;
+        const packed = entryIds(recent);
         return { has: (id: string) => packedHasId(packed, id) };
       }
       if (filterReady && !filter.mightContain(h)) return undefined;
@@ -232,9 +278,9 @@ export function createSqliteExportedKeys(
         return pruneLevel1.run(beforeMillis).changes;
       })();
       let forgotten = 0;
-      for (const [h, entry] of level0) {
-        if (entry.at < beforeMillis) {
-          level0.delete(h);
+      for (const [h, ref] of level0) {
+        if (rowOf(ref).at < beforeMillis) {
+          forget(h, ref);
           forgotten++;
         }
       }
