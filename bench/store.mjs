@@ -22,13 +22,31 @@ const flags = parseFlags('npm run bench:store -- [flags]', {
   slice: { type: 'string', default: '64', help: 'records per commit (the pipeline slice)' },
   'export-batch': { type: 'string', default: '512', help: 'spans per peek and dequeue' },
   runs: { type: 'string', default: '3', help: 'runs; the best is reported' },
-  keys: { type: 'string', default: 'uuid', help: "tombstone keys: 'uuid' (random, as clients send) or 'sequential'" },
+  keys: { type: 'string', default: 'uuid', help: "tombstone keys: 'uuid' (random, as clients send), 'sequential', or 'none' (commits without tombstones: the difference is their cost)" },
+  'prefill-keys': { type: 'string', default: '0', help: 'records of exported entities already held (random hashes, written before the run and not timed)' },
 });
 const num = (name) => Number(flags[name]);
+const { default: Database } = await import('better-sqlite3');
 const { openSqliteStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'spool', 'sqlite-store.js')).href);
+
+/** A store that already holds `n` records of exported entities (the table the store creates, in key order). */
+function prefill(dir, n) {
+  const db = new Database(path.join(dir, 'bridge.sqlite'));
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE exported_keys (key_hash INTEGER PRIMARY KEY, key_check INTEGER NOT NULL, envelope_hashes BLOB NOT NULL, at INTEGER NOT NULL); CREATE INDEX exported_keys_at ON exported_keys (at)');
+  const hashes = Float64Array.from({ length: n }, () => Math.floor(Math.random() * 2 ** 53)).sort();
+  const insert = db.prepare('INSERT OR IGNORE INTO exported_keys (key_hash, key_check, envelope_hashes, at) VALUES (?, 1, ?, 0)');
+  const ids = Buffer.alloc(8);
+  db.transaction(() => {
+    for (const h of hashes) insert.run(h, ids);
+  })();
+  db.close();
+}
 
 function once() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-store-'));
+  if (num('prefill-keys') > 0) prefill(dir, num('prefill-keys'));
   const store = openSqliteStore(dir);
   const { log, queue } = store;
   const event = { id: 'e', type: 'generation-create', timestamp: '2026-01-01T00:00:00.000Z', body: { id: 'x', input: 'y'.repeat(num('event-bytes') - 120) } };
@@ -54,9 +72,12 @@ function once() {
       const count = Math.min(num('slice'), events.length - i);
       const items = Array.from({ length: count }, () => ({ queue: 'otlp', payload: span }));
       // Clients' ids are random UUIDs: each tombstone lands on a random page of its index.
-      const tombstones = Array.from({ length: count }, () =>
-        flags.keys === 'sequential' ? { key: `obs:${n}-${++n}`, envelopeIds: [`env-${n}`] } : { key: `obs:${randomUUID()}`, envelopeIds: [randomUUID()] },
-      );
+      const tombstones =
+        flags.keys === 'none'
+          ? []
+          : Array.from({ length: count }, () =>
+              flags.keys === 'sequential' ? { key: `obs:${n}-${++n}`, envelopeIds: [`env-${n}`] } : { key: `obs:${randomUUID()}`, envelopeIds: [randomUUID()] },
+            );
       // The queue's commit, then the log's release (a separate, idempotent step).
       timed('commit', () => {
         queue.commit({ items, tombstones }, 0);

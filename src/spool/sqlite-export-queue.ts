@@ -2,8 +2,8 @@
 // exported-entities.ts): queued payloads in batches, tombstones, dead letters. Built together
 // because `commit` writes payloads and tombstones in one transaction. Shares the database file
 // opened by sqlite-store.ts; owns the `export_batches`, `export_payloads` (and, in a store from
-// before batches, `export_queue`), `exported_keys` (and, in a store from before compact keys,
-// `tombstones`) and `dead_letter_batches` tables only.
+// before batches, `export_queue`) and `dead_letter_batches` tables only; the record of exported
+// entities' tables are sqlite-exported-keys.ts's.
 //
 // The queue holds batches: one row per queue per commit (its payloads packed in `export_payloads`,
 // its state in a small `export_batches` row), not one row per payload. An item's id is `batch id ×
@@ -12,20 +12,14 @@
 // untouched); the batch goes once every item is done, and an item marked done is never peeked
 // again, across restarts. Measured with `npm run bench:store` (figures in the commit that made it).
 //
-// Tombstones are compact (`exported_keys`): a rowid table keyed by the entity key's 53-bit hash,
-// with a second 32-bit hash as its check and the envelope ids as 8-byte hashes (key-hash.ts), not
-// the key and ids as text. Clients' ids are random, so each tombstone lands on a random page: the
-// smaller the rows, the fewer pages the table has and each commit writes. Measured (200,000 random
-// UUID keys, 64 per transaction, /tmp script on better-sqlite3): 11.1–11.6 µs of CPU per key with
-// text keys, 6.7–7.8 µs compact, 7,478 → 2,441 pages. A wrong match needs both hashes to agree
-// (85 bits); two keys with the same 53-bit hash keep only the later record (the other's late
-// update is then exported again: a duplicate, never a loss), a chance of about n² / 2^54 for n
-// records held (10 million: 0.5%).
+// Tombstones are written by sqlite-exported-keys.ts, inside this module's commit transaction: a
+// level-0 row per commit, merged into `exported_keys` in key order once enough are held (its
+// header has the figures: the tombstones' share of bench:store's CPU went from ~27 to ~10 µs per
+// entity). The merge's slices run after a commit, each its own transaction, never failing it.
 import type Database from 'better-sqlite3';
 import type { DeadLetter, DeadLetterHolds, ExportQueue, QueueCommit, QueuedItem } from './export-queue.js';
 import type { ExportedEntities } from './exported-entities.js';
-import { createKeyFilter } from './key-filter.js';
-import { hash53, keyCheck, packedHasId, packIdHashes } from './key-hash.js';
+import { createSqliteExportedKeys } from './sqlite-exported-keys.js';
 import { packPayloads, unpackPayloads } from './payload-pack.js';
 
 export const EXPORT_QUEUE_SCHEMA = `
@@ -43,13 +37,6 @@ export const EXPORT_QUEUE_SCHEMA = `
     id INTEGER PRIMARY KEY,
     payloads BLOB NOT NULL
   );
-  CREATE TABLE IF NOT EXISTS exported_keys (
-    key_hash INTEGER PRIMARY KEY,
-    key_check INTEGER NOT NULL,
-    envelope_hashes BLOB NOT NULL,
-    at INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS exported_keys_at ON exported_keys (at);
   CREATE TABLE IF NOT EXISTS dead_letter_batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at INTEGER NOT NULL,
@@ -106,7 +93,10 @@ export interface SqliteExportStore {
   warmUp(): Promise<void>;
 }
 
-export function createSqliteExportStore(db: Database.Database, options: { tombstoneRetentionMillis?: number } = {}): SqliteExportStore {
+export function createSqliteExportStore(
+  db: Database.Database,
+  options: { tombstoneRetentionMillis?: number; level0MaxKeys?: number; mergeSliceKeys?: number } = {},
+): SqliteExportStore {
   db.exec(EXPORT_QUEUE_SCHEMA);
   addHoldsColumn(db);
   const insertBatch = db.prepare<[string, number, number, number, Buffer, Buffer]>(
@@ -121,9 +111,6 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
   const updateBatch = db.prepare<[number, number, Buffer, number]>('UPDATE export_batches SET remaining = ?, remaining_bytes = ?, done = ? WHERE id = ?');
   const deleteBatch = db.prepare<[number]>('DELETE FROM export_batches WHERE id = ?');
   const deletePayloads = db.prepare<[number]>('DELETE FROM export_payloads WHERE id = ?');
-  const upsertTombstone = db.prepare<[number, number, Buffer, number]>('INSERT OR REPLACE INTO exported_keys (key_hash, key_check, envelope_hashes, at) VALUES (?, ?, ?, ?)');
-  const selectTombstone = db.prepare<[number]>('SELECT key_check, envelope_hashes FROM exported_keys WHERE key_hash = ?').raw();
-  const pruneStatement = db.prepare<[number]>('DELETE FROM exported_keys WHERE at < ?');
   const insertDeadLetter = db.prepare<[number, string, string, Buffer, number, DeadLetterHolds]>(
     'INSERT INTO dead_letter_batches (created_at, destination, reason, payloads, span_count, holds) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -131,10 +118,7 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
   const countDeadLetters = db.prepare('SELECT COUNT(*) FROM dead_letter_batches').pluck();
   const deleteDeadLetter = db.prepare<[number]>('DELETE FROM dead_letter_batches WHERE id = ?');
 
-  // Most keys asked about were never exported: the filter answers those without a query. It is
-  // filled by `warmUp` (after the bridge listens): until then every key is looked up.
-  const exportedKeys = createKeyFilter(options.tombstoneRetentionMillis ?? 86_400_000);
-  let filterReady = false;
+  const exportedKeys = createSqliteExportedKeys(db, options);
 
   // The queue's sizes are summed by `warmUp` (small rows, after the bridge listens).
   const queued = new Map<string, { items: number; bytes: number }>();
@@ -185,27 +169,14 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
     })();
   }
 
-  // A store from before compact keys: its text tombstones are hashed over, in pages, at open.
-  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tombstones'").get() !== undefined) {
-    const page = db.prepare<[string]>('SELECT key, envelope_ids, at FROM tombstones WHERE key > ? ORDER BY key LIMIT 1024').raw();
-    db.transaction(() => {
-      for (let after = ''; ; ) {
-        const rows = page.all(after) as Array<[string, string, number]>;
-        if (rows.length === 0) break;
-        for (const [key, ids, at] of rows) upsertTombstone.run(hash53(key), keyCheck(key), packIdHashes(JSON.parse(ids) as string[]), at);
-        after = rows[rows.length - 1]![0];
-      }
-      db.exec('DROP TABLE tombstones');
-    })();
-  }
-
   // In-memory totals change only once a transaction committed (a SQLITE_FULL rolls back).
-  const commit = db.transaction((c: QueueCommit, keyHashes: readonly number[], atMillis: number) => {
+  const commit = db.transaction((c: QueueCommit, atMillis: number) => {
     insertBatches(c.items);
     // An entity is queued once (assembly forgets it then), so a tombstone is written whole; after
-    // a kill -9 replay the same key may come again with the same ids, and replacing is right.
-    c.tombstones.forEach((t, i) => upsertTombstone.run(keyHashes[i]!, keyCheck(t.key), packIdHashes(t.envelopeIds), atMillis));
+    // a kill -9 replay the same key may come again with the same ids, and the later record wins.
+    const written = exportedKeys.write(c.tombstones, atMillis);
     for (const d of c.deadLetters ?? []) insertDeadLetter.run(atMillis, d.destination, d.reason, packPayloads(d.payloads), d.spanCount, d.holds);
+    return written;
   });
 
   // Exported items are marked done without reading their payloads back; only dead letters keep them.
@@ -250,15 +221,15 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
 
   const queue: ExportQueue = {
     commit(c, atMillis) {
-      const keyHashes = c.tombstones.map((t) => hash53(t.key));
-      commit(c, keyHashes, atMillis);
-      for (const h of keyHashes) exportedKeys.add(h, atMillis);
+      const written = commit(c, atMillis);
       for (const item of c.items) {
         const q = queueCount(item.queue);
         q.items++;
         q.bytes += item.payload.byteLength;
         queueBytes += item.payload.byteLength;
       }
+      // Then at most one slice of a level-0 merge (its own transaction; never throws).
+      exportedKeys.committed(written);
     },
     peek(name, afterId, limit) {
       const out: QueuedItem[] = [];
@@ -313,21 +284,6 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
     },
   };
 
-  const exported: ExportedEntities = {
-    exportedEnvelopeIds(key) {
-      const h = hash53(key);
-      if (filterReady && !exportedKeys.mightContain(h)) return undefined;
-      const row = selectTombstone.get(h) as [number, Buffer] | undefined;
-      if (!row || row[0] !== keyCheck(key)) return undefined;
-      const packed = row[1];
-      return { has: (id: string) => packedHasId(packed, id) };
-    },
-    prune(beforeMillis) {
-      exportedKeys.prune(beforeMillis);
-      return pruneStatement.run(beforeMillis).changes;
-    },
-  };
-
   async function warmUp(): Promise<void> {
     // Small rows: the sums no longer read the payloads.
     const totals = db.prepare('SELECT destination, COALESCE(SUM(remaining), 0) AS n, COALESCE(SUM(remaining_bytes), 0) AS b FROM export_batches GROUP BY destination').all() as Array<{
@@ -341,18 +297,8 @@ export function createSqliteExportStore(db: Database.Database, options: { tombst
       q.bytes += row.b;
       queueBytes += row.b;
     }
-    // Keyset pages by primary key, yielding between them: health is answered meanwhile.
-    const page = db.prepare<[number]>('SELECT key_hash, at FROM exported_keys WHERE key_hash > ? ORDER BY key_hash LIMIT 20000').raw();
-    let after = -1;
-    for (;;) {
-      const rows = page.all(after) as Array<[number, number]>;
-      for (const [key, at] of rows) exportedKeys.add(key, at);
-      if (rows.length < 20000) break;
-      after = rows[rows.length - 1]![0];
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    filterReady = true;
+    await exportedKeys.warmUp();
   }
 
-  return { queue, exported, warmUp };
+  return { queue, exported: exportedKeys.exported, warmUp };
 }
