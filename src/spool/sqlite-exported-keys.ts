@@ -259,16 +259,13 @@ export function createSqliteExportedKeys(
   const exported: ExportedEntities = {
     exportedEnvelopeIds(key) {
       const h = hash53(key);
+      // Level 0 first (the newer record), then level 1 behind the filter: a check and the id hashes.
       const recent = level0.get(h);
-      if (recent !== undefined) {
-        if (entryCheck(recent) !== keyCheck(key)) return undefined;
-        const packed = entryIds(recent);
-        return { has: (id: string) => packedHasId(packed, id) };
-      }
-      if (filterReady && !filter.mightContain(h)) return undefined;
-      const row = select.get(h) as [number, Buffer] | undefined;
-      if (!row || row[0] !== keyCheck(key)) return undefined;
-      const packed = row[1];
+      let found: [check: number, ids: Buffer] | undefined;
+      if (recent !== undefined) found = [entryCheck(recent), entryIds(recent)];
+      else if (!filterReady || filter.mightContain(h)) found = select.get(h) as [number, Buffer] | undefined;
+      if (!found || found[0] !== keyCheck(key)) return undefined;
+      const packed = found[1];
       return { has: (id: string) => packedHasId(packed, id) };
     },
     prune(beforeMillis) {

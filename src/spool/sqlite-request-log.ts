@@ -55,8 +55,8 @@ export function createSqliteRequestLog(db: Database.Database, now: () => number)
   if (!columns.includes('ends')) db.exec('ALTER TABLE log ADD COLUMN ends BLOB');
   const insertLog = db.prepare<[number, string, Buffer, number, Buffer]>('INSERT INTO log (received_at, source, events, bytes, ends) VALUES (?, ?, ?, ?, ?)');
   const deleteLog = db.prepare<[number]>('DELETE FROM log WHERE seq = ? RETURNING bytes').pluck();
-  const selectLog = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes FROM log WHERE seq = ?');
-  const selectEvents = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes, ends FROM log WHERE seq = ?');
+  // One statement for whole entries and single events: `ends` is only read by the latter.
+  const selectLog = db.prepare<[number]>('SELECT seq, received_at, source, events, bytes, ends FROM log WHERE seq = ?');
   const quarantineRow = db.prepare<[number, number | null, string | null, string | Buffer | null, string, number]>(
     'INSERT OR REPLACE INTO quarantine (seq, received_at, source, events, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -105,7 +105,7 @@ export function createSqliteRequestLog(db: Database.Database, now: () => number)
   function readRowEvents(seq: number): ReadRow | undefined {
     const cached = readCache.get(seq);
     if (cached) return cached;
-    const row = selectEvents.get(seq) as (LogRow & { ends: Buffer | null }) | undefined;
+    const row = selectLog.get(seq) as (LogRow & { ends: Buffer | null }) | undefined;
     if (!row) return undefined;
     const read: ReadRow =
       row.ends !== null && typeof row.events !== 'string' ? { text: row.events, ends: unpackEnds(row.ends), bytes: row.bytes } : { events: readRow(row).events, bytes: row.bytes };
